@@ -1,0 +1,60 @@
+# Newsroom: `make run` to serve the site locally, `make test` to run the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+DEV_ENV := DEBUG=$${DEBUG:-true}
+
+# The first interpreter that runs and is Python >= 3.12: $(PYTHON) if given, then the usual
+# names, then pyenv's installed versions (pyenv shims fail until a version is selected).
+define find_python
+for candidate in $${PYTHON:-} python3.14 python3.13 python3.12 python3 \
+    $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+    command -v "$$candidate"; exit 0; \
+  fi; \
+  found="$$found $$candidate=$$("$$candidate" -c 'import platform; print(platform.python_version())' 2>/dev/null || echo missing)"; \
+done; \
+echo "Newsroom needs Python >= 3.12; found:$$found. Install one, or run e.g. make run PYTHON=/path/to/python3.13" >&2; \
+exit 1
+endef
+
+.PHONY: help run test lint format check serve clean
+
+help:
+	@echo "make run    - set up .venv, migrate, import seeds/, serve on http://127.0.0.1:8000"
+	@echo "make test   - run the whole suite (DATABASE_URL selects the database)"
+	@echo "make lint   - ruff check and format check"
+	@echo "make check  - Django system checks, migrations check, deploy check"
+
+$(VENV)/.installed: pyproject.toml
+	@python=$$($(find_python)) && echo "Using $$python" && \
+	  { [ -x $(PY) ] || "$$python" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py import_articles seeds/
+	$(DEV_ENV) $(PY) manage.py ensure_editor
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# Tests run with DEBUG off, as production does; they need a key, but not a real one.
+test: $(VENV)/.installed
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(VENV)/.installed
+	$(DEV_ENV) $(PY) manage.py check
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

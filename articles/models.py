@@ -1,0 +1,422 @@
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from taggit.managers import TaggableManager, _TaggableManager
+from taggit.models import ItemBase, TagBase
+
+from . import text
+
+
+def validate_slug(value: str) -> None:
+    if text.slugify(value) != value:
+        raise ValidationError(
+            "Use lower-case letters, digits and hyphens only, e.g. “%(example)s”.",
+            params={"example": text.slugify(value) or "gaza-ceasefire"},
+            code="invalid_slug",
+        )
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.CharField(max_length=100, unique=True, validators=[validate_slug])
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Sections are shown in this order on the front page."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.slug = self.slug or text.slugify(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=150, unique=True)
+    slug = models.CharField(max_length=150, unique=True, validators=[validate_slug])
+    bio = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.slug = self.slug or text.slugify(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+
+class NewsTag(TagBase):
+    """A taggit tag whose names compare without regard to case or spacing."""
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="%(class)s_name_ci_unique"),
+        ]
+
+    hub_url_name = None
+
+    @classmethod
+    def normalise_name(cls, name: str) -> str:
+        return text.collapse_whitespace(name)
+
+    def save(self, *args, **kwargs):
+        self.name = self.normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+    def slugify(self, tag, i=None):
+        slug = text.slugify(tag, max_length=90)
+        return f"{slug}-{i}" if i is not None else slug
+
+    def get_absolute_url(self):
+        return reverse(self.hub_url_name, kwargs={"slug": self.slug})
+
+
+class Person(NewsTag):
+    hub_url_name = "articles:person"
+
+    class Meta(NewsTag.Meta):
+        verbose_name_plural = "people"
+
+
+class Topic(NewsTag):
+    hub_url_name = "articles:topic"
+
+
+def find_country(value: str):
+    """The pycountry record for a code, a name, an official or a common name."""
+    try:
+        return pycountry.countries.lookup(text.collapse_whitespace(value))
+    except LookupError:
+        return None
+
+
+class Country(NewsTag):
+    code = models.CharField("ISO 3166-1 alpha-2 code", max_length=2, unique=True, editable=False)
+    hub_url_name = "articles:country"
+
+    class Meta(NewsTag.Meta):
+        verbose_name_plural = "countries"
+
+    @staticmethod
+    def display_name(record) -> str:
+        return getattr(record, "common_name", None) or record.name
+
+    @classmethod
+    def normalise_name(cls, name: str) -> str:
+        record = find_country(name)
+        if record is None:
+            raise ValueError(f"unknown country “{text.collapse_whitespace(name)}”")
+        return cls.display_name(record)
+
+    def save(self, *args, **kwargs):
+        self.name = self.normalise_name(self.name)
+        self.code = find_country(self.name).alpha_2
+        super().save(*args, **kwargs)
+
+
+class NewsTagManager(_TaggableManager):
+    """Taggit's manager, with tag names brought to their one canonical spelling first."""
+
+    def _to_tag_model_instances(self, tags, tag_kwargs):
+        tag_model = self.through.tag_model()
+        tags = [
+            tag_model.normalise_name(tag) if isinstance(tag, str) else tag
+            for tag in tags
+            if not isinstance(tag, str) or text.collapse_whitespace(tag)
+        ]
+        return super()._to_tag_model_instances(tags, tag_kwargs)
+
+
+class TaggedBase(ItemBase):
+    content_object = models.ForeignKey("Article", on_delete=models.CASCADE)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="%(class)s_unique"),
+        ]
+
+
+class TaggedPerson(TaggedBase):
+    tag = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class TaggedCountry(TaggedBase):
+    tag = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class TaggedTopic(TaggedBase):
+    tag = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class ArticleQuerySet(models.QuerySet):
+    @staticmethod
+    def live_condition(prefix: str = "", at=None) -> Q:
+        """The publication gate: published, and published at or before now.
+
+        Every public surface goes through this one condition, directly via ``live()`` or,
+        across a relation, with a ``prefix`` such as ``"target__"``.
+        """
+        return Q(
+            **{
+                f"{prefix}status": Article.Status.PUBLISHED,
+                f"{prefix}published_at__lte": at or timezone.now(),
+            }
+        )
+
+    def live(self, at=None):
+        return self.filter(self.live_condition(at=at))
+
+    def with_liveness(self, at=None):
+        """Annotate ``is_live`` for surfaces that show every status (admin, graph)."""
+        return self.annotate(
+            is_live=models.ExpressionWrapper(
+                self.live_condition(at=at), output_field=models.BooleanField()
+            )
+        )
+
+    def for_listing(self):
+        return (
+            self.select_related("section")
+            .prefetch_related("authors")
+            .order_by("-published_at", "-pk")
+        )
+
+    def for_detail(self):
+        return self.select_related("section").prefetch_related(
+            "authors", "people", "countries", "topics"
+        )
+
+    def by_headline(self, headline: str):
+        return self.filter(headline_key=text.headline_key(headline))
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    headline = models.CharField(max_length=300)
+    headline_key = models.CharField(max_length=300, editable=False, db_index=True)
+    slug = models.CharField(
+        max_length=120,
+        unique=True,
+        validators=[validate_slug],
+        help_text="The story's address and identity. Changing it keeps the old address working.",
+    )
+    standfirst = models.TextField(
+        blank=True, help_text="One or two sentences under the headline; used as summary."
+    )
+    body = models.TextField(help_text="Paragraphs of the story. HTML is sanitised.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A time in the future schedules the story; it goes live then.",
+    )
+    updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the published story last changed."
+    )
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    authors = models.ManyToManyField(Author, through="Byline", related_name="articles", blank=True)
+    source = models.CharField(
+        max_length=100, blank=True, help_text="Agency or source credit, e.g. PTI."
+    )
+    image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
+    image_caption = models.CharField(max_length=500, blank=True)
+    image_credit = models.CharField(max_length=200, blank=True)
+    image_alt = models.CharField(
+        "image alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the photo shows, for readers who cannot see it.",
+    )
+    people = TaggableManager(
+        "people",
+        through=TaggedPerson,
+        related_name="articles",
+        blank=True,
+        manager=NewsTagManager,
+        ordering=["name"],
+        help_text="People the story is about, separated by commas.",
+    )
+    countries = TaggableManager(
+        "countries",
+        through=TaggedCountry,
+        related_name="articles",
+        blank=True,
+        manager=NewsTagManager,
+        ordering=["name"],
+        help_text="Countries by name or ISO code, separated by commas.",
+    )
+    topics = TaggableManager(
+        "topics",
+        through=TaggedTopic,
+        related_name="articles",
+        blank=True,
+        manager=NewsTagManager,
+        ordering=["name"],
+        help_text="Topics, separated by commas.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every save; guards lost updates."
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_live_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="article_published_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.headline
+
+    def save(self, *args, **kwargs):
+        self.headline = text.collapse_whitespace(self.headline)
+        self.headline_key = text.headline_key(self.headline)
+        self.slug = self.slug or text.slugify(self.headline)
+        super().save(*args, **kwargs)
+        CrossLink.objects.resolve_pending(self)
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            raise ValidationError({"published_at": "A published story needs a publication time."})
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return text.html_blocks(self.body)
+
+    @property
+    def was_updated(self) -> bool:
+        return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+
+class Byline(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="byline_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} on {self.article}"
+
+
+class CrossLinkQuerySet(models.QuerySet):
+    def shown(self):
+        """Links a reader may see: both ends live, the target resolved."""
+        return self.filter(
+            ArticleQuerySet.live_condition("source__"),
+            ArticleQuerySet.live_condition("target__"),
+        )
+
+    def pending(self):
+        return self.filter(target__isnull=True)
+
+    def resolve_pending(self, article: Article) -> int:
+        """Point pending links written with this story's headline at it."""
+        already_linking = self.filter(target=article).values("source")
+        return (
+            self.pending()
+            .filter(target_key=article.headline_key)
+            .exclude(source=article)
+            .exclude(source__in=already_linking)
+            .update(target=article)
+        )
+
+
+class CrossLink(models.Model):
+    """A directed edge of the story graph: ``source`` shows an Also Read box for ``target``."""
+
+    source = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(
+        Article,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="links_in",
+        help_text="Empty while the linked story does not exist yet (a pending link).",
+    )
+    target_headline = models.CharField(
+        max_length=300, help_text="The headline as written in the copy."
+    )
+    target_key = models.CharField(max_length=300, editable=False, db_index=True)
+    placement = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Number of body paragraphs before the Also Read box; empty puts the "
+        "link in the Related stories list at the end.",
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CrossLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = [F("placement").asc(nulls_last=True), "order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(source=F("target")), name="crosslink_not_to_itself"
+            ),
+            models.UniqueConstraint(fields=["source", "target"], name="crosslink_one_per_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.target or self.target_headline}"
+
+    def save(self, *args, **kwargs):
+        if self.target_id and not self.target_headline:
+            self.target_headline = self.target.headline
+        self.target_headline = text.collapse_whitespace(self.target_headline)
+        self.target_key = text.headline_key(self.target_headline)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.target_id is None

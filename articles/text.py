@@ -1,0 +1,244 @@
+"""Plain-text and HTML helpers shared by the importer, the admin and the public site.
+
+Nothing here touches the database: these are the rules for what a paragraph, a headline
+key, a slug and safe HTML are.
+"""
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import nh3
+
+ALSO_READ_PREFIX = "also read:"
+RELATED_PREFIX = "related:"
+SLUG_MAX_LENGTH = 100
+
+# Characters XML 1.0 forbids and that have no business in stored text either.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans(
+    dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`\u00b4", "'")
+    | dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"')
+)
+
+ALLOWED_TAGS = {
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "a",
+    "br",
+    "sub",
+    "sup",
+    "s",
+    "u",
+    "code",
+    "pre",
+    "hr",
+    "figure",
+    "figcaption",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+BLOCK_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "pre", "hr", "figure"}
+
+
+def strip_control_chars(value: str) -> str:
+    return _CONTROL_CHARS.sub("", value)
+
+
+def collapse_whitespace(value: str) -> str:
+    return _WHITESPACE.sub(" ", strip_control_chars(value)).strip()
+
+
+def headline_key(headline: str) -> str:
+    """The form two headlines share when an editor would call them the same story.
+
+    Case, curly versus straight quotes, punctuation and runs of white space do not count.
+    """
+    text = unicodedata.normalize("NFKC", headline).translate(_QUOTES).casefold()
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text)
+    return collapse_whitespace(kept)
+
+
+def slugify(value: str, max_length: int = SLUG_MAX_LENGTH) -> str:
+    """A readable Unicode slug.
+
+    Django's ``slugify(allow_unicode=True)`` drops combining marks, which mangles
+    Devanagari and Hebrew pointing; letters, marks and digits of every script are kept here.
+    """
+    text = unicodedata.normalize("NFKC", value).lower()
+    words = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text).split()
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    if not slug and words:
+        slug = words[0][:max_length]
+    return slug
+
+
+def sanitise_html(value: str) -> str:
+    """Keep the markup a news story needs; drop scripts, handlers and unsafe links."""
+    return nh3.clean(
+        strip_control_chars(value),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    ).strip()
+
+
+def text_to_html(paragraphs: list[str]) -> str:
+    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+def html_to_text(fragment: str) -> str:
+    return collapse_whitespace(html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+
+class _BlockSplitter(HTMLParser):
+    """Splits sanitised HTML into its top-level blocks, keeping each block's markup."""
+
+    def __init__(self, source: str):
+        super().__init__(convert_charrefs=False)
+        self.source = source
+        self.line_offsets = [0]
+        for line in source.splitlines(keepends=True):
+            self.line_offsets.append(self.line_offsets[-1] + len(line))
+        self.depth = 0
+        self.start = None
+        self.blocks: list[str] = []
+        self.loose: list[str] = []
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_offsets[line - 1] + column
+
+    def _close_loose(self):
+        text = "".join(self.loose).strip()
+        if text:
+            self.blocks.append(f"<p>{text}</p>")
+        self.loose = []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth == 0:
+            if tag in BLOCK_TAGS:
+                self._close_loose()
+                self.start = self._offset()
+                if tag == "hr":
+                    self.blocks.append("<hr>")
+                    return
+            else:
+                self.loose.append(self.get_starttag_text())
+                return
+        if tag not in {"br", "hr"}:
+            self.depth += 1
+
+    def handle_startendtag(self, tag, attrs):
+        if self.depth == 0:
+            if tag == "hr":
+                self._close_loose()
+                self.blocks.append("<hr>")
+            else:
+                self.loose.append(self.get_starttag_text())
+
+    def handle_endtag(self, tag):
+        if self.depth == 0:
+            self.loose.append(f"</{tag}>")
+            return
+        self.depth -= 1
+        if self.depth == 0 and self.start is not None:
+            end = self._offset() + len(f"</{tag}>")
+            self.blocks.append(self.source[self.start : end].strip())
+            self.start = None
+
+    def _loose_data(self, data):
+        if self.depth == 0:
+            self.loose.append(data)
+
+    handle_data = _loose_data
+
+    def handle_entityref(self, name):
+        self._loose_data(f"&{name};")
+
+    def handle_charref(self, name):
+        self._loose_data(f"&#{name};")
+
+    def close(self):
+        super().close()
+        self._close_loose()
+
+
+def html_blocks(body: str) -> list[str]:
+    """The top-level blocks (paragraphs, headings, lists …) of a sanitised body."""
+    splitter = _BlockSplitter(body)
+    splitter.feed(body)
+    splitter.close()
+    return [block for block in splitter.blocks if html_to_text(block) or block == "<hr>"]
+
+
+def link_headline(paragraph: str, prefix: str = ALSO_READ_PREFIX) -> str | None:
+    """The headline of an ``Also Read:`` paragraph, '' when empty, None for prose."""
+    text = paragraph.strip()
+    if text.casefold().startswith(prefix):
+        return collapse_whitespace(text[len(prefix) :])
+    return None
+
+
+class EmptyLinkError(ValueError):
+    """An ``Also Read:`` or ``Related:`` paragraph with no headline after it."""
+
+    def __init__(self, index: int):
+        super().__init__("an 'Also Read:' or 'Related:' line needs a headline after it")
+        self.index = index
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """A cross-link as written in copy: where it sits and the headline it points at."""
+
+    headline: str
+    placement: int | None
+    order: int
+    index: int = 0  # position of the paragraph it came from, for error messages
+
+
+def extract_links(paragraphs: list[str], as_text=lambda p: p) -> tuple[list[str], list[LinkSpec]]:
+    """Separate the body from its ``Also Read:``/``Related:`` paragraphs.
+
+    An ``Also Read:`` paragraph sits after the body paragraphs before it (its placement);
+    a ``Related:`` paragraph goes in the list at the end. This one parser serves the
+    importer and wire copy pasted into the admin.
+    """
+    body: list[str] = []
+    links: list[LinkSpec] = []
+    order_at: dict[int | None, int] = {}
+    for index, paragraph in enumerate(paragraphs):
+        text = as_text(paragraph)
+        placement = len(body)
+        headline = link_headline(text, ALSO_READ_PREFIX)
+        if headline is None:
+            placement, headline = None, link_headline(text, RELATED_PREFIX)
+        if headline is None:
+            body.append(paragraph)
+            continue
+        if not headline:
+            raise EmptyLinkError(index)
+        order = order_at.get(placement, 0)
+        order_at[placement] = order + 1
+        links.append(LinkSpec(headline, placement, order, index))
+    return body, links

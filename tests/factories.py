@@ -1,0 +1,90 @@
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from articles import text
+from articles.models import Article, Author, CrossLink, Section
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Section {n}")
+
+
+class AuthorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Author
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Author {n}")
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    """A live story unless told otherwise; ``status=`` and ``published_at=`` make the others."""
+
+    class Meta:
+        model = Article
+
+    headline = factory.Sequence(lambda n: f"Story number {n} about the ceasefire talks")
+    slug = factory.LazyAttribute(lambda o: text.slugify(o.headline))
+    standfirst = "What happened, in one sentence."
+    body = factory.LazyFunction(
+        lambda: text.text_to_html(
+            [f"Paragraph {i} of the story, with enough words to read." for i in range(1, 6)]
+        )
+    )
+    status = Article.Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    section = factory.SubFactory(SectionFactory, name="World")
+
+    @factory.post_generation
+    def people(self, create, names, **kwargs):
+        if create and names:
+            self.people.set(names)
+
+    @factory.post_generation
+    def countries(self, create, names, **kwargs):
+        if create and names:
+            self.countries.set(names)
+
+    @factory.post_generation
+    def topics(self, create, names, **kwargs):
+        if create and names:
+            self.topics.set(names)
+
+    @factory.post_generation
+    def authors(self, create, authors, **kwargs):
+        if create and authors:
+            for position, author in enumerate(authors):
+                self.bylines.create(author=author, position=position)
+
+
+def draft(**kwargs):
+    return ArticleFactory(status=Article.Status.DRAFT, published_at=None, **kwargs)
+
+
+def in_review(**kwargs):
+    return ArticleFactory(status=Article.Status.REVIEW, published_at=None, **kwargs)
+
+
+def scheduled(**kwargs):
+    return ArticleFactory(published_at=timezone.now() + timedelta(days=1), **kwargs)
+
+
+def archived(**kwargs):
+    return ArticleFactory(status=Article.Status.ARCHIVED, **kwargs)
+
+
+class CrossLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CrossLink
+
+    source = factory.SubFactory(ArticleFactory)
+    target = factory.SubFactory(ArticleFactory)
+    target_headline = factory.LazyAttribute(lambda o: o.target.headline if o.target else "")
+    placement = 1
+    order = 0
