@@ -1,10 +1,21 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.FrontPageView.as_view(), name="front"),
+    path("archive/", views.ArchiveView.as_view(), name="archive"),
     path("news/<str:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    # Hubs: one pattern per kind so each has a readable URL and its own name.
+    path("people/<str:slug>/", views.HubView.as_view(kind="people"), name="person"),
+    path("countries/<str:slug>/", views.HubView.as_view(kind="countries"), name="country"),
+    path("topics/<str:slug>/", views.HubView.as_view(kind="topics"), name="topic"),
+    path("sections/<str:slug>/", views.HubView.as_view(kind="sections"), name="section"),
+    path("authors/<str:slug>/", views.HubView.as_view(kind="authors"), name="author"),
+    # Feeds: format is one of "rss", "atom", "json".
+    path("feed/<str:format>/", feeds.site_feed, name="feed"),
+    path("<str:kind>/<str:slug>/feed/<str:format>/", feeds.hub_feed, name="hub_feed"),
 ]

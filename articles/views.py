@@ -1,4 +1,5 @@
-from django.views.generic import DetailView, ListView
+from django.http import Http404
+from django.views.generic import DetailView, ListView, View
 
 from .models import Article
 
@@ -21,3 +22,19 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
 
     def get_queryset(self):
         return super().get_queryset().for_detail()
+
+
+class ArchiveView(FrontPageView):
+    pass
+
+
+class SearchView(View):
+    def get(self, request):
+        raise Http404("Search is not built yet.")
+
+
+class HubView(View):
+    kind = None
+
+    def get(self, request, slug):
+        raise Http404("Hubs are not built yet.")

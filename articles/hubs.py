@@ -1,0 +1,54 @@
+"""Hubs: the person, country, topic, section and author pages and feeds.
+
+Each hub kind names the model behind it and how its live stories are found, so the views,
+feeds and sitemaps agree on what a hub holds.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.http import Http404
+
+from .models import Article, Author, Country, Person, Section, Topic
+
+
+@dataclass(frozen=True)
+class HubKind:
+    kind: str  # URL segment, e.g. "people"
+    model: type[models.Model]
+    lookup: str  # Article field that points at the hub object
+    label: str  # singular, for headings: "Person"
+
+    @property
+    def url_name(self) -> str:
+        return f"articles:{self.model._meta.model_name}"
+
+    def articles(self, obj):
+        """The hub's live stories, newest first."""
+        return Article.objects.live().filter(**{self.lookup: obj})
+
+    def get(self, slug: str):
+        """The hub object for a slug, or 404 when it has no live story."""
+        obj = self.model.objects.filter(slug=slug).first()
+        if obj is None or not self.articles(obj).exists():
+            raise Http404(f"No {self.label.lower()} with live stories at this address.")
+        return obj
+
+
+HUB_KINDS = {
+    hub.kind: hub
+    for hub in (
+        HubKind("people", Person, "people", "Person"),
+        HubKind("countries", Country, "countries", "Country"),
+        HubKind("topics", Topic, "topics", "Topic"),
+        HubKind("sections", Section, "section", "Section"),
+        HubKind("authors", Author, "authors", "Author"),
+    )
+}
+
+
+def hub_kind(kind: str) -> HubKind:
+    try:
+        return HUB_KINDS[kind]
+    except KeyError:
+        raise Http404("No such kind of page.") from None
