@@ -231,7 +231,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
     if not body:
         raise StoryFileError(
             path,
-            starts[0] if starts else len(lines),
+            starts[0] if starts else number + 1,
             "the story has no body: write its paragraphs after the header's blank line",
         )
 

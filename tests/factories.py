@@ -28,6 +28,7 @@ class ArticleFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Article
+        skip_postgeneration_save = True
 
     headline = factory.Sequence(lambda n: f"Story number {n} about the ceasefire talks")
     slug = factory.LazyAttribute(lambda o: text.slugify(o.headline))

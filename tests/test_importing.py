@@ -1,0 +1,377 @@
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from articles.importing import import_stories
+from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+RAW_STORY = ROOT.parent / "shared" / "seeds" / "000_2d377d215c9101e2.txt"
+
+GOOD = """\
+Headline: Ceasefire faces new hurdle
+Published: 2025-01-28T10:00:00+00:00
+Section: World
+People: Benjamin Netanyahu
+
+First paragraph.
+
+Second paragraph.
+"""
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def database_state():
+    """Every row the importer can touch, as comparable data."""
+    out = io.StringIO()
+    call_command(
+        "dumpdata",
+        "articles",
+        "--indent",
+        "1",
+        "--natural-foreign",
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def test_seed_story_imports_as_designed():
+    """seeds/ gives one live article: 10 paragraphs, its people and countries, 3 pending links."""
+    report = import_stories([SEEDS])
+    assert not report.errors
+    article = Article.objects.live().get()
+    assert len(article.paragraphs) == 10
+    assert "(AP)" not in article.body
+    assert article.paragraphs[0].endswith("reported news agency PTI.</p>")
+    assert article.image_credit == "AP"
+    assert article.image_caption.startswith("President Donald Trump and Israeli Prime Minister")
+    assert sorted(article.people.names()) == [
+        "Benjamin Netanyahu",
+        "Donald Trump",
+        "Joe Biden",
+        "Steve Witkoff",
+    ]
+    assert {"US", "IL", "IR", "SA"} <= set(article.countries.values_list("code", flat=True))
+    links = list(article.links_out.all())
+    assert [(link.placement, link.is_pending) for link in links] == [
+        (2, True),
+        (4, True),
+        (6, True),
+    ]
+    assert links[0].target_headline.startswith("Gaza ceasefire faces new hurdle")
+
+
+def test_importing_twice_changes_nothing():
+    """Idempotent: the same files twice leave the database exactly as once."""
+    import_stories([SEEDS])
+    before = database_state()
+    report = import_stories([SEEDS])
+    assert set(report.outcomes.values()) == {"unchanged"}
+    assert database_state() == before
+
+
+def test_pending_link_resolves_when_its_story_is_imported(tmp_path):
+    """A link to a story that does not exist yet resolves when that story arrives."""
+    import_stories([SEEDS])
+    write(
+        tmp_path,
+        "target.txt",
+        GOOD.replace(
+            "Ceasefire faces new hurdle",
+            "Gaza ceasefire faces new hurdle as Israel claims Hamas violated agreement twice",
+        ),
+    )
+    import_stories([tmp_path])
+    link = CrossLink.objects.get(placement=2)
+    assert link.target.headline.startswith("Gaza ceasefire faces new hurdle")
+    assert CrossLink.objects.pending().count() == 2
+
+
+def test_changed_file_updates_the_story(tmp_path):
+    """Re-importing an edited file updates fields, tags and links of the same story."""
+    path = write(tmp_path, "a.txt", GOOD)
+    import_stories([path])
+    write(
+        tmp_path,
+        "a.txt",
+        GOOD.replace("People: Benjamin Netanyahu", "People: Joe Biden")
+        + "\nAlso Read: Something else\n\nThird.\n",
+    )
+    report = import_stories([path])
+    assert report.outcomes[path] == "updated"
+    article = Article.objects.get()
+    assert list(article.people.names()) == ["Joe Biden"]
+    assert [(link.target_headline, link.placement) for link in article.links_out.all()] == [
+        ("Something else", 2)
+    ]
+    assert len(article.paragraphs) == 3
+
+
+def make_rich_database(tmp_path):
+    """Stories in every status, with authors, HTML bodies, images and every kind of link."""
+    tmp_path.mkdir()
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (4, 3), "red").save(image)
+    write(
+        tmp_path,
+        "one.txt",
+        """\
+Headline: “Israel reserves right to resume Gaza war”: Netanyahu’s warning
+Slug: israel-reserves-right
+Status: published
+Published: 2025-01-18T08:00:00+00:00
+Updated: 2025-01-18T12:30:00+00:00
+Section: World
+Source: Reuters
+Authors: Asha Rao; Tom Levy
+People: Benjamin Netanyahu; Donald Trump
+Countries: IL; United States of America
+Topics: Gaza ceasefire
+Standfirst: The prime minister warns & promises.
+Image: photo.png
+Image-Caption: Netanyahu speaks
+Image-Credit: AP
+Image-Alt: A man at a lectern
+
+Also Read: Ceasefire delayed
+
+First paragraph with <angle> & ampersand.
+
+Also Read: Draft story in the works
+
+Also Read: Not written yet
+
+Second paragraph.
+
+Related: Archived story
+""",
+    )
+    write(
+        tmp_path,
+        "two.txt",
+        """\
+Headline: Ceasefire delayed
+Status: published
+Published: 2025-01-19T08:00:00+05:30
+Section: Middle East
+Format: html
+
+<p>Rich <em>text</em> and <a href="https://example.com">a link</a>.</p>
+
+<ul><li>one</li><li>two</li></ul>
+
+Also Read: “Israel reserves right to resume Gaza war”: Netanyahu’s warning
+""",
+    )
+    write(
+        tmp_path, "three.txt", "Headline: Draft story in the works\nStatus: draft\n\nDraft body.\n"
+    )
+    write(
+        tmp_path,
+        "four.txt",
+        """\
+Headline: Archived story
+Status: archived
+Published: 2024-01-01T00:00:00+00:00
+Topics: History
+
+Old body.
+""",
+    )
+    report = import_stories([tmp_path])
+    assert not report.errors, report.errors
+
+
+def snapshot():
+    """Every field, tag, link and byline of every story, keyed by slug."""
+    state = {}
+    for article in Article.objects.order_by("slug"):
+        state[article.slug] = {
+            "fields": {
+                field: getattr(article, field)
+                for field in (
+                    "headline",
+                    "standfirst",
+                    "body",
+                    "status",
+                    "published_at",
+                    "updated_at",
+                    "source",
+                    "image_caption",
+                    "image_credit",
+                    "image_alt",
+                )
+            },
+            "image": article.image.read() if article.image else b"",
+            "section": article.section and article.section.name,
+            "authors": list(
+                article.authors.order_by("bylines__position").values_list("name", flat=True)
+            ),
+            "people": sorted(article.people.names()),
+            "countries": sorted(article.countries.values_list("code", flat=True)),
+            "topics": sorted(article.topics.names()),
+            "links": [
+                (
+                    link.target.slug if link.target else None,
+                    link.target_headline,
+                    link.placement,
+                    link.order,
+                )
+                for link in article.links_out.select_related("target")
+            ],
+        }
+    return state
+
+
+def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, settings):
+    """import(export(db)) reproduces every field, tag, link, placement and status."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_rich_database(tmp_path / "in")
+    before = snapshot()
+    assert before["israel-reserves-right"]["links"][1][0] == "draft-story-in-the-works"
+
+    call_command("export_articles", tmp_path / "out", verbosity=0)
+    for model in (Article, Person, Country, Topic, Section, Author):
+        model.objects.all().delete()
+    shutil.rmtree(settings.MEDIA_ROOT)
+    call_command("import_articles", tmp_path / "out", verbosity=0)
+
+    assert snapshot() == before
+    call_command("export_articles", tmp_path / "again", verbosity=0)
+    for exported in (tmp_path / "out").glob("*.txt"):
+        assert exported.read_text() == (tmp_path / "again" / exported.name).read_text()
+
+
+BAD_FILES = {
+    "no-header.txt": (RAW_STORY.read_bytes(), 1, "no header block"),
+    "no-headline.txt": (
+        "Section: World\nPublished: 2025-01-01T00:00:00Z\n\nBody.\n",
+        1,
+        "no headline",
+    ),
+    "unknown-key.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\nColour: red\n\nBody.\n",
+        3,
+        "unknown header key 'Colour'",
+    ),
+    "bad-date.txt": (
+        "Headline: A\nPublished: 29/01/2025 9am\n\nBody.\n",
+        2,
+        "is not a date and time",
+    ),
+    "no-time.txt": ("Headline: A\nStatus: published\n\nBody.\n", 2, "needs 'Published"),
+    "empty-body.txt": ("Headline: A\nPublished: 2025-01-01T00:00:00Z\n\n\n", 3, "no body"),
+    "only-links.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n\nAlso Read: B\n",
+        4,
+        "no body",
+    ),
+    "empty-also-read.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n\nOne.\n\nAlso Read:\n",
+        6,
+        "needs a headline",
+    ),
+    "self-link.txt": (
+        "Headline: A story\nPublished: 2025-01-01T00:00:00Z\n\nOne.\n\nAlso Read: a STORY\n",
+        6,
+        "cannot link to itself",
+    ),
+    "bad-country.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\nCountries: Narnia\n\nOne.\n",
+        3,
+        "unknown country",
+    ),
+    "bad-status.txt": ("Headline: A\nStatus: live\n\nOne.\n", 2, "unknown status 'live'"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, "binary data"),
+    "latin1.txt": ("Headline: Café\n\nBody.\n".encode("latin-1"), 1, "not UTF-8"),
+    "huge.txt": (
+        ("Headline: A\nPublished: 2025-01-01T00:00:00Z\n\n" + "x" * (5 * 1024 * 1024)),
+        1,
+        "at most 5 MB",
+    ),
+    "long-headline.txt": (
+        "Headline: " + "word " * 80 + "\nPublished: 2025-01-01T00:00:00Z\n\nB.\n",
+        1,
+        "headline",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_gets_a_clear_message_and_writes_nothing(tmp_path, name):
+    """Each bad file is reported as file:line: problem, writes nothing; good files still import."""
+    content, line, message = BAD_FILES[name]
+    bad = write(tmp_path, name, content)
+    good = write(tmp_path, "zz-good.txt", GOOD)
+    report = import_stories([bad, good])
+    assert [str(error).split(": ", 1)[0] for error in report.errors] == [f"{bad}:{line}"]
+    assert message in str(report.errors[0])
+    assert report.outcomes == {good: "created"}
+    assert list(Article.objects.values_list("headline", flat=True)) == [
+        "Ceasefire faces new hurdle"
+    ]
+
+
+def test_two_files_claiming_one_story_with_different_content_both_fail(tmp_path):
+    """Same slug, different content in one run: neither wins silently; nothing is written."""
+    first = write(tmp_path, "a.txt", GOOD)
+    second = write(tmp_path, "b.txt", GOOD.replace("Second paragraph.", "Other text."))
+    report = import_stories([first, second])
+    assert sorted(report.failed) == [first, second]
+    assert "also in" in str(report.errors[0])
+    assert not Article.objects.exists()
+
+
+def test_two_identical_files_are_one_story(tmp_path):
+    """The same story twice in one run is no conflict."""
+    write(tmp_path, "a.txt", GOOD)
+    write(tmp_path, "b.txt", GOOD)
+    report = import_stories([tmp_path])
+    assert not report.errors
+    assert Article.objects.count() == 1
+
+
+def test_a_failure_in_the_database_rolls_back_the_whole_file(tmp_path, monkeypatch):
+    """One transaction per file: a write that fails half-way leaves nothing behind."""
+    from articles import importing
+
+    def broken(article, links):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(importing, "sync_links", broken)
+    path = write(tmp_path, "a.txt", GOOD)
+    with pytest.raises(RuntimeError):
+        import_stories([path])
+    assert not Article.objects.exists()
+    assert not Person.objects.exists()
+
+
+def test_command_exits_non_zero_and_names_the_failed_files(tmp_path):
+    """Operators see every problem on stderr and a summary naming the failures."""
+    bad = write(tmp_path, "bad.txt", "Headline: A\nPublished: nope\n\nBody.\n")
+    write(tmp_path, "good.txt", GOOD)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"1 failed and wrote nothing: .*bad\.txt"):
+        call_command("import_articles", tmp_path, stderr=err, stdout=io.StringIO())
+    assert f"{bad}:2: 'nope' is not a date and time" in err.getvalue()
+    assert Article.objects.count() == 1
+
+
+def test_missing_path_is_reported(tmp_path):
+    report = import_stories([tmp_path / "nope.txt"])
+    assert "no such file" in str(report.errors[0])
