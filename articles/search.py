@@ -1,26 +1,157 @@
-"""Reader search over live stories (full text on PostgreSQL, a simple fallback elsewhere)."""
+"""Reader search over live stories.
 
-from django.db.models import Q
+On PostgreSQL: full-text search over a weighted vector (headline, standfirst, body) with a GIN
+index on the same expression, web-search syntax (quotes, ``-word``, ``or``), ranking and
+highlighted snippets. Elsewhere (SQLite for ``make run``): every word must appear, ``-word``
+excludes, and snippets are cut and highlighted in Python.
+"""
+
+import re
+from dataclasses import dataclass
+
+import nh3
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, When
 from django.utils.html import escape
 
+from . import text
 from .models import Article
 
 MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+SNIPPET_WORDS = 30
+CONFIG = "english"
+
+SEARCH_VECTOR = (
+    SearchVector("headline", weight="A", config=CONFIG)
+    + SearchVector("standfirst", weight="B", config=CONFIG)
+    + SearchVector("body", weight="C", config=CONFIG)
+)
+# Created by migration on PostgreSQL only; the query below uses the identical expression.
+SEARCH_INDEX = GinIndex(SEARCH_VECTOR, name="article_search_idx")
 
 
 def clean_query(raw: str) -> str:
-    return " ".join(raw.replace("\x00", " ").split())[:MAX_QUERY_LENGTH]
+    """What is left of any input to search for: no control characters, bounded length."""
+    return text.collapse_whitespace(raw)[:MAX_QUERY_LENGTH]
 
 
-def search_articles(raw_query: str):
-    """Live stories matching the query, best first; each carries ``snippet`` (safe HTML)."""
+@dataclass(frozen=True)
+class Terms:
+    required: list[str]
+    excluded: list[str]
+
+    @classmethod
+    def parse(cls, query: str) -> "Terms":
+        phrases = re.findall(r'(-?)"([^"]+)"|(-?)([^\s"]+)', query)
+        required, excluded = [], []
+        for minus, phrase, minus_word, word in phrases[:MAX_TERMS]:
+            term = text.collapse_whitespace(phrase or word).strip("'")
+            if not text.headline_key(term):
+                continue
+            (excluded if (minus or minus_word) else required).append(term)
+        return cls(required, excluded)
+
+
+class SearchResults:
+    """A lazily sliced result list that Django's Paginator can page through.
+
+    Snippets are made only for the stories on the page being shown.
+    """
+
+    def __init__(self, queryset, query: str, terms: Terms | None = None):
+        self.queryset = queryset
+        self.query = query
+        self.terms = terms
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        items = self.queryset[index]
+        if isinstance(index, int):
+            return self._with_snippets([items])[0]
+        return self._with_snippets(list(items))
+
+    def _with_snippets(self, articles):
+        for article in articles:
+            if self.terms is None:
+                article.snippet = nh3.clean(article.snippet, tags={"mark"}, attributes={})
+            else:
+                article.snippet = python_snippet(article, self.terms.required)
+        return articles
+
+
+def full_text_matches(queryset, search_query: SearchQuery):
+    """Stories whose indexed vector matches: the expression is SEARCH_INDEX's, so it is used."""
+    return queryset.annotate(search=SEARCH_VECTOR).filter(search=search_query)
+
+
+def search_articles(raw_query: str) -> SearchResults:
+    """Live stories matching the query, best match first; each with a ``snippet`` (safe HTML)."""
     query = clean_query(raw_query)
-    if not query:
-        return Article.objects.none()
+    live = Article.objects.live().for_listing()
+    if not text.headline_key(query):
+        return SearchResults(live.none(), query, Terms([], []))
+    if connection.vendor == "postgresql":
+        search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
+        queryset = (
+            full_text_matches(live, search_query)
+            .annotate(
+                rank=SearchRank(SEARCH_VECTOR, search_query),
+                snippet=SearchHeadline(
+                    "body",
+                    search_query,
+                    config=CONFIG,
+                    start_sel="<mark>",
+                    stop_sel="</mark>",
+                    max_words=SNIPPET_WORDS,
+                    min_words=15,
+                ),
+            )
+            .order_by("-rank", "-published_at", "-pk")
+        )
+        return SearchResults(queryset, query)
+
+    terms = Terms.parse(query)
+    if not terms.required:
+        return SearchResults(live.none(), query, terms)
     condition = Q()
-    for word in query.split()[:10]:
-        condition &= Q(headline__icontains=word) | Q(body__icontains=word)
-    results = list(Article.objects.live().filter(condition).for_listing()[:50])
-    for article in results:
-        article.snippet = escape(article.standfirst)
-    return results
+    for term in terms.required:
+        condition &= (
+            Q(headline__icontains=term) | Q(standfirst__icontains=term) | Q(body__icontains=term)
+        )
+    for term in terms.excluded:
+        condition &= ~(
+            Q(headline__icontains=term) | Q(standfirst__icontains=term) | Q(body__icontains=term)
+        )
+    in_headline = Q()
+    for term in terms.required:
+        in_headline &= Q(headline__icontains=term)
+    ranked = live.filter(condition).annotate(
+        in_headline=Case(When(in_headline, then=1), default=0, output_field=IntegerField())
+    )
+    return SearchResults(ranked.order_by("-in_headline", "-published_at", "-pk"), query, terms)
+
+
+def python_snippet(article: Article, terms: list[str]) -> str:
+    """Some words of the body around the first match, matches wrapped in <mark>."""
+    body = text.html_to_text(article.body)
+    lowered = body.casefold()
+    positions = [lowered.find(term.casefold()) for term in terms]
+    first = min((p for p in positions if p >= 0), default=0)
+    words_before = body[:first].split()[-8:]
+    start = first - len(" ".join(words_before)) if words_before else first
+    window = " ".join(body[max(start, 0) :].split()[:SNIPPET_WORDS])
+    pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+    pieces, last = [], 0
+    for match in pattern.finditer(window):
+        pieces += [escape(window[last : match.start()]), f"<mark>{escape(match.group())}</mark>"]
+        last = match.end()
+    pieces.append(escape(window[last:]))
+    return "".join(pieces)
