@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-RAW_STORY = ROOT.parent / "shared" / "seeds" / "000_2d377d215c9101e2.txt"
+# The wire story exactly as it arrived (../shared/seeds/), without a header block.
+RAW_STORY = ROOT / "tests" / "data" / "raw_wire_story.txt"
 
 GOOD = """\
 Headline: Ceasefire faces new hurdle
