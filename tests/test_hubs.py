@@ -16,8 +16,8 @@ def ago(hours):
     return timezone.now() - timedelta(hours=hours)
 
 
-def tagged(kind: str, n: int, **kwargs):
-    """``n`` live stories, newest first, all on the same hub of ``kind``; and the hub object."""
+def tagged(kind: str, count: int, **kwargs):
+    """``count`` live stories, newest first, all on the same hub of ``kind``; and the hub object."""
     author = AuthorFactory(name="Jane Hub")
     section = SectionFactory(name="Hub Section")
     tags = {
@@ -27,7 +27,7 @@ def tagged(kind: str, n: int, **kwargs):
         "sections": {"section": section},
         "authors": {"authors": [author]},
     }[kind]
-    stories = [ArticleFactory(published_at=ago(n + 1), **tags, **kwargs) for n in range(n)]
+    stories = [ArticleFactory(published_at=ago(n + 1), **tags, **kwargs) for n in range(count)]
     hub = {
         "people": lambda: Person.objects.get(name="Donald Trump"),
         "countries": lambda: Country.objects.get(code="IL"),
@@ -81,11 +81,15 @@ def test_hub_counts_a_single_story_in_the_singular(client):
 
 
 def test_hub_has_canonical_url_and_breadcrumb_json_ld(client):
-    """Hubs carry a canonical URL and a BreadcrumbList."""
-    _, hub = tagged("countries", 1)
-    html = client.get(hub.get_absolute_url()).content.decode()
-    assert f'<link rel="canonical" href="http://testserver{hub.get_absolute_url()}">' in html
+    """Hubs carry a canonical URL (page number kept, stray parameters dropped) and a
+    BreadcrumbList."""
+    _, hub = tagged("countries", 21)
+    url = f"http://testserver{hub.get_absolute_url()}"
+    html = client.get(hub.get_absolute_url(), {"utm_source": "x"}).content.decode()
+    assert f'<link rel="canonical" href="{url}">' in html
     assert '"@type": "BreadcrumbList"' in html
+    html = client.get(hub.get_absolute_url(), {"page": 2, "utm_source": "x"}).content.decode()
+    assert f'<link rel="canonical" href="{url}?page=2">' in html
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,7 @@ def test_article_page_shows_headline_standfirst_bylines_and_times(client, settin
     assert "29 January 2025, 09:30 IST" in html
     assert 'datetime="2025-01-29T09:30:00+05:30"' in html
     assert "Updated <time" in html and "29 January 2025, 11:45 IST" in html
+    assert news_article(html)["dateModified"] == "2025-01-29T11:45:00+05:30"
 
 
 def test_article_page_says_nothing_about_updates_when_unchanged(client):

@@ -35,6 +35,16 @@ def absolute(context, location: str) -> str:
     return context["request"].build_absolute_uri(location)
 
 
+@register.simple_tag(takes_context=True)
+def canonical_url(context) -> str:
+    """This listing's address without stray query parameters, keeping the page number."""
+    path = context["request"].path
+    page = context.get("page_obj")
+    if page is not None and page.number > 1:
+        path = f"{path}?page={page.number}"
+    return context["request"].build_absolute_uri(path)
+
+
 @register.filter
 def summary(article) -> str:
     """The standfirst, else the start of the body, as plain text for meta tags."""
