@@ -89,20 +89,20 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
         body, related = place_links(article.paragraphs, links)
-        linked = {link.target_id for link in links}
-        # One query whatever the number of links, so the page's query count stays constant.
-        more = [
-            story
-            for story in Article.objects.live().sharing_tags_with(article)[
-                : RELATED_TARGET + len(linked)
-            ]
-            if story.pk not in linked
-        ][: max(0, RELATED_TARGET - len(links))]
+        # "More on …" tops the story's own links up to RELATED_TARGET. The query runs even
+        # when the links suffice, so the page costs the same queries however many it has.
+        wanted = max(0, RELATED_TARGET - len(links))
+        more_on = (
+            Article.objects.live()
+            .sharing_tags_with(article)
+            .exclude(pk__in=[link.target_id for link in links])
+        )
+        more_on = list(more_on[: max(wanted, 1)])[:wanted]
         tags = [*article.people.all(), *article.countries.all(), *article.topics.all()]
         return super().get_context_data(
             body=body,
             related=related,
-            more_on=more,
+            more_on=more_on,
             more_on_names=[tag.name for tag in tags[:3]],
             people=article.people.all(),
             countries=article.countries.all(),
