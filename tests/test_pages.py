@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from articles import text
 from articles.models import CrossLink
+from articles.views import place_links
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -72,6 +73,13 @@ def test_front_page_advertises_site_feeds(client):
     rss = reverse("articles:feed", args=["rss"])
     assert f'type="application/rss+xml" title="Latest stories (RSS)" href="{rss}"' in html
     assert 'type="application/atom+xml"' in html
+
+
+def test_front_page_describes_the_site_in_json_ld(client):
+    """The front page's JSON-LD names the site and how to search it."""
+    site = json_ld(client.get("/").content.decode())[0]
+    assert site["@type"] == "WebSite"
+    assert site["potentialAction"]["target"] == "http://testserver/search/?q={search_term_string}"
 
 
 def test_front_page_without_stories_is_friendly(client):
@@ -185,6 +193,14 @@ def test_also_read_boxes_sit_right_after_their_paragraphs(client):
     assert "Listed at the end" not in body
     related = html[html.index('id="related-heading"') :]
     assert "Listed at the end" in related
+
+
+def test_placement_survives_an_empty_body():
+    """A story whose body is empty still shows its Also Read links, at the end."""
+    link = CrossLink(target_headline="x", placement=3)
+    blocks, related = place_links([], [link])
+    assert [(block.html, block.links) for block in blocks] == [("", [link])]
+    assert related == []
 
 
 def test_pending_links_and_links_to_unpublished_stories_show_nothing(client):

@@ -135,6 +135,27 @@ def hub_json_ld(context, hub) -> str:
     return json_ld_script(_breadcrumbs(request, trail))
 
 
+@register.simple_tag(takes_context=True)
+def site_json_ld(context) -> str:
+    """JSON-LD ``WebSite`` with its search, for the front page."""
+    request = context["request"]
+    search = request.build_absolute_uri(reverse("articles:search"))
+    return json_ld_script(
+        {
+            "@context": "https://schema.org",
+            "@type": "WebSite",
+            "name": settings.NEWSROOM_SITE_NAME,
+            "url": request.build_absolute_uri(reverse("articles:front")),
+            "publisher": _publisher(request),
+            "potentialAction": {
+                "@type": "SearchAction",
+                "target": f"{search}?q={{search_term_string}}",
+                "query-input": "required name=search_term_string",
+            },
+        }
+    )
+
+
 @register.simple_tag
 def site_name() -> str:
     return settings.NEWSROOM_SITE_NAME
