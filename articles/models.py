@@ -391,8 +391,14 @@ class CrossLinkQuerySet(models.QuerySet):
         return self.filter(target__isnull=True)
 
     def shown_from(self, article):
-        """The links a reader sees on ``article``, in reading order, with their targets."""
-        return self.shown().filter(source=article).select_related("target__section")
+        """The links a reader sees on ``article``, in reading order, with their targets.
+
+        Only live targets show; whether ``article`` itself may be shown is the page's
+        business (the reader's page serves live stories only, a staff preview any).
+        """
+        return self.filter(
+            ArticleQuerySet.live_condition("target__"), source=article
+        ).select_related("target__section")
 
     def resolve_pending(self, article: Article) -> int:
         """Point pending links written with this story's headline at it."""
