@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager, _TaggableManager
@@ -167,6 +167,11 @@ class TaggedTopic(TaggedBase):
     tag = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="tagged_items")
 
 
+def bylined_authors():
+    """Prefetch a story's authors in byline order."""
+    return models.Prefetch("authors", queryset=Author.objects.order_by("bylines__position"))
+
+
 class ArticleQuerySet(models.QuerySet):
     @staticmethod
     def live_condition(prefix: str = "", at=None) -> Q:
@@ -196,13 +201,39 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self):
         return (
             self.select_related("section")
-            .prefetch_related("authors")
+            .prefetch_related(bylined_authors())
             .order_by("-published_at", "-pk")
         )
 
     def for_detail(self):
         return self.select_related("section").prefetch_related(
-            "authors", "people", "countries", "topics"
+            bylined_authors(), "people", "countries", "topics"
+        )
+
+    def latest_by_section(self, per_section: int):
+        """The newest ``per_section`` stories of every section, in one query."""
+        newest_first = models.Window(
+            RowNumber(), partition_by="section", order_by=["-published_at", "-pk"]
+        )
+        return (
+            self.filter(section__isnull=False)
+            .select_related("section")
+            .annotate(section_rank=newest_first)
+            .filter(section_rank__lte=per_section)
+            .order_by("section__position", "section__name", "section_rank")
+        )
+
+    def sharing_tags_with(self, article):
+        """Other stories tagged with any of ``article``'s people, countries or topics."""
+        shared = Q()
+        for through in (TaggedPerson, TaggedCountry, TaggedTopic):
+            tags = through.objects.filter(content_object=article).values("tag")
+            shared |= Q(pk__in=through.objects.filter(tag__in=tags).values("content_object"))
+        return (
+            self.filter(shared)
+            .exclude(pk=article.pk)
+            .select_related("section")
+            .order_by("-published_at", "-pk")
         )
 
     def by_headline(self, headline: str):
@@ -358,6 +389,16 @@ class CrossLinkQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(target__isnull=True)
+
+    def shown_from(self, article):
+        """The links a reader sees on ``article``, in reading order, with their targets.
+
+        Only live targets show; whether ``article`` itself may be shown is the page's
+        business (the reader's page serves live stories only, a staff preview any).
+        """
+        return self.filter(
+            ArticleQuerySet.live_condition("target__"), source=article
+        ).select_related("target__section")
 
     def resolve_pending(self, article: Article) -> int:
         """Point pending links written with this story's headline at it."""

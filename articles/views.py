@@ -1,7 +1,25 @@
-from django.http import Http404
-from django.views.generic import DetailView, ListView, View
+"""The public reader site: front page, archive, article pages, hubs and search.
 
-from .models import Article
+Views stay thin: what a page shows comes from the querysets in ``models.py`` (behind the one
+publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.py``.
+"""
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.views.generic import DetailView, ListView, TemplateView
+
+from . import search, text
+from .hubs import hub_kind
+from .models import Article, CrossLink
+
+PAGE_SIZE = 20
+SECTION_BLOCK_SIZE = 4
+LATEST_ON_FRONT = 10
+# "More on …" fills the story's related list up to this many items when it has few links.
+RELATED_TARGET = 4
+# Search terms longer than this are cut; nobody types more, and it bounds the work.
+SEARCH_MAX_CHARS = 500
 
 
 class LiveArticlesMixin:
@@ -9,12 +27,56 @@ class LiveArticlesMixin:
         return Article.objects.live()
 
 
-class FrontPageView(LiveArticlesMixin, ListView):
+class FrontPageView(LiveArticlesMixin, TemplateView):
     template_name = "articles/front.html"
-    paginate_by = 20
+
+    def get_context_data(self, **kwargs):
+        latest = list(self.get_queryset().for_listing()[: LATEST_ON_FRONT + 1])
+        by_section = self.get_queryset().latest_by_section(SECTION_BLOCK_SIZE)
+        sections = [
+            (section, list(stories))
+            for section, stories in groupby(by_section, key=lambda article: article.section)
+        ]
+        return super().get_context_data(
+            lead=latest[0] if latest else None,
+            latest=latest[1:],
+            sections=sections,
+            **kwargs,
+        )
+
+
+class ArchiveView(LiveArticlesMixin, ListView):
+    template_name = "articles/archive.html"
+    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return super().get_queryset().for_listing()
+
+
+@dataclass
+class BodyBlock:
+    """One body paragraph (or none, before the first) and the Also Read links after it."""
+
+    html: str = ""
+    links: list[CrossLink] = field(default_factory=list)
+
+
+def place_links(paragraphs: list[str], links) -> tuple[list[BodyBlock], list[CrossLink]]:
+    """Interleave inline Also Read links with the body; return them and the end-of-story list.
+
+    A placement past the end of the body (the copy got shorter since) is shown at the end of
+    the body; links at one placement keep their order.
+    """
+    blocks = [BodyBlock()] + [BodyBlock(html=paragraph) for paragraph in paragraphs]
+    related = []
+    for link in links:
+        if link.placement is None:
+            related.append(link)
+        else:
+            blocks[min(link.placement, len(paragraphs))].links.append(link)
+    if not blocks[0].links:
+        blocks.pop(0)
+    return blocks, related
 
 
 class ArticleDetailView(LiveArticlesMixin, DetailView):
@@ -23,18 +85,54 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     def get_queryset(self):
         return super().get_queryset().for_detail()
 
+    def get_context_data(self, **kwargs):
+        article = self.object
+        links = list(CrossLink.objects.shown_from(article))
+        body, related = place_links(article.paragraphs, links)
+        # "More on …" tops the story's own links up to RELATED_TARGET. The query runs even
+        # when the links suffice, so the page costs the same queries however many it has.
+        wanted = max(0, RELATED_TARGET - len(links))
+        more_on = (
+            Article.objects.live()
+            .sharing_tags_with(article)
+            .exclude(pk__in=[link.target_id for link in links])
+        )
+        more_on = list(more_on[: max(wanted, 1)])[:wanted]
+        tags = [*article.people.all(), *article.countries.all(), *article.topics.all()]
+        return super().get_context_data(
+            body=body,
+            related=related,
+            more_on=more_on,
+            more_on_names=[tag.name for tag in tags[:3]],
+            people=article.people.all(),
+            countries=article.countries.all(),
+            topics=article.topics.all(),
+            **kwargs,
+        )
 
-class ArchiveView(FrontPageView):
-    pass
 
+class HubView(ListView):
+    """A person, country, topic, section or author page: its live stories, newest first."""
 
-class SearchView(View):
-    def get(self, request):
-        raise Http404("Search is not built yet.")
-
-
-class HubView(View):
     kind = None
+    template_name = "articles/hub.html"
+    paginate_by = PAGE_SIZE
 
-    def get(self, request, slug):
-        raise Http404("Hubs are not built yet.")
+    def get_queryset(self):
+        self.hub_kind = hub_kind(self.kind)
+        self.hub = self.hub_kind.get(self.kwargs["slug"])
+        return self.hub_kind.articles(self.hub).for_listing()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            hub=self.hub, hub_kind=self.hub_kind.kind, hub_label=self.hub_kind.label, **kwargs
+        )
+
+
+class SearchView(TemplateView):
+    template_name = "articles/search.html"
+
+    def get_context_data(self, **kwargs):
+        query = text.collapse_whitespace(self.request.GET.get("q", ""))[:SEARCH_MAX_CHARS]
+        results = list(search.search_articles(query)) if query else []
+        return super().get_context_data(query=query, results=results, **kwargs)

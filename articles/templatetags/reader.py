@@ -1,0 +1,161 @@
+"""Template helpers for the reader site: absolute URLs, summaries and JSON-LD."""
+
+import json
+
+from django import template
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+
+from articles import text
+
+register = template.Library()
+
+DESCRIPTION_CHARS = 160
+
+# The escapes ``json_script`` applies, so no string in the data can close the <script>.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def json_ld_script(data) -> str:
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return format_html(
+        '<script type="application/ld+json">{}</script>',
+        mark_safe(payload.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308 - escaped above
+    )
+
+
+@register.simple_tag(takes_context=True)
+def absolute(context, location: str) -> str:
+    """``location`` (a path or URL) as an absolute URL on this site."""
+    return context["request"].build_absolute_uri(location)
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context) -> str:
+    """This listing's address without stray query parameters, keeping the page number."""
+    path = context["request"].path
+    page = context.get("page_obj")
+    if page is not None and page.number > 1:
+        path = f"{path}?page={page.number}"
+    return context["request"].build_absolute_uri(path)
+
+
+@register.filter
+def summary(article) -> str:
+    """The standfirst, else the start of the body, as plain text for meta tags."""
+    plain = article.standfirst or next(
+        (text.html_to_text(block) for block in article.paragraphs), ""
+    )
+    return Truncator(text.collapse_whitespace(plain)).chars(DESCRIPTION_CHARS)
+
+
+@register.filter
+def iso(moment) -> str:
+    """ISO 8601 in the site's time zone, to the second (HTML's datetime allows no more)."""
+    return timezone.localtime(moment).replace(microsecond=0).isoformat() if moment else ""
+
+
+def _thing(request, schema_type: str, obj) -> dict:
+    return {
+        "@type": schema_type,
+        "name": obj.name,
+        "url": request.build_absolute_uri(obj.get_absolute_url()),
+    }
+
+
+def _publisher(request) -> dict:
+    return {
+        "@type": "Organization",
+        "name": settings.NEWSROOM_SITE_NAME,
+        "url": request.build_absolute_uri(reverse("articles:front")),
+    }
+
+
+def _breadcrumbs(request, trail) -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": position,
+                "name": name,
+                "item": request.build_absolute_uri(url),
+            }
+            for position, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+@register.simple_tag(takes_context=True)
+def article_json_ld(context, article) -> str:
+    """JSON-LD ``NewsArticle`` and ``BreadcrumbList`` for a live story page."""
+    request = context["request"]
+    url = request.build_absolute_uri(article.get_absolute_url())
+    authors = [_thing(request, "Person", author) for author in article.authors.all()]
+    if not authors and article.source:
+        authors = [{"@type": "Organization", "name": article.source}]
+    news_article = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.headline,
+        "description": summary(article),
+        "datePublished": iso(article.published_at),
+        "dateModified": iso(article.updated_at if article.was_updated else article.published_at),
+        "author": authors or [_publisher(request)],
+        "publisher": _publisher(request),
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "url": url,
+        "about": [_thing(request, "Person", person) for person in article.people.all()],
+        "mentions": [_thing(request, "Country", country) for country in article.countries.all()],
+        "keywords": [topic.name for topic in article.topics.all()],
+    }
+    if article.image:
+        news_article["image"] = [request.build_absolute_uri(article.image.url)]
+    trail = [(settings.NEWSROOM_SITE_NAME, reverse("articles:front"))]
+    if article.section:
+        trail.append((article.section.name, article.section.get_absolute_url()))
+    trail.append((article.headline, article.get_absolute_url()))
+    return json_ld_script(news_article) + json_ld_script(_breadcrumbs(request, trail))
+
+
+@register.simple_tag(takes_context=True)
+def hub_json_ld(context, hub) -> str:
+    """JSON-LD ``BreadcrumbList`` for a hub page."""
+    request = context["request"]
+    trail = [
+        (settings.NEWSROOM_SITE_NAME, reverse("articles:front")),
+        (hub.name, hub.get_absolute_url()),
+    ]
+    return json_ld_script(_breadcrumbs(request, trail))
+
+
+@register.simple_tag(takes_context=True)
+def site_json_ld(context) -> str:
+    """JSON-LD ``WebSite`` with its search, for the front page."""
+    request = context["request"]
+    search = request.build_absolute_uri(reverse("articles:search"))
+    return json_ld_script(
+        {
+            "@context": "https://schema.org",
+            "@type": "WebSite",
+            "name": settings.NEWSROOM_SITE_NAME,
+            "url": request.build_absolute_uri(reverse("articles:front")),
+            "publisher": _publisher(request),
+            "potentialAction": {
+                "@type": "SearchAction",
+                "target": f"{search}?q={{search_term_string}}",
+                "query-input": "required name=search_term_string",
+            },
+        }
+    )
+
+
+@register.simple_tag
+def site_name() -> str:
+    return settings.NEWSROOM_SITE_NAME

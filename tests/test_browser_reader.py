@@ -1,0 +1,126 @@
+"""A reader's path through the site in a real browser: front page → story → Also Read →
+person hub → search, on a phone-sized and a desktop window."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles import text
+from tests.factories import ArticleFactory, CrossLinkFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VIEWPORTS = {
+    "phone": {"width": 360, "height": 740},
+    "desktop": {"width": 1280, "height": 900},
+}
+
+
+@pytest.fixture
+def story():
+    """A story with Also Read boxes after its first and third paragraphs."""
+    now = timezone.now()
+    first = ArticleFactory(
+        headline="Ceasefire talks resume in Doha",
+        published_at=now - timedelta(hours=3),
+        people=["Steve Witkoff"],
+    )
+    second = ArticleFactory(headline="Envoy lands in Riyadh", published_at=now - timedelta(hours=2))
+    story = ArticleFactory(
+        headline="Trump invites Netanyahu to the White House",
+        published_at=now - timedelta(minutes=5),
+        people=["Donald Trump", "Benjamin Netanyahu"],
+        countries=["US", "IL"],
+        body=text.text_to_html(
+            [
+                "Paragraph one about the invitation.",
+                "Paragraph two mentions the zeppelin hangar.",
+                "Paragraph three about the ceasefire.",
+                "Paragraph four closes the story.",
+            ]
+        ),
+    )
+    CrossLinkFactory(source=story, target=first, placement=1, order=0)
+    CrossLinkFactory(source=story, target=second, placement=3, order=0)
+    return story
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_reader_path_front_story_hub_search(page, live_server, story, viewport):
+    """A reader gets from the front page to search through a story and a hub, no dead end."""
+    page.set_viewport_size(VIEWPORTS[viewport])
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name=story.headline).first.click()
+    page.wait_for_url(f"**{story.get_absolute_url()}")
+    assert page.locator("h1").inner_text() == story.headline
+
+    # The body's children in order: paragraphs with the Also Read boxes between them.
+    sequence = page.locator(".story-body > *").evaluate_all(
+        "nodes => nodes.map(n => n.matches('aside.also-read') ? 'box:' + "
+        "n.querySelector('a').textContent : n.textContent.split(' ')[1])"
+    )
+    assert sequence == [
+        "one",
+        "box:Ceasefire talks resume in Doha",
+        "two",
+        "three",
+        "box:Envoy lands in Riyadh",
+        "four",
+    ]
+    assert page.locator("aside.also-read").first.is_visible()
+
+    # The page fits the window: nothing forces sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.get_by_role("link", name="Person: Donald Trump").click()
+    page.wait_for_url("**/people/donald-trump/")
+    assert page.locator("h1").inner_text() == "Donald Trump"
+    assert page.get_by_role("link", name=story.headline).is_visible()
+
+    page.get_by_role("searchbox", name="Search stories").first.fill("zeppelin")
+    page.get_by_role("button", name="Search").first.click()
+    page.wait_for_url("**/search/?q=zeppelin")
+    result = page.locator(".search-results").get_by_role("link", name=story.headline)
+    assert result.is_visible()
+    result.click()
+    page.wait_for_url(f"**{story.get_absolute_url()}")
+
+
+def test_skip_link_appears_on_focus_and_moves_to_main(page, live_server, story):
+    """Keyboard users see the skip link when they tab to it, and it takes them to the content."""
+    page.goto(live_server.url + story.get_absolute_url())
+    skip = page.get_by_role("link", name="Skip to content")
+    page.keyboard.press("Tab")
+    assert skip.evaluate("node => node === document.activeElement")
+    assert skip.bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_pages_have_no_serious_accessibility_findings(page, live_server, story, viewport):
+    """axe finds nothing serious or critical on any kind of public page, phone or desktop."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size(VIEWPORTS[viewport])
+    axe = Axe()
+    paths = [
+        "/",
+        "/archive/",
+        story.get_absolute_url(),
+        "/people/donald-trump/",
+        "/search/?q=zeppelin",
+        "/search/?q=nothing+matches+this",
+        "/no/such/page/",
+    ]
+    for path in paths:
+        page.goto(live_server.url + path)
+        results = axe.run(page)
+        serious = [
+            f"{violation['id']}: {violation['help']}"
+            for violation in results.response["violations"]
+            if violation["impact"] in {"serious", "critical"}
+        ]
+        assert serious == [], path

@@ -1,0 +1,126 @@
+"""Unpublished stories — and links to them — appear on no public page, hub, count or JSON-LD."""
+
+import pytest
+from django.urls import reverse
+
+from articles.models import Country, Person, Topic
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    SectionFactory,
+    archived,
+    draft,
+    in_review,
+    scheduled,
+)
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN = {
+    "draft": draft,
+    "in review": in_review,
+    "scheduled": scheduled,
+    "archived": archived,
+}
+
+
+@pytest.fixture
+def newsroom():
+    """One live story and one hidden story of each kind, sharing every tag, section and
+    author with it, each linked from the live story inline and in its Related list."""
+    author = AuthorFactory(name="Shared Author")
+    section = SectionFactory(name="Shared Section")
+    shared = {
+        "people": ["Shared Person"],
+        "countries": ["IL"],
+        "topics": ["Shared topic"],
+        "section": section,
+        "authors": [author],
+    }
+    live = ArticleFactory(headline="The one live story", **shared)
+    hidden = {
+        name: make(headline=f"Leaked {name} story", body="<p>Leakword in the body.</p>", **shared)
+        for name, make in HIDDEN.items()
+    }
+    for order, story in enumerate(hidden.values()):
+        CrossLinkFactory(source=live, target=story, placement=1, order=order)
+    # The same hidden stories as Related links, through their own live sources.
+    for story in hidden.values():
+        CrossLinkFactory(source=ArticleFactory(), target=story, placement=None)
+    hubs = [
+        Person.objects.get(name="Shared Person"),
+        Country.objects.get(code="IL"),
+        Topic.objects.get(name="Shared topic"),
+        section,
+        author,
+    ]
+    return live, hidden, hubs
+
+
+def public_pages(client, live, hubs):
+    urls = [
+        reverse("articles:front"),
+        reverse("articles:archive"),
+        live.get_absolute_url(),
+        *(hub.get_absolute_url() for hub in hubs),
+        reverse("articles:search") + "?q=Leakword",
+        reverse("articles:search") + "?q=Leaked",
+    ]
+    urls += [link.source.get_absolute_url() for link in live.links_in.all()]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        yield url, response
+
+
+def test_hidden_stories_appear_on_no_page_hub_or_search(client, newsroom):
+    """No front page, archive, article, hub or search result shows a hidden story."""
+    live, hidden, hubs = newsroom
+    for url, response in public_pages(client, live, hubs):
+        html = response.content.decode()
+        for story in hidden.values():
+            assert story.headline not in html, (url, story.status)
+            assert story.get_absolute_url() not in html, (url, story.status)
+
+
+def test_links_to_hidden_stories_leave_no_box(client, newsroom):
+    """The live story's links all point at hidden stories, so it shows no Also Read box."""
+    live, _, _ = newsroom
+    response = client.get(live.get_absolute_url())
+    assert 'class="also-read"' not in response.content.decode()
+    assert response.context["related"] == []
+
+
+def test_hub_counts_only_live_stories(client, newsroom):
+    """Each shared hub counts the one live story, not the hidden ones."""
+    live, _, hubs = newsroom
+    for hub in hubs:
+        response = client.get(hub.get_absolute_url())
+        assert response.context["paginator"].count == 1, hub
+        assert "1 story<" in response.content.decode()
+
+
+def test_json_ld_mentions_no_hidden_story(client, newsroom):
+    """The live story's JSON-LD says nothing about hidden stories."""
+    live, hidden, _ = newsroom
+    html = client.get(live.get_absolute_url()).content.decode()
+    ld = html[html.index("application/ld+json") : html.rindex("</script>")]
+    for story in hidden.values():
+        assert story.headline not in ld
+        assert story.slug not in ld
+
+
+@pytest.mark.parametrize("status", list(HIDDEN))
+def test_hidden_story_pages_are_404(client, newsroom, status):
+    """A hidden story's own address is a 404."""
+    _, hidden, _ = newsroom
+    assert client.get(hidden[status].get_absolute_url()).status_code == 404
+
+
+def test_more_on_offers_no_hidden_story(client, newsroom):
+    """Stories sharing tags are filled in only from live stories."""
+    live, _, _ = newsroom
+    response = client.get(live.get_absolute_url())
+    assert all(story.status == "published" for story in response.context["more_on"])
+    assert response.context["more_on"] == []

@@ -1,0 +1,384 @@
+"""The public pages a reader sees: front page, archive, article page, search, errors."""
+
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import loader
+from django.urls import reverse
+from django.utils import timezone
+
+from articles import text
+from articles.models import CrossLink
+from articles.views import place_links
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    SectionFactory,
+    draft,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def body_of(*paragraphs):
+    return text.text_to_html(list(paragraphs))
+
+
+def json_ld(html: str) -> list[dict]:
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(block) for block in blocks]
+
+
+def news_article(html: str) -> dict:
+    return next(data for data in json_ld(html) if data["@type"] == "NewsArticle")
+
+
+def ago(**kwargs):
+    return timezone.now() - timedelta(**kwargs)
+
+
+# Front page and archive
+
+
+def test_front_page_shows_lead_latest_sections_and_archive_link(client):
+    """The newest story leads, the rest follow, each section has a block, the archive is linked."""
+    business = SectionFactory(name="Business", position=2)
+    world = SectionFactory(name="World", position=1)
+    older = ArticleFactory(headline="Older world story", section=world, published_at=ago(days=2))
+    money = ArticleFactory(headline="Markets rally", section=business, published_at=ago(days=1))
+    lead = ArticleFactory(
+        headline="Lead story of the day", section=world, published_at=ago(hours=1)
+    )
+
+    response = client.get(reverse("articles:front"))
+
+    assert response.status_code == 200
+    assert response.context["lead"] == lead
+    assert response.context["latest"] == [money, older]
+    assert response.context["sections"] == [(world, [lead, older]), (business, [money])]
+    html = response.content.decode()
+    assert 'class="card card-lead"' in html
+    assert reverse("articles:archive") in html
+    assert reverse("articles:section", kwargs={"slug": business.slug}) in html
+
+
+def test_front_page_advertises_site_feeds(client):
+    """The front page's <head> carries the site's feed autodiscovery links."""
+    ArticleFactory()
+    html = client.get("/").content.decode()
+    rss = reverse("articles:feed", args=["rss"])
+    assert f'type="application/rss+xml" title="Latest stories (RSS)" href="{rss}"' in html
+    assert 'type="application/atom+xml"' in html
+
+
+def test_front_page_describes_the_site_in_json_ld(client):
+    """The front page's JSON-LD names the site and how to search it."""
+    site = json_ld(client.get("/").content.decode())[0]
+    assert site["@type"] == "WebSite"
+    assert site["potentialAction"]["target"] == "http://testserver/search/?q={search_term_string}"
+
+
+def test_front_page_without_stories_is_friendly(client):
+    """An empty site still renders a front page, with a message instead of stories."""
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No stories have been published yet." in response.content.decode()
+
+
+def test_archive_paginates_twenty_a_page_newest_first(client):
+    """The archive lists 20 stories a page, newest first, with a link to older stories."""
+    stories = [ArticleFactory(published_at=ago(hours=n + 1)) for n in range(25)]
+
+    first = client.get(reverse("articles:archive"))
+    second = client.get(reverse("articles:archive"), {"page": 2})
+
+    assert list(first.context["object_list"]) == stories[:20]
+    assert list(second.context["object_list"]) == stories[20:]
+    assert 'rel="next" href="?page=2"' in first.content.decode()
+
+
+@pytest.mark.parametrize("page", ["x", "0", "3", "-1", "1.5", "9" * 30])
+def test_archive_rejects_bad_page_numbers_with_404(client, page):
+    """A page number that is not a number or out of range is a 404, not a 500."""
+    ArticleFactory()
+    assert client.get(reverse("articles:archive"), {"page": page}).status_code == 404
+
+
+# Article page
+
+
+def test_article_page_shows_headline_standfirst_bylines_and_times(client, settings):
+    """Headline, standfirst, bylines in their order and the times in the site's time zone."""
+    settings.TIME_ZONE = "Asia/Kolkata"
+    published = datetime(2025, 1, 29, 9, 30, tzinfo=ZoneInfo("Asia/Kolkata"))
+    zoe, adam = AuthorFactory(name="Zoe Writer"), AuthorFactory(name="Adam Reporter")
+    article = ArticleFactory(
+        headline="Trump invites Netanyahu",
+        standfirst="A first visit in the second term.",
+        published_at=published,
+        updated_at=published + timedelta(hours=2, minutes=15),
+        authors=[zoe, adam],
+        source="PTI",
+    )
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "<h1>Trump invites Netanyahu</h1>" in html
+    assert "A first visit in the second term." in html
+    assert html.index("Zoe Writer") < html.index("Adam Reporter")
+    assert f'href="{zoe.get_absolute_url()}"' in html
+    assert "29 January 2025, 09:30 IST" in html
+    assert 'datetime="2025-01-29T09:30:00+05:30"' in html
+    assert "Updated <time" in html and "29 January 2025, 11:45 IST" in html
+    assert news_article(html)["dateModified"] == "2025-01-29T11:45:00+05:30"
+
+
+def test_article_page_says_nothing_about_updates_when_unchanged(client):
+    """ "Updated …" only shows when the story changed after it was published."""
+    article = ArticleFactory(updated_at=None)
+    assert "Updated" not in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_article_page_shows_lead_image_with_caption_credit_and_alt(client):
+    """The lead image carries its alt text, and its caption and credit sit under it."""
+    article = ArticleFactory(
+        image="articles/2025/01/meeting.jpg",
+        image_caption="The two leaders met in 2020",
+        image_credit="AP",
+        image_alt="Two men shaking hands in front of flags",
+    )
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert 'alt="Two men shaking hands in front of flags"' in html
+    assert "<figcaption>The two leaders met in 2020" in html
+    assert "Photo: AP" in html
+    assert (
+        '<meta property="og:image" content="http://testserver/media/articles/2025/01/meeting.jpg">'
+        in html
+    )
+
+
+def test_also_read_boxes_sit_right_after_their_paragraphs(client):
+    """Each Also Read box follows its paragraph; links at one placement keep their order;
+    a placement beyond a body that got shorter lands at the end; placement 0 leads."""
+    source = ArticleFactory(body=body_of("First para.", "Second para.", "Third para."))
+    at = {}
+    for name, placement, order in [
+        ("Opening link", 0, 0),
+        ("After first B", 1, 1),
+        ("After first A", 1, 0),
+        ("Beyond the end", 9, 0),
+        ("Listed at the end", None, 0),
+    ]:
+        at[name] = CrossLinkFactory(
+            source=source,
+            target=ArticleFactory(headline=name),
+            placement=placement,
+            order=order,
+        )
+
+    html = client.get(source.get_absolute_url()).content.decode()
+    body = html[html.index('class="story-body"') : html.index("</article>")]
+
+    def pos(fragment):
+        return body.index(fragment)
+
+    assert pos("Opening link") < pos("First para.")
+    assert pos("First para.") < pos("After first A") < pos("After first B") < pos("Second para.")
+    assert pos("Third para.") < pos("Beyond the end")
+    assert body.count('class="also-read"') == 3
+    assert "Listed at the end" not in body
+    related = html[html.index('id="related-heading"') :]
+    assert "Listed at the end" in related
+
+
+def test_placement_survives_an_empty_body():
+    """A story whose body is empty still shows its Also Read links, at the end."""
+    link = CrossLink(target_headline="x", placement=3)
+    blocks, related = place_links([], [link])
+    assert [(block.html, block.links) for block in blocks] == [("", [link])]
+    assert related == []
+
+
+def test_pending_links_and_links_to_unpublished_stories_show_nothing(client):
+    """A link whose target does not exist yet, or is not live, leaves no box behind."""
+    source = ArticleFactory(body=body_of("Only paragraph."))
+    CrossLink.objects.create(source=source, target_headline="A story not written yet", placement=1)
+    CrossLinkFactory(source=source, target=draft(headline="Secret draft"), placement=1)
+
+    html = client.get(source.get_absolute_url()).content.decode()
+
+    assert "also-read" not in html
+    assert "A story not written yet" not in html
+    assert "Secret draft" not in html
+
+
+def test_chips_link_every_person_country_and_topic_to_its_hub(client):
+    """The story's people, countries and topics show as chips linking to their hubs."""
+    article = ArticleFactory(people=["Donald Trump"], countries=["IL"], topics=["Gaza ceasefire"])
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert 'href="/people/donald-trump/"' in html
+    assert 'href="/countries/israel/"' in html
+    assert 'href="/topics/gaza-ceasefire/"' in html
+
+
+def test_more_on_fills_in_stories_sharing_tags_when_links_are_few(client):
+    """With few links, stories sharing a tag appear under "More on …"; unrelated ones don't."""
+    article = ArticleFactory(people=["Joe Biden"], body=body_of("Only paragraph."))
+    sharing = ArticleFactory(headline="Biden speaks", people=["Joe Biden"])
+    ArticleFactory(headline="Weather report", people=["Someone Else"])
+
+    response = client.get(article.get_absolute_url())
+
+    assert response.context["more_on"] == [sharing]
+    html = response.content.decode()
+    assert "More on Joe Biden" in html
+    assert "Weather report" not in html
+
+
+def test_more_on_stays_away_when_the_story_has_enough_links(client):
+    """A well-linked story shows its own links, not extra "More on …" stories."""
+    article = ArticleFactory(people=["Joe Biden"])
+    for n in range(4):
+        CrossLinkFactory(source=article, target=ArticleFactory(people=["Joe Biden"]), order=n)
+    ArticleFactory(headline="Another Biden story", people=["Joe Biden"])
+
+    response = client.get(article.get_absolute_url())
+
+    assert response.context["more_on"] == []
+    assert "Another Biden story" not in response.content.decode()
+
+
+def test_article_page_has_title_description_canonical_and_social_tags(client):
+    """<title>, meta description, canonical and OpenGraph/Twitter tags describe the story."""
+    article = ArticleFactory(headline="Ceasefire holds", standfirst="Calm returns to Gaza.")
+    html = client.get(article.get_absolute_url()).content.decode()
+    url = f"http://testserver{article.get_absolute_url()}"
+    assert "<title>Ceasefire holds – Newsroom</title>" in html
+    assert '<meta name="description" content="Calm returns to Gaza.">' in html
+    assert f'<link rel="canonical" href="{url}">' in html
+    assert f'<meta property="og:url" content="{url}">' in html
+    assert '<meta property="og:title" content="Ceasefire holds">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+
+
+def test_article_json_ld_describes_the_news_article(client):
+    """JSON-LD NewsArticle names headline, dates, authors, publisher, page, people, countries."""
+    author = AuthorFactory(name="Zoe Writer")
+    article = ArticleFactory(
+        headline="Ceasefire holds",
+        authors=[author],
+        people=["Donald Trump"],
+        countries=["IL"],
+        image="articles/x.jpg",
+        section=SectionFactory(name="World"),
+    )
+    data = json_ld(client.get(article.get_absolute_url()).content.decode())
+    story = next(item for item in data if item["@type"] == "NewsArticle")
+    crumbs = next(item for item in data if item["@type"] == "BreadcrumbList")
+    url = f"http://testserver{article.get_absolute_url()}"
+
+    assert story["headline"] == "Ceasefire holds"
+    published = timezone.localtime(article.published_at).replace(microsecond=0)
+    assert story["datePublished"] == published.isoformat()
+    assert story["dateModified"] == story["datePublished"]
+    assert story["author"][0]["name"] == "Zoe Writer"
+    assert story["publisher"]["name"] == "Newsroom"
+    assert story["image"] == ["http://testserver/media/articles/x.jpg"]
+    assert story["mainEntityOfPage"]["@id"] == url
+    assert [person["name"] for person in story["about"]] == ["Donald Trump"]
+    assert [country["name"] for country in story["mentions"]] == ["Israel"]
+    assert [crumb["name"] for crumb in crumbs["itemListElement"]] == [
+        "Newsroom",
+        "World",
+        "Ceasefire holds",
+    ]
+
+
+def test_user_text_is_escaped_in_html_and_json_ld(client):
+    """Headlines with markup cannot break out of the page or of the JSON-LD <script>."""
+    nasty = '</script><script>alert("x")</script> & <b>bold</b>'
+    article = ArticleFactory(headline=nasty, standfirst=nasty, people=[nasty[:60]])
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "<script>alert" not in html
+    assert "<b>bold</b>" not in html
+    assert news_article(html)["headline"] == nasty
+
+
+def test_hidden_and_unknown_stories_are_404(client):
+    """Only live stories have pages."""
+    assert client.get(draft().get_absolute_url()).status_code == 404
+    assert client.get("/news/no-such-story/").status_code == 404
+
+
+# Search
+
+
+def test_search_finds_live_stories_by_a_word_in_the_body(client):
+    """Search lists live stories containing the word, never drafts."""
+    found = ArticleFactory(headline="Envoy visit", body=body_of("Witkoff flew to Riyadh."))
+    draft(headline="Draft envoy", body=body_of("Witkoff flew to Doha."))
+
+    response = client.get(reverse("articles:search"), {"q": "Witkoff"})
+
+    assert response.status_code == 200
+    assert list(response.context["results"]) == [found]
+    assert "Draft envoy" not in response.content.decode()
+
+
+def test_search_without_results_shows_a_friendly_message(client):
+    """A search with no hits says so and suggests what to do next."""
+    ArticleFactory()
+    html = client.get(reverse("articles:search"), {"q": "zzyzx"}).content.decode()
+    assert "No stories match “zzyzx”." in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "x" * 10_000,
+        "nul\x00byte",
+        '"unbalanced quote',
+        "-minus OR | & ! :*",
+        "'; DROP TABLE articles_article; --",
+        "<script>alert(1)</script>",
+        "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    ],
+)
+def test_search_survives_any_input(client, query):
+    """Any query — empty, huge, NUL bytes, quotes, operators, SQL, HTML — renders a page."""
+    ArticleFactory()
+    response = client.get(reverse("articles:search"), {"q": query})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_search_page_is_not_indexed(client):
+    """Result pages are thin content; search engines are asked not to index them."""
+    html = client.get(reverse("articles:search"), {"q": "x"}).content.decode()
+    assert '<meta name="robots" content="noindex">' in html
+
+
+# Errors
+
+
+def test_404_page_is_friendly_and_in_site_style(client):
+    """A missing page explains itself, offers search and home, and uses the site's CSS."""
+    response = client.get("/no/such/page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "We can’t find that page" in html
+    assert 'action="/search/"' in html
+    assert "articles/site.css" in html
+
+
+def test_500_page_renders_without_any_context():
+    """The 500 page renders with no request or context, as Django's handler calls it."""
+    html = loader.get_template("500.html").render()
+    assert "Something went wrong" in html
+    assert "articles/site.css" in html
