@@ -19,6 +19,28 @@ def require(available: bool, what: str):
         pytest.skip(f"{what} is not available")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_collectstatic():
+    """Templates may use {% static %} without collectstatic having run first; production's
+    hashed, compressed storage is tested by itself (test_security.py)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database rolls back between tests without
+    sending the signals that invalidate cached pages, so they would outlive their data."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
 @pytest.fixture
 def article_factory(db):
     return factories.ArticleFactory

@@ -1,0 +1,54 @@
+"""``/healthz``: whether this app server can reach its database and its cache.
+
+200 while the database answers, 503 when it does not, so a load balancer stops sending
+readers to a server that can only apologise. A cache that is down makes the site slower but
+not wrong, so it is reported ("degraded") without failing the check: otherwise a Redis outage
+would take every app server out of the pool at once.
+"""
+
+import logging
+import secrets
+
+from django.core.cache import cache
+from django.db import DatabaseError, connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+
+def database_ok(alias: str) -> bool:
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError as error:
+        logger.warning("Health check: database %r unavailable: %s", alias, error)
+        return False
+
+
+def cache_ok() -> bool:
+    # Our Redis backend answers "miss" rather than raising while Redis is down, so a value
+    # written and read back is the test.
+    key, value = "healthz:probe", secrets.token_hex(8)
+    try:
+        cache.set(key, value, 10)
+        return cache.get(key) == value
+    except Exception as error:  # any backend, any failure: the answer is "down"
+        logger.warning("Health check: cache unavailable: %s", error)
+        return False
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    checks = {f"database:{alias}": database_ok(alias) for alias in connections}
+    checks = {name.removesuffix(":default"): ok for name, ok in checks.items()}
+    checks["cache"] = cache_ok()
+    databases_ok = all(ok for name, ok in checks.items() if name.startswith("database"))
+    status = ("ok" if checks["cache"] else "degraded") if databases_ok else "unavailable"
+    return JsonResponse(
+        {"status": status, "checks": {name: "ok" if ok else "down" for name, ok in checks.items()}},
+        status=200 if databases_ok else 503,
+    )
