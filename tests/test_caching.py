@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from articles.models import Article, CrossLink
-from tests import caches
+from tests import outages
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft
 
 
@@ -48,10 +48,10 @@ urlpatterns = [
 @pytest.fixture(params=["locmem", "redis"])
 def backend(request, settings, db):
     if request.param == "redis":
-        config = caches.real_redis_cache()
+        config = outages.real_redis_cache()
         settings.CACHES = config
         yield request.param
-        caches.forget(config)
+        outages.forget(config)
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
         yield request.param
