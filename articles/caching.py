@@ -41,13 +41,14 @@ def _new_token() -> str:
 
 def generation() -> str | None:
     """The current content generation, or None when the cache is unavailable."""
+    token = cache.get(GENERATION_KEY)
     if getattr(cache, "recovered", False):
         # Redis was unreachable for a while (newsroom.cache): content changed meanwhile could
-        # not start a new generation, and pages cached before may have outlived it.
+        # not start a new generation, so the pages cached before may have outlived it.
         cache.recovered = False
-        _bump()
-    token = cache.get(GENERATION_KEY)
-    if token is None:
+        token = _new_token()
+        cache.set(GENERATION_KEY, token, GENERATION_SECONDS)
+    elif token is None:
         token = _new_token()
         if not cache.add(GENERATION_KEY, token, GENERATION_SECONDS):
             token = cache.get(GENERATION_KEY)  # another process made one first, or no cache
