@@ -120,6 +120,8 @@ class PublicCacheMiddleware:
             response["X-Cache"] = "miss"
 
         self.share(response, expires)
+        if request.method == "HEAD":
+            response.content = b""  # stored whole for GETs; Content-Length still tells the size
         return get_conditional_response(
             request,
             etag=response["ETag"],

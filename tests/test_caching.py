@@ -256,13 +256,18 @@ def test_changed_page_is_not_answered_not_modified(client, db):
 
 
 def test_head_request_is_served_like_get(client, db):
-    """HEAD requests share the cached page and its headers."""
+    """HEAD requests share the cached page and its headers (the body is dropped on the way
+    out, not in the cache)."""
     ArticleFactory()
     get = client.get("/")
     head = client.head("/")
     assert head.status_code == 200
     assert head["X-Cache"] == "hit"
     assert head["ETag"] == get["ETag"]
+    assert head["Content-Length"] == str(len(get.content))
+    Client().head("/no-such-page/")  # a HEAD fills the cache whole, for the GETs after it
+    assert client.get("/no-such-page/")["X-Cache"] == "hit"
+    assert client.get("/no-such-page/").content
 
 
 def test_admin_and_sessions_are_never_stored_downstream(client, db, admin_user):
