@@ -58,6 +58,9 @@ format: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(DEV_ENV) $(PY) manage.py check
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=$${ALLOWED_HOSTS:-news.example.org} DEBUG=false \
+	  $(PY) manage.py check --deploy --fail-level WARNING
 
 # Production: DEBUG off, settings from the environment (README, "Production"); refuses to
 # start when the deploy check finds a problem.
