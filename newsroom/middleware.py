@@ -114,8 +114,8 @@ class PublicCacheMiddleware:
             set_response_etag(response)
             if not response.has_header("Last-Modified"):
                 response["Last-Modified"] = http_date()
-            if key:
-                seconds = (expires - timezone.now()).total_seconds()
+            seconds = (expires - timezone.now()).total_seconds()
+            if key and seconds > 0:
                 cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
             response["X-Cache"] = "miss"
 
@@ -124,7 +124,7 @@ class PublicCacheMiddleware:
             response.content = b""  # stored whole for GETs; Content-Length still tells the size
         return get_conditional_response(
             request,
-            etag=response["ETag"],
+            etag=response.get("ETag"),  # none for an empty body, e.g. a redirect
             last_modified=parse_http_date_safe(response["Last-Modified"]),
             response=response,
         )

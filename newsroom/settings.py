@@ -122,8 +122,9 @@ else:
 # The public page cache (newsroom/middleware.py): how long a page may be kept at most (it is
 # dropped at once when content changes), what browsers and CDNs are told, and which paths
 # are never public.
-NEWSROOM_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "3600"))
-NEWSROOM_HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "60"))
+# With DEBUG nothing is kept, so edited templates show on reload.
+NEWSROOM_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "0" if DEBUG else "3600"))
+NEWSROOM_HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "0" if DEBUG else "60"))
 NEWSROOM_HTTP_STALE_WHILE_REVALIDATE = int(os.environ.get("HTTP_STALE_WHILE_REVALIDATE", "60"))
 NEWSROOM_HTTP_STALE_IF_ERROR = int(os.environ.get("HTTP_STALE_IF_ERROR", "86400"))
 NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz"]

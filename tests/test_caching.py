@@ -298,3 +298,16 @@ def test_pages_are_not_shared_past_the_next_scheduled_publication(client, db):
     assert max_age(client.get("/")) <= 20
     with mock.patch("django.utils.timezone.now", return_value=at - timedelta(seconds=5)):
         assert max_age(client.get("/")) <= 5
+
+
+def test_redirects_are_cached_too(client, db):
+    """A redirect (here CommonMiddleware's added slash) is cached and shared like a page."""
+    story = ArticleFactory()
+    url = story.get_absolute_url().rstrip("/")
+    first = client.get(url)
+    assert first.status_code == 301
+    assert first["Location"] == story.get_absolute_url()
+    second = client.get(url)
+    assert second.status_code == 301
+    assert second["X-Cache"] == "hit"
+    assert "public" in second["Cache-Control"]
