@@ -1,9 +1,9 @@
 """``/healthz``: whether this app server can reach its database and its cache.
 
-200 while the database answers, 503 when it does not, so a load balancer stops sending
-readers to a server that can only apologise. A cache that is down makes the site slower but
-not wrong, so it is reported ("degraded") without failing the check: otherwise a Redis outage
-would take every app server out of the pool at once.
+200 while the (primary) database answers, 503 when it does not, so a load balancer stops
+sending readers to a server that can only apologise. A cache or a read replica that is down
+is reported ("degraded") without failing the check: the site still serves, and failing would
+take every app server out of the pool at once.
 """
 
 import logging
@@ -16,6 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
+
+
+def database_aliases() -> list[str]:
+    return list(connections)  # the primary, "default", and any read replicas
 
 
 def database_ok(alias: str) -> bool:
@@ -43,12 +47,14 @@ def cache_ok() -> bool:
 @never_cache
 @require_safe
 def healthz(request):
-    checks = {f"database:{alias}": database_ok(alias) for alias in connections}
+    checks = {f"database:{alias}": database_ok(alias) for alias in database_aliases()}
     checks = {name.removesuffix(":default"): ok for name, ok in checks.items()}
     checks["cache"] = cache_ok()
-    databases_ok = all(ok for name, ok in checks.items() if name.startswith("database"))
-    status = ("ok" if checks["cache"] else "degraded") if databases_ok else "unavailable"
+    if not checks["database"]:
+        status = "unavailable"
+    else:
+        status = "ok" if all(checks.values()) else "degraded"
     return JsonResponse(
         {"status": status, "checks": {name: "ok" if ok else "down" for name, ok in checks.items()}},
-        status=200 if databases_ok else 503,
+        status=503 if status == "unavailable" else 200,
     )

@@ -45,3 +45,18 @@ def test_not_redirected_to_https(client, db, settings):
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
     assert client.get("/").status_code == 301
+
+
+def test_a_replica_down_degrades_but_keeps_the_server_in_service(client, db, monkeypatch):
+    """Only the primary decides 200 or 503; a replica that is down is named as such."""
+    from newsroom import health
+
+    real = health.database_ok
+    monkeypatch.setattr(health, "database_aliases", lambda: ["default", "replica1"])
+    monkeypatch.setattr(health, "database_ok", lambda alias: alias == "default" and real(alias))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "database:replica1": "down", "cache": "ok"},
+    }
