@@ -15,5 +15,6 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
-# Proxies allowed to set X-Forwarded-* (gunicorn's own check; Django's is TRUSTED_PROXY_SSL_HEADER).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn would itself believe X-Forwarded-Proto from these addresses; by default from none,
+# so that Django's TRUSTED_PROXY_SSL_HEADER is the one switch for it.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
