@@ -60,7 +60,7 @@ def changed_at(token: str) -> datetime:
     return datetime.fromtimestamp(float(token.split("-", 1)[0]), tz=UTC)
 
 
-def _bump(**kwargs) -> None:
+def _bump() -> None:
     cache.set(GENERATION_KEY, _new_token(), GENERATION_SECONDS)
 
 
