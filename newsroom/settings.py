@@ -82,19 +82,19 @@ TEMPLATES = [
 
 # Persistent connections, checked before reuse, so a restarted PostgreSQL is picked up again
 # without restarting the app; a short connect timeout so an unreachable server fails fast.
-DATABASE_OPTIONS = {
+connection_options = {
     "conn_max_age": int(os.environ.get("CONN_MAX_AGE", "60")),
     "conn_health_checks": True,
 }
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'newsroom.sqlite3'}", **DATABASE_OPTIONS
+        default=f"sqlite:///{BASE_DIR / 'newsroom.sqlite3'}", **connection_options
     )
 }
 # Read replicas: comma-separated URLs; anonymous reads go to them (newsroom/db_router.py).
 for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     DATABASES[f"replica{number}"] = {
-        **dj_database_url.parse(url, **DATABASE_OPTIONS),
+        **dj_database_url.parse(url, **connection_options),
         "TEST": {"MIRROR": "default"},
     }
 for database in DATABASES.values():
