@@ -8,10 +8,12 @@ take every app server out of the pool at once.
 
 import logging
 import secrets
+import sys
 
 from django.core.cache import cache
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -58,3 +60,13 @@ def healthz(request):
         {"status": status, "checks": {name: "ok" if ok else "down" for name, ok in checks.items()}},
         status=503 if status == "unavailable" else 200,
     )
+
+
+def server_error(request):
+    """``handler500``: the 503 page when the error was the database going away outside any
+    view (e.g. in a middleware), where ``DatabaseUnavailableMiddleware`` cannot see it."""
+    from .middleware import unavailable_response
+
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return unavailable_response()
+    return defaults.server_error(request)

@@ -132,3 +132,20 @@ def test_database_errors_in_views_become_503(client, db):
     response = client.get("/test/database-gone/")
     assert response.status_code == 503
     assert "Back in a moment" in response.text
+
+
+def test_database_errors_outside_views_become_503(db, admin_user, monkeypatch):
+    """Where the database fails outside any view (here saving a staff session), the error
+    handler still answers with the 503 page rather than a bare 500."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import Client
+
+    def session_store_gone(self, request, response):
+        raise OperationalError("could not connect to server")
+
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    monkeypatch.setattr(SessionMiddleware, "process_response", session_store_gone)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "Back in a moment" in response.text
