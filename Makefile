@@ -26,6 +26,7 @@ help:
 	@echo "make test   - run the whole suite (DATABASE_URL selects the database)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make check  - Django system checks, migrations check, deploy check"
+	@echo "make serve  - production: deploy check, migrate, collectstatic, gunicorn (see README)"
 
 $(VENV)/.installed: pyproject.toml
 	@python=$$($(find_python)) && echo "Using $$python" && \
@@ -40,9 +41,12 @@ run: $(VENV)/.installed
 	$(DEV_ENV) $(PY) manage.py ensure_editor
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-# Tests run with DEBUG off, as production does; they need a key, but not a real one.
+# Tests run with DEBUG off, as production does; they need a key, but not a real one. The test
+# client speaks plain HTTP, so the HTTPS redirect is off unless a test turns it on.
 test: $(VENV)/.installed
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} $(VENV)/bin/pytest $(PYTEST_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
+	  REDIS_TEST_URL=$${REDIS_TEST_URL:-redis://127.0.0.1:6379/15} \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -55,6 +59,17 @@ format: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(DEV_ENV) $(PY) manage.py check
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=$${ALLOWED_HOSTS:-news.example.org} DEBUG=false \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+# Production: DEBUG off, settings from the environment (README, "Production"); refuses to
+# start when the deploy check finds a problem.
+serve: $(VENV)/.installed
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn --config newsroom/gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.outages import database_down, redis_server  # noqa: F401  (fixtures)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -17,6 +18,28 @@ def require(available: bool, what: str):
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"{what} is required in CI but is not available")
         pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_collectstatic():
+    """Templates may use {% static %} without collectstatic having run first; production's
+    hashed, compressed storage is tested by itself (test_security.py)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database rolls back between tests without
+    sending the signals that invalidate cached pages, so they would outlive their data."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
 
 
 @pytest.fixture
@@ -57,12 +80,3 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Serve static files unhashed in tests: the manifest exists only after collectstatic."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }

@@ -47,7 +47,7 @@ def test_redis_url_selects_the_redis_cache():
         {"DEBUG": "true", "REDIS_URL": "redis://127.0.0.1:6379/3"},
         "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
     )
-    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    assert result.stdout.strip() == "newsroom.cache.ResilientRedisCache"
 
 
 @pytest.mark.django_db

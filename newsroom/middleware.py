@@ -1,0 +1,197 @@
+"""Project middleware: the public page cache with its HTTP caching headers, the friendly 503
+while the database is down, and keeping staff on the primary database."""
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import MiddlewareNotUsed
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+    set_response_etag,
+)
+from django.utils.http import http_date, parse_http_date_safe
+
+from articles import caching
+
+from . import db_router
+
+logger = logging.getLogger(__name__)
+
+# Responses whose content depends only on the URL and the database, so worth keeping.
+STORABLE_STATUSES = {200, 301, 404, 410}
+
+
+def is_personal(request) -> bool:
+    """Whether the request comes with a session or credentials: then it is someone's own
+    (staff), never served from nor stored in the public cache, and never cached downstream."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or "authorization" in request.headers
+
+
+def is_public(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not is_personal(request)
+        and not request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+    )
+
+
+def keep_private(response) -> None:
+    """Browsers, proxies and CDNs must neither store nor share this response."""
+    response.headers.pop("Expires", None)
+    response["Cache-Control"] = "private, no-store"
+
+
+def opts_out(response) -> bool:
+    """Whether the view said how to cache its response and ruled out sharing it."""
+    directives = response.get("Cache-Control", "").lower()
+    return any(word in directives for word in ("private", "no-store", "no-cache"))
+
+
+def storable(response) -> bool:
+    return (
+        response.status_code in STORABLE_STATUSES
+        and not response.streaming
+        and not response.cookies  # a cookie is meant for one client
+        and not opts_out(response)
+        # The cache key is the URL alone; a response that varies on more cannot be shared.
+        and {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+        <= {"cookie"}
+    )
+
+
+def page_key(request, token: str) -> str:
+    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return f"public-page:{token}:{url}"
+
+
+class PublicCacheMiddleware:
+    """Serve what anonymous readers see from the shared cache, and tell CDNs they may too.
+
+    Works for every public view with no per-view code: an anonymous GET or HEAD of any path
+    outside ``NEWSROOM_PRIVATE_PATHS`` is looked up under the current content generation
+    (``articles.caching``), which changes the moment content does, and is kept no longer
+    than the next scheduled publication. Requests with a session (staff) neither read nor
+    fill the cache, and everything they get is ``private, no-store``.
+
+    Views keep control: a response with cookies, with ``Cache-Control`` ruling out sharing
+    (``never_cache``, previews), or varying on more than the URL is not stored or shared.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_public(request):
+            response = self.get_response(request)
+            keep_private(response)
+            return response
+
+        token = caching.generation()
+        key = page_key(request, token) if token else None
+        entry = cache.get(key) if key else None
+        if entry is not None and entry["expires"] > timezone.now():
+            response, expires = entry["response"], entry["expires"]
+            response["X-Cache"] = "hit"
+        else:
+            response = self.get_response(request)
+            if not storable(response):
+                if response.cookies or response.status_code >= 500:
+                    keep_private(response)
+                return response
+            try:
+                expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+            except DatabaseError:
+                return response  # rendered just before the database went away: serve, once
+            set_response_etag(response)
+            if not response.has_header("Last-Modified"):
+                response["Last-Modified"] = http_date()
+            seconds = (expires - timezone.now()).total_seconds()
+            if key and seconds > 0:
+                cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
+            response["X-Cache"] = "miss"
+
+        self.share(response, expires)
+        if request.method == "HEAD":
+            response.content = b""  # stored whole for GETs; Content-Length still tells the size
+        return get_conditional_response(
+            request,
+            etag=response.get("ETag"),  # none for an empty body, e.g. a redirect
+            last_modified=parse_http_date_safe(response["Last-Modified"]),
+            response=response,
+        )
+
+    @staticmethod
+    def share(response, expires) -> None:
+        """Let browsers and CDNs keep the page for a minute, never past ``expires``."""
+        left = max(0, int((expires - timezone.now()) / timedelta(seconds=1)))
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=min(settings.NEWSROOM_HTTP_MAX_AGE, left),
+            stale_while_revalidate=settings.NEWSROOM_HTTP_STALE_WHILE_REVALIDATE,
+            stale_if_error=settings.NEWSROOM_HTTP_STALE_IF_ERROR,
+        )
+        # The same URL is private for staff, whose requests carry the session cookie.
+        patch_vary_headers(response, ["Cookie"])
+
+
+class DatabaseUnavailableMiddleware:
+    """A friendly 503 page, not a traceback, while the database cannot be reached.
+
+    Django closes a broken connection at the end of the request and opens a fresh one for
+    the next, so the site recovers by itself when the database is back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("Database unavailable for %s: %s", request.path, exception)
+        return unavailable_response()
+
+
+def unavailable_response() -> HttpResponse:
+    # Rendered without a request: context processors could query the database.
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "30"
+    keep_private(response)
+    return response
+
+
+class PrimaryDatabaseMiddleware:
+    """With read replicas, keep reads on the primary where a replica could be behind: for
+    staff and writes (read-your-own-writes), and for a moment after content changed, so no
+    page is rendered, and cached, from a replica that has not caught up yet."""
+
+    def __init__(self, get_response):
+        if not db_router.replicas():
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if is_public(request) and not self.changed_recently():
+            return self.get_response(request)
+        with db_router.use_primary():
+            return self.get_response(request)
+
+    @staticmethod
+    def changed_recently() -> bool:
+        token = caching.generation()
+        if token is None:
+            return True  # no cache: no way to tell
+        lag = timedelta(seconds=settings.NEWSROOM_REPLICA_LAG_SECONDS)
+        return timezone.now() - caching.changed_at(token) < lag
