@@ -106,7 +106,10 @@ def get_json(client, url):
 def entry_title(entry):
     """The headline as a reader shows it: RSS titles are HTML, Atom ones plain text."""
     title = entry.title_detail
-    return html.unescape(title.value) if title.type == "text/html" else title.value
+    if title.type == "text/html":
+        # What a reader displays: markup is rendered (here dropped), entities decoded.
+        return html.unescape(re.sub(r"<[^>]*>", "", title.value))
+    return title.value
 
 
 # Reading every feed ---------------------------------------------------------------------
@@ -374,6 +377,17 @@ def nasty_story(db):
     for model in (Person, Topic, Section, Author):
         model.objects.update(name=nasty)
     return Article.objects.get(pk=article.pk)
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_markup_in_a_headline_is_text(client, db, format):
+    """A headline quoting a tag reads as written: RSS readers take titles as HTML."""
+    headline = "Q&A: <b>bold</b> claims & <i>italic</i> denials"
+    ArticleFactory(headline=headline)
+    if format == "json":
+        assert get_json(client, feed_url(format))["items"][0]["title"] == headline
+    else:
+        assert entry_title(parse(client, feed_url(format)).entries[0]) == headline
 
 
 @pytest.mark.parametrize("generator", FEED_TYPES.values())
