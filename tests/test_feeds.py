@@ -636,3 +636,18 @@ def test_site_autodiscovery(client, story):
     for format in FORMATS:
         assert f'href="{feed_url(format)}"' in head
         assert client.get(feed_url(format)).status_code == 200
+
+
+@pytest.mark.parametrize("kind", SCOPES)
+def test_visible_feed_links(client, story, kind):
+    """The visible subscribe links name the page's three feeds, escape the hub name, work."""
+    hub = kind and HUB_ATTRIBUTES[kind](story)
+    if hub:
+        hub.name = "Q&A <desk>"
+    links = render_to_string("feeds/subscribe.html", {"hub": hub, "hub_kind": kind})
+    if hub:
+        assert "Follow Q&amp;A &lt;desk&gt;" in links and "<desk>" not in links
+    for format in FORMATS:
+        url = scope_url(story, format, kind)
+        assert f'href="{url}"' in links
+        assert client.get(url).status_code == 200
