@@ -17,11 +17,13 @@ from django.contrib.syndication.views import Feed
 from django.db.models import F, Prefetch, Value, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.http.request import split_domain_port
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
@@ -285,18 +287,20 @@ class ArticleFeed(Feed):
         return list(dict.fromkeys([*names, *article.tag_names]))
 
     def item_extra_kwargs(self, article):
+        related = [
+            {
+                "url": self.absolute(link.target.get_absolute_url()),
+                "title": link.target.headline,
+                "placement": link.placement,
+            }
+            for link in article.shown_links
+        ]
         return {
             "authors": self.item_authors(article),
-            "content_html": self.item_content_html(article),
+            "content_html": self.item_content_html(article, related),
             "summary": summary_text(article),
             "image": self.item_image(article),
-            "related": [
-                {
-                    "url": self.absolute(link.target.get_absolute_url()),
-                    "title": link.target.headline,
-                }
-                for link in article.shown_links
-            ],
+            "related": related,
         }
 
     def item_authors(self, article):
@@ -319,46 +323,27 @@ class ArticleFeed(Feed):
             "credit": article.image_credit,
         }
 
-    def item_content_html(self, article) -> str:
-        """The story's body with its Also Read boxes where the page shows them."""
-        by_placement = defaultdict(list)
-        for link in article.shown_links:
-            by_placement[link.placement].append(link)
+    def item_content_html(self, article, related) -> str:
+        """The body with its Also Read boxes where the page shows them, then Related stories.
+
+        A box's placement counts the paragraphs before it; one beyond the last paragraph
+        goes after it.
+        """
         paragraphs = article.paragraphs
-
-        def also_read(link):
-            return format_html(
-                '<p><strong>Also read:</strong> <a href="{}">{}</a></p>',
-                self.absolute(link.target.get_absolute_url()),
-                link.target.headline,
-            )
-
-        blocks = []
-        for count, paragraph in enumerate(paragraphs):
-            blocks.extend(also_read(link) for link in by_placement.pop(count, []))
-            blocks.append(paragraph)
-        trailing = [
-            link
-            for placement in sorted(p for p in by_placement if p is not None)
-            for link in by_placement[placement]
-        ]
-        blocks.extend(also_read(link) for link in trailing)
-        related = by_placement.get(None, [])
-        if related:
-            blocks.append("<h2>Related stories</h2>")
-            blocks.append(
-                "<ul>"
-                + "".join(
-                    format_html(
-                        '<li><a href="{}">{}</a></li>',
-                        self.absolute(link.target.get_absolute_url()),
-                        link.target.headline,
-                    )
-                    for link in related
-                )
-                + "</ul>"
-            )
-        return "\n".join(blocks)
+        boxes = defaultdict(list)
+        for link in related:
+            if link["placement"] is not None:
+                boxes[min(link["placement"], len(paragraphs))].append(link)
+        # Paragraphs are sanitised HTML (Article.paragraphs); this is where they become safe.
+        blocks = [(None, boxes[0])]
+        blocks += [(mark_safe(p), boxes[n]) for n, p in enumerate(paragraphs, start=1)]  # noqa: S308
+        return render_to_string(
+            "feeds/item_content.html",
+            {
+                "blocks": blocks,
+                "related": [link for link in related if link["placement"] is None],
+            },
+        ).strip()
 
 
 class LatestFeed(ArticleFeed):

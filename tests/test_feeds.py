@@ -158,6 +158,25 @@ def test_also_read_targets_are_related_links(client, story, format):
     assert target.headline in content
 
 
+def test_link_boxes_sit_where_the_page_shows_them(client, db):
+    """Placement 0 leads, one past the last paragraph trails, no placement is Related."""
+    story = ArticleFactory(headline="Main story")
+    for placement, headline in [(0, "Lead box"), (99, "Late box"), (None, "Listed story")]:
+        CrossLinkFactory(
+            source=story, target=ArticleFactory(headline=headline), placement=placement
+        )
+    item = next(
+        i for i in get_json(client, feed_url("json"))["items"] if i["title"] == "Main story"
+    )
+    content = item["content_html"]
+
+    assert content.startswith("<p><strong>Also read:</strong>")
+    order = ["Lead box", "Paragraph 1", "Paragraph 5", "Late box", "Related stories", "Listed"]
+    positions = [content.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert content.count("Also read:") == 2
+
+
 @pytest.mark.parametrize("kind", SCOPES)
 def test_json_feed_1_1(client, story, kind):
     """JSON Feed 1.1: version URL, required fields and every item field the issue names."""
