@@ -1,13 +1,433 @@
-"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the front page and every hub (issue: feeds)."""
+"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 for the front page and every hub.
 
-from django.http import Http404
+One ``Feed`` class per scope (the whole site, one hub) built on ``django.contrib.syndication``;
+the format only picks the generator. The generators below add what Django's leave out: the
+full body (``content:encoded`` / Atom ``content``), one ``dc:creator`` / ``author`` per byline,
+the lead image as ``media:content``, and a ``related`` link to each live Also Read target.
+"""
 
-FORMATS = ("rss", "atom", "json")
+import datetime
+import hashlib
+import json
+import mimetypes
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import F, Prefetch, Value, prefetch_related_objects
+from django.http import Http404, HttpResponse
+from django.http.request import split_domain_port
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
+from django.utils.html import escape
+from django.utils.http import http_date
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.views.decorators.http import require_safe
+
+from . import text
+from .hubs import hub_kind
+from .models import Article, Byline, CrossLink
+
+FEED_LENGTH = 50
+# Feeds are polled hard and cached by the CDN: fresh for five minutes, then served stale
+# for up to an hour while the CDN revalidates (a conditional GET, usually a cheap 304).
+MAX_AGE = 5 * 60
+STALE_WHILE_REVALIDATE = 60 * 60
+
+# What an item shows beyond the article row, fetched only when the feed is rendered (not
+# for a 304), in one query per relation whatever the number of items or tags.
+ITEM_RELATIONS = (
+    Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+    Prefetch(
+        "links_out",
+        queryset=CrossLink.objects.shown().select_related("target").defer("target__body"),
+        to_attr="shown_links",
+    ),
+)
+TAG_KINDS = ("people", "countries", "topics")
 
 
+def attach_tag_names(articles) -> None:
+    """Set ``tag_names`` on each article: its people, countries then topics, by name.
+
+    A feed needs only the names, so one UNION over the three through tables replaces the
+    three prefetch queries the tag managers would make.
+    """
+    ids = [article.pk for article in articles]
+    rows = [
+        getattr(Article, kind)
+        .through.objects.filter(content_object__in=ids)
+        .values(article=F("content_object"), kind=Value(rank), name=F("tag__name"))
+        for rank, kind in enumerate(TAG_KINDS)
+    ]
+    names = defaultdict(list)
+    for row in rows[0].union(*rows[1:], all=True).order_by("kind", "name"):
+        names[row["article"]].append(row["name"])
+    for article in articles:
+        article.tag_names = names[article.pk]
+
+
+def xml_safe(value):
+    """``value`` with the characters XML 1.0 forbids removed, through lists and dicts.
+
+    Stored text can carry them (a pasted vertical tab, a NUL from a bad import); Django's XML
+    writer refuses them with an exception, and JSON readers choke on some, so every string
+    that reaches a generator passes here first.
+    """
+    if isinstance(value, str):
+        return text.strip_control_chars(value)
+    if isinstance(value, dict):
+        return {key: xml_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe(item) for item in value)
+    return value
+
+
+class CleanTextFeed(SyndicationFeed):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*xml_safe(args), **xml_safe(kwargs))
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*xml_safe(args), **xml_safe(kwargs))
+
+
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+
+
+def add_media_content(handler, image):
+    if not image:
+        return
+    attrs = {"url": image["url"], "medium": "image"}
+    if image["type"]:
+        attrs["type"] = image["type"]
+    handler.startElement("media:content", attrs)
+    if image["description"]:
+        handler.addQuickElement("media:description", image["description"], {"type": "plain"})
+    if image["credit"]:
+        handler.addQuickElement("media:credit", image["credit"])
+    handler.endElement("media:content")
+
+
+class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
+    def add_item(self, title, *args, **kwargs):
+        # RSS readers take a title as HTML (Django ticket #6533): a plain-text headline such
+        # as "Q&A: <b> tags" goes in escaped once more, or readers would render the markup.
+        super().add_item(escape(title), *args, **kwargs)
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+            "xmlns:dc": "http://purl.org/dc/elements/1.1/",
+            "xmlns:media": MEDIA_NS,
+        }
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for author in item["authors"]:
+            handler.addQuickElement("dc:creator", author["name"])
+        handler.addQuickElement("content:encoded", item["content_html"])
+        add_media_content(handler, item["image"])
+        for link in item["related"]:
+            handler.addQuickElement(
+                "atom:link", None, {"rel": "related", "href": link["url"], "title": link["title"]}
+            )
+
+
+class NewsAtomFeed(CleanTextFeed, Atom1Feed):
+    def root_attributes(self):
+        return {**super().root_attributes(), "xmlns:media": MEDIA_NS}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for author in item["authors"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", author["name"])
+            if author["url"]:
+                handler.addQuickElement("uri", author["url"])
+            handler.endElement("author")
+        handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        add_media_content(handler, item["image"])
+        for link in item["related"]:
+            handler.addQuickElement(
+                "link", None, {"rel": "related", "href": link["url"], "title": link["title"]}
+            )
+
+
+class JsonFeed(CleanTextFeed):
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) from the same item data."""
+
+    content_type = "application/feed+json; charset=utf-8"
+    version = "https://jsonfeed.org/version/1.1"
+
+    def as_dict(self) -> dict:
+        feed = {
+            "version": self.version,
+            "title": self.feed["title"],
+            "home_page_url": self.feed["link"],
+            "feed_url": self.feed["feed_url"],
+            "description": self.feed["description"],
+            "language": self.feed["language"],
+            "items": [self.item_dict(item) for item in self.items],
+        }
+        return {key: value for key, value in feed.items() if value is not None}
+
+    def item_dict(self, item) -> dict:
+        entry = {
+            "id": item["unique_id"],
+            "url": item["link"],
+            "title": item["title"],
+            "content_html": item["content_html"],
+            "summary": item["summary"],
+            "image": item["image"] and item["image"]["url"],
+            "date_published": rfc3339_date(item["pubdate"]),
+            "date_modified": rfc3339_date(item["updateddate"]),
+            "authors": [
+                {key: value for key, value in author.items() if value} for author in item["authors"]
+            ],
+            "tags": list(item["categories"]),
+        }
+        return {key: value for key, value in entry.items() if value not in (None, "", [])}
+
+    def write(self, outfile, encoding):
+        outfile.write(json.dumps(self.as_dict(), ensure_ascii=False, indent=2))
+
+
+FEED_TYPES = {"rss": NewsRssFeed, "atom": NewsAtomFeed, "json": JsonFeed}
+FORMATS = tuple(FEED_TYPES)
+
+
+class ArticleFeed(Feed):
+    """The newest live stories of a scope, as one of the FEED_TYPES.
+
+    A Feed instance serves one request: the items are fetched once in ``__call__``, which
+    answers conditional requests from them before any rendering work.
+    """
+
+    def __init__(self, format: str):
+        try:
+            self.feed_type = FEED_TYPES[format]
+        except KeyError:
+            raise Http404("Feeds come as rss, atom or json.") from None
+        self.format = format
+
+    def __call__(self, request, *args, **kwargs):
+        self.request = request
+        obj = self.get_object(request, *args, **kwargs)
+        self.articles = list(
+            self.live_articles(obj)
+            .select_related("section")
+            .order_by("-published_at", "-pk")[:FEED_LENGTH]
+        )
+        etag, last_modified = self.validators(obj)
+        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if response is None:
+            prefetch_related_objects(self.articles, *ITEM_RELATIONS)
+            attach_tag_names(self.articles)
+            feed = self.get_feed(obj, request)
+            response = HttpResponse(content_type=feed.content_type)
+            feed.write(response, "utf-8")
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        patch_cache_control(
+            response, public=True, max_age=MAX_AGE, stale_while_revalidate=STALE_WHILE_REVALIDATE
+        )
+        return response
+
+    def validators(self, obj):
+        """ETag and Last-Modified (a timestamp) of this feed, from its items alone.
+
+        Last-Modified is the newest item's update or publication time; the ETag also covers
+        which stories are in the feed, so one leaving it (archived, unpublished) changes it.
+        """
+        stamps = [(a.pk, modified_at(a).isoformat()) for a in self.articles]
+        scope = (self.format, str(obj), getattr(obj, "pk", None))
+        digest = hashlib.sha256(repr((scope, stamps)).encode()).hexdigest()[:32]
+        last_modified = max((modified_at(a) for a in self.articles), default=None)
+        return f'W/"{digest}"', last_modified and int(last_modified.timestamp())
+
+    def live_articles(self, obj):
+        raise NotImplementedError
+
+    def items(self):
+        return self.articles
+
+    def absolute(self, path: str) -> str:
+        return self.request.build_absolute_uri(path)
+
+    def subtitle(self, obj):
+        return self._get_dynamic_attr("description", obj)
+
+    # Items -----------------------------------------------------------------------------
+
+    def item_title(self, article):
+        return article.headline
+
+    def item_description(self, article):
+        """The summary as HTML (RSS ``description``, Atom ``summary type="html"``)."""
+        return escape(summary_text(article))
+
+    def item_guid(self, article):
+        return item_id(article, self.request)
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, article):
+        return article.published_at
+
+    def item_updateddate(self, article):
+        return modified_at(article)
+
+    def item_categories(self, article):
+        names = [article.section.name] if article.section else []
+        return list(dict.fromkeys([*names, *article.tag_names]))
+
+    def item_extra_kwargs(self, article):
+        related = [
+            {
+                "url": self.absolute(link.target.get_absolute_url()),
+                "title": link.target.headline,
+                "placement": link.placement,
+            }
+            for link in article.shown_links
+        ]
+        return {
+            "authors": self.item_authors(article),
+            "content_html": self.item_content_html(article, related),
+            "summary": summary_text(article),
+            "image": self.item_image(article),
+            "related": related,
+        }
+
+    def item_authors(self, article):
+        authors = [
+            {"name": byline.author.name, "url": self.absolute(byline.author.get_absolute_url())}
+            for byline in article.bylines.all()
+        ]
+        # Wire copy has no byline, only the agency credit; that is who wrote it.
+        if not authors and article.source:
+            authors = [{"name": article.source, "url": None}]
+        return authors
+
+    def item_image(self, article):
+        if not article.image:
+            return None
+        return {
+            "url": self.absolute(article.image.url),
+            "type": mimetypes.guess_type(article.image.name)[0],
+            "description": article.image_caption or article.image_alt,
+            "credit": article.image_credit,
+        }
+
+    def item_content_html(self, article, related) -> str:
+        """The body with its Also Read boxes where the page shows them, then Related stories.
+
+        A box's placement counts the paragraphs before it; one beyond the last paragraph
+        goes after it.
+        """
+        paragraphs = article.paragraphs
+        boxes = defaultdict(list)
+        for link in related:
+            if link["placement"] is not None:
+                boxes[min(link["placement"], len(paragraphs))].append(link)
+        # Paragraphs are sanitised HTML (Article.paragraphs); this is where they become safe.
+        blocks = [(None, boxes[0])]
+        blocks += [(mark_safe(p), boxes[n]) for n, p in enumerate(paragraphs, start=1)]  # noqa: S308
+        return render_to_string(
+            "feeds/item_content.html",
+            {
+                "blocks": blocks,
+                "related": [link for link in related if link["placement"] is None],
+            },
+        ).strip()
+
+
+class LatestFeed(ArticleFeed):
+    def live_articles(self, obj):
+        return Article.objects.live()
+
+    def title(self):
+        return f"{settings.NEWSROOM_SITE_NAME}: latest stories"
+
+    def description(self):
+        return f"The newest stories from {settings.NEWSROOM_SITE_NAME}."
+
+    def link(self):
+        return reverse("articles:front")
+
+    def feed_url(self):
+        return reverse("articles:feed", kwargs={"format": self.format})
+
+
+class HubFeed(ArticleFeed):
+    DESCRIPTIONS = {
+        "people": "Stories about {name}",
+        "countries": "Stories about {name}",
+        "topics": "Stories on {name}",
+        "sections": "Stories in {name}",
+        "authors": "Stories by {name}",
+    }
+
+    def get_object(self, request, kind, slug):
+        self.hub = hub_kind(kind)
+        return self.hub.get(slug)
+
+    def live_articles(self, obj):
+        return self.hub.articles(obj)
+
+    def title(self, obj):
+        return f"{obj.name} · {settings.NEWSROOM_SITE_NAME}"
+
+    def description(self, obj):
+        return self.DESCRIPTIONS[self.hub.kind].format(name=obj.name) + (
+            f", the newest first, from {settings.NEWSROOM_SITE_NAME}."
+        )
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def feed_url(self, obj):
+        return reverse(
+            "articles:hub_feed",
+            kwargs={"kind": self.hub.kind, "slug": obj.slug, "format": self.format},
+        )
+
+
+def modified_at(article: Article) -> datetime.datetime:
+    """When a published story last changed: its update time, never before publication."""
+    return max(article.published_at, article.updated_at or article.published_at)
+
+
+def summary_text(article: Article) -> str:
+    if article.standfirst:
+        return article.standfirst
+    paragraphs = article.paragraphs
+    return Truncator(text.html_to_text(paragraphs[0])).words(60) if paragraphs else ""
+
+
+def item_id(article: Article, request) -> str:
+    """The item's permanent identity: GUID, ``atom:id`` and JSON Feed ``id``.
+
+    A tag URI (RFC 4151) from the site's host, the day the row was created (in UTC, so a
+    TIME_ZONE change cannot move it) and the primary key: none of these change when an
+    editor changes the slug, headline, section or publication time, so feed readers never
+    show an edited story twice. The link, by contrast, is always the current URL.
+    ``NEWSROOM_FEED_ID_HOST`` pins the host when the site answers on several names.
+    """
+    host = settings.NEWSROOM_FEED_ID_HOST or split_domain_port(request.get_host())[0]
+    day = article.created_at.astimezone(datetime.UTC).date().isoformat()
+    return f"tag:{host},{day}:article:{article.pk}"
+
+
+@require_safe
 def site_feed(request, format):
-    raise Http404("Feeds are not built yet.")
+    return LatestFeed(format)(request)
 
 
+@require_safe
 def hub_feed(request, kind, slug, format):
-    raise Http404("Feeds are not built yet.")
+    return HubFeed(format)(request, kind=kind, slug=slug)

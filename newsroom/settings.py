@@ -163,6 +163,9 @@ TAGGIT_CASE_INSENSITIVE = True
 NEWSROOM_SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 # Seed files larger than this are refused by the importer.
 NEWSROOM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# The host named in feed item ids (tag URIs); set it when the site answers on several
+# names, so every feed gives a story the same id. Empty: the requested host.
+NEWSROOM_FEED_ID_HOST = os.environ.get("FEED_ID_HOST", "")
 
 # Production hardening; everything here follows DEBUG unless the environment says otherwise.
 # SECURE_SSL_REDIRECT is off for the test suite (Makefile), whose client speaks plain HTTP.
