@@ -7,6 +7,7 @@ feeds and sitemaps agree on what a hub holds.
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from .models import Article, Author, Country, Person, Section, Topic
@@ -29,8 +30,9 @@ class HubKind:
 
     def get(self, slug: str):
         """The hub object for a slug, or 404 when it has no live story."""
-        obj = self.model.objects.filter(slug=slug).first()
-        if obj is None or not self.articles(obj).exists():
+        has_live_story = Exists(self.articles(OuterRef("pk")))
+        obj = self.model.objects.filter(has_live_story, slug=slug).first()
+        if obj is None:
             raise Http404(f"No {self.label.lower()} with live stories at this address.")
         return obj
 

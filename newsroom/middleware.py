@@ -111,7 +111,8 @@ class PublicCacheMiddleware:
                 expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
             except DatabaseError:
                 return response  # rendered just before the database went away: serve, once
-            set_response_etag(response)
+            if not response.has_header("ETag"):
+                set_response_etag(response)
             if not response.has_header("Last-Modified"):
                 response["Last-Modified"] = http_date()
             seconds = (expires - timezone.now()).total_seconds()

@@ -80,3 +80,11 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture
+def without_page_cache(settings):
+    """Requests reach the views every time: for tests of a view's own queries and headers."""
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if not m.endswith("PublicCacheMiddleware")
+    ]

@@ -49,7 +49,11 @@ SCOPES = (None, *HUB_KINDS)
 # Queries per feed, whatever the number of items, tags, bylines and links: the items, their
 # bylines, their tags and their shown links; a hub adds its lookup and its liveness check.
 SITE_FEED_QUERIES = 4
-HUB_FEED_QUERIES = SITE_FEED_QUERIES + 2
+HUB_FEED_QUERIES = SITE_FEED_QUERIES + 1  # the hub itself
+
+# These tests are about the feed views themselves; the page cache in front of them has its
+# own tests (test_caching.py).
+pytestmark = pytest.mark.usefixtures("without_page_cache")
 
 
 def feed_url(format, kind=None, hub=None):

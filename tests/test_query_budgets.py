@@ -12,7 +12,7 @@ from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, Sec
 pytestmark = pytest.mark.django_db
 
 ARTICLE_BUDGET = 7
-HUB_BUDGET = 5
+HUB_BUDGET = 4
 FRONT_BUDGET = 3
 ARCHIVE_BUDGET = 3
 
