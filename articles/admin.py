@@ -330,7 +330,7 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
             (None, {"fields": ["headline", "slug", "standfirst", "body", "base_revision"]}),
             ("Publication", {"fields": publication}),
             (
-                "Section, bylines' source and tags",
+                "Section, source and tags",
                 {"fields": ["section", "source", "people", "countries", "topics"]},
             ),
             (
@@ -523,6 +523,16 @@ class CrossLinkAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
     search_fields = ["target_headline", "source__headline"]
     autocomplete_fields = ["source", "target"]
     fields = ["source", "target", "target_headline", "placement", "order"]
+
+    # Writers edit links only inside their own stories' forms; here any story's links show.
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and can_publish(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_publish(request.user)
 
 
 @admin.register(SlugRedirect)

@@ -124,6 +124,18 @@ class TestWriter:
         assert client.post(url).status_code == 403
         assert not live.links_out.exists()
 
+    def test_cannot_edit_links_through_the_link_list(self, client, writer):
+        """The standalone link admin is read-only for writers, so live stories stay safe."""
+        from django.urls import reverse
+
+        link = CrossLinkFactory()
+        url = reverse("admin:articles_crosslink_change", args=[link.pk])
+        data = {"source": link.source_id, "target": "", "target_headline": "X", "order": 0}
+        assert client.post(url, data).status_code == 403
+        assert client.post(reverse("admin:articles_crosslink_add"), data).status_code == 403
+        link.refresh_from_db()
+        assert link.target is not None
+
 
 class TestEditor:
     def test_publish_action_publishes_now_or_schedules(self, client, editor):
