@@ -6,8 +6,9 @@ story. Every rule is checked on the server (``has_change_permission``, the form'
 and ``save_model``), so hidden buttons are a convenience, not the protection.
 """
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
     BooleanField,
     Count,
@@ -180,7 +181,7 @@ class CountryAdmin(NewsTagAdmin):
                 try:
                     return Country.normalise_name(self.cleaned_data["name"])
                 except ValueError:
-                    raise admin.forms.forms.ValidationError(
+                    raise forms.ValidationError(
                         "Not a country: use a name such as “Israel” or an ISO code such as “IL”."
                     ) from None
 
@@ -478,7 +479,15 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
     def publish_selected(self, request, queryset):
         published = scheduled = 0
         for article in queryset:
-            editing.publish(article=article)
+            try:
+                editing.publish(article=article)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    f"“{article.headline}” was not published: {' '.join(error.messages)}",
+                    messages.ERROR,
+                )
+                continue
             if is_live(article):
                 published += 1
             else:

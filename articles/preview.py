@@ -1,6 +1,7 @@
 """Staff preview: any story, in any status, as readers will see it; no reader can open it."""
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from .models import Article
@@ -24,6 +25,9 @@ class ArticlePreviewView(ArticleDetailView):
 
     def get_queryset(self):
         return Article.objects.all().for_detail()
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(queryset or self.get_queryset(), pk=self.kwargs["pk"])
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, CrossLink, SlugRedirect
+from articles.models import Article, Country, CrossLink, SlugRedirect
 from tests.admin_support import (
     ADD_URL,
     CHANGELIST_URL,
@@ -181,6 +181,16 @@ def test_country_by_code_is_canonical_and_unknown_country_is_a_form_error(client
     )
     assert response.status_code == 200
     assert "Narnia" in str(response.context["adminform"].form.errors["countries"])
+
+
+def test_country_admin_refuses_an_unknown_country(client, editor):
+    """Adding a country that does not exist is a form error, not a 500."""
+    url = reverse("admin:articles_country_add")
+    response = client.post(url, {"name": "Narnia"})
+    assert response.status_code == 200
+    assert "Not a country" in str(response.context["adminform"].form.errors["name"])
+    assert client.post(url, {"name": "de"}).status_code == 302
+    assert Country.objects.get().name == "Germany"
 
 
 def test_tag_suggestions_match_names_and_codes(client, editor):
