@@ -289,6 +289,9 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
     actions = ["publish_selected", "archive_selected"]
     save_on_top = True
 
+    class Media:
+        css = {"all": ["articles/admin/article_form.css"]}
+
     # Queries -------------------------------------------------------------------------------
 
     def get_queryset(self, request):
