@@ -366,7 +366,6 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
         editing.save_article(
             article=obj,
             base_revision=form.cleaned_data.get("base_revision") if change else None,
-            changed_fields=form.changed_data,
             user=request.user,
         )
 

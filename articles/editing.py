@@ -97,9 +97,7 @@ def check_revision(*, article: Article, base_revision: int | None) -> int:
 
 
 @transaction.atomic
-def save_article(
-    *, article: Article, base_revision: int | None = None, changed_fields=(), user=None
-) -> Article:
+def save_article(*, article: Article, base_revision: int | None = None, user=None) -> Article:
     """Save an edited story: revision guard and bump, updated time, old slug kept as redirect."""
     now = timezone.now()
     if article.pk is None:
@@ -112,7 +110,7 @@ def save_article(
     stored = (
         Article.objects.select_for_update()
         .filter(pk=article.pk)
-        .values("revision", "slug", "status", "published_at")
+        .values("revision", "slug", "status", "published_at", *CONTENT_FIELDS)
         .get()
     )
     if base_revision is not None and stored["revision"] != base_revision:
@@ -120,10 +118,14 @@ def save_article(
     was_live = stored["status"] == Article.Status.PUBLISHED and (
         stored["published_at"] is not None and stored["published_at"] <= now
     )
-    still_live = was_live and article.status == Article.Status.PUBLISHED
-    if still_live and any(field in CONTENT_FIELDS for field in changed_fields):
-        article.updated_at = now
     article.full_clean()
+    # Compared with what is stored, after cleaning: re-saving the same text is no update.
+    content_changed = any(
+        stored[name] != getattr(getattr(article, name), "name", getattr(article, name))
+        for name in CONTENT_FIELDS
+    )
+    if was_live and article.status == Article.Status.PUBLISHED and content_changed:
+        article.updated_at = now
     article.revision = stored["revision"] + 1
     article.save()
     if stored["slug"] != article.slug:

@@ -291,6 +291,10 @@ def test_changing_slug_keeps_the_old_address(client, editor):
     assert SlugRedirect.objects.get().old_slug == "old-address"
     assert Article.objects.live().redirected_from("old-address") == story
     assert Article.objects.live().redirected_from("new-address") is None
+    story.refresh_from_db()
+    client.post(change_url(story), article_data(story, slug="old-address"))
+    assert Article.objects.live().redirected_from("new-address") == story
+    assert Article.objects.live().redirected_from("old-address") is None
 
 
 def test_updated_time_is_set_when_a_live_story_changes(client, editor):
@@ -299,6 +303,10 @@ def test_updated_time_is_set_when_a_live_story_changes(client, editor):
     client.post(change_url(live), article_data(live, headline="Corrected headline"))
     live.refresh_from_db()
     assert live.updated_at and live.updated_at > live.published_at
+    unchanged = ArticleFactory(published_at=timezone.now() - timedelta(days=1))
+    client.post(change_url(unchanged), article_data(unchanged, source="AP"))
+    unchanged.refresh_from_db()
+    assert unchanged.updated_at is None  # the credit is not the story's content
     story = draft()
     client.post(change_url(story), article_data(story, headline="Draft headline changed"))
     story.refresh_from_db()
