@@ -36,6 +36,7 @@ from .forms import (
     CrossLinkInlineForm,
     KnownChoiceAutocompleteSelect,
     paragraph_choices,
+    placement_paragraphs,
 )
 from .models import (
     Article,
@@ -243,9 +244,9 @@ class CrossLinkInline(ArticlePartInline):
         )
 
     def get_formset(self, request, obj=None, **kwargs):
-        kwargs["form"] = type(
-            "CrossLinkForm", (self.form,), {"placement_choices": paragraph_choices(obj)}
-        )
+        posted_body = request.POST.get("body") if request.method == "POST" else None
+        choices = paragraph_choices(placement_paragraphs(obj, posted_body))
+        kwargs["form"] = type("CrossLinkForm", (self.form,), {"placement_choices": choices})
         return super().get_formset(request, obj, **kwargs)
 
     @admin.display(description="state")
@@ -291,6 +292,7 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["articles/admin/article_form.css"]}
+        js = ["articles/admin/placements.js"]
 
     # Queries -------------------------------------------------------------------------------
 

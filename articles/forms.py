@@ -123,18 +123,32 @@ def use_known_choice(form, field_name: str, obj):
         inner.known = {obj.pk: obj} if obj is not None else {}
 
 
-def paragraph_choices(article: Article | None) -> list[tuple[int | str, str]]:
-    """Placements an Also Read box can take in this story, each named by its paragraph."""
+def paragraph_choices(paragraphs: list[str]) -> list[tuple[int | str, str]]:
+    """Placements an Also Read box can take in a body, each named by its paragraph.
+
+    ``placements.js`` builds the same labels in the browser while the body is edited.
+    """
     choices: list[tuple[int | str, str]] = [("", END_LIST_LABEL)]
-    if article is None or not article.body:
-        return choices
-    paragraphs = article.paragraphs
     if paragraphs:
         choices.append((0, "At the top, before ¶1"))
     for number, block in enumerate(paragraphs, start=1):
         words = Truncator(text.html_to_text(block)).words(8)
         choices.append((number, f"After ¶{number}: {words}"))
     return choices
+
+
+def placement_paragraphs(article: Article | None, posted_body: str | None) -> list[str]:
+    """The paragraphs links are placed among: the body being saved, else the stored one.
+
+    On a save, placements refer to the body in the same POST (the editor placed them
+    against what was on screen), after its own Also Read lines are lifted out.
+    """
+    if posted_body is not None:
+        try:
+            return text.html_blocks(editing.split_wire_copy(body=posted_body).body)
+        except text.EmptyLinkError:
+            pass  # the body field reports it; fall back to the stored body
+    return article.paragraphs if article is not None else []
 
 
 class CrossLinkInlineForm(forms.ModelForm):

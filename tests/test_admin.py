@@ -238,6 +238,19 @@ def test_placement_choices_show_each_paragraphs_first_words(client, editor):
     assert (2, "After ¶2: Two.") in choices
 
 
+def test_links_are_placed_in_the_body_saved_with_them(client, editor):
+    """A new story's links may sit after paragraphs that exist only in the same POST."""
+    target = ArticleFactory()
+    body = "<p>One.</p><p>Also Read: Something pending</p><p>Two.</p><p>Three.</p>"
+    data = article_data(body=body, **{"links_out-TOTAL_FORMS": "1"})
+    response = client.post(ADD_URL, data | link_row(0, target=target, placement=3))
+    assert response.status_code == 302, response.context["inline_admin_formsets"][1].formset.errors
+    story = Article.objects.get(slug="a-new-story-about-the-talks")
+    assert story.links_out.get(target=target).placement == 3
+    response = client.post(ADD_URL, data | link_row(0, target=target, placement=4) | {"slug": "x"})
+    assert response.status_code == 200  # there is no fourth paragraph to follow
+
+
 def test_pending_link_can_be_pointed_at_a_story(client, editor):
     """Picking a story for a pending link resolves it and takes the story's headline."""
     story = ArticleFactory()
