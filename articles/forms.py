@@ -115,12 +115,11 @@ class KnownChoiceAutocompleteSelect(AutocompleteSelect):
 
 
 def use_known_choice(form, field_name: str, obj):
+    """Hand a row's already-loaded related object to its autocomplete widget."""
     widget = form.fields[field_name].widget
-    if isinstance(widget, KnownChoiceAutocompleteSelect) or isinstance(
-        getattr(widget, "widget", None), KnownChoiceAutocompleteSelect
-    ):
-        inner = getattr(widget, "widget", widget)
-        inner.known = {obj.pk: obj} if obj is not None else {}
+    widget = getattr(widget, "widget", widget)  # inside the admin's RelatedFieldWidgetWrapper
+    if isinstance(widget, KnownChoiceAutocompleteSelect):
+        widget.known = {obj.pk: obj} if obj is not None else {}
 
 
 def paragraph_choices(paragraphs: list[str]) -> list[tuple[int | str, str]]:

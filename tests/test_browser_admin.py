@@ -3,12 +3,20 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from articles.models import Article
+from articles.roles import sync_role_groups
 from tests.admin_support import make_user, plain_static_storage  # noqa: F401  (autouse)
 from tests.factories import ArticleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def role_groups():
+    """Transactional tests flush every table, the groups the migration made included."""
+    sync_role_groups(Group, Permission)
 
 
 def test_editor_writes_links_and_publishes_a_story(page, live_server):
@@ -93,3 +101,48 @@ def test_editor_writes_links_and_publishes_a_story(page, live_server):
         [target.get_absolute_url()],
     )
     assert order == [True, True]
+
+
+def test_writer_pastes_wire_copy_and_submits_it_for_review(page, live_server):
+    """A writer's day: write with an Also Read line, submit for review, no JS errors.
+
+    The line becomes a link at its place, and the writer is never offered publishing.
+    """
+    target = ArticleFactory(headline="Gaza ceasefire faces new hurdle")
+    writer = make_user("wanda", "Writer")
+    writer.set_password("a-long-test-password")
+    writer.save()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not m.location["url"].endswith("/favicon.ico")
+            and errors.append(f"{m.text} {m.location['url']}")
+        ),
+    )
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/articles/article/add/")
+    page.get_by_label("Username").fill("wanda")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_label("Headline").press_sequentially("Hostages freed at dawn")
+    page.locator(".ProseMirror[contenteditable='true']").click()
+    for line in ("The first group crossed at six.", "Also Read: gaza ceasefire faces new hurdle"):
+        page.keyboard.type(line)
+        page.keyboard.press("Enter")
+    page.keyboard.type("More are expected on Thursday.")
+    status = page.get_by_label("Status")
+    assert status.locator("option").all_inner_texts() == ["Draft", "In review"]
+    status.select_option("review")
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/admin/articles/article/$"))
+
+    story = Article.objects.get(slug="hostages-freed-at-dawn")
+    assert (story.status, story.created_by) == (Article.Status.REVIEW, writer)
+    assert len(story.paragraphs) == 2 and "Also Read" not in story.body
+    link = story.links_out.get()
+    assert (link.target, link.placement) == (target, 1)
+    assert errors == []

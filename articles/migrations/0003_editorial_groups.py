@@ -1,41 +1,9 @@
-"""The two editorial roles: Writer drafts, Editor publishes and curates."""
+"""The two editorial roles as groups (see articles/roles.py)."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-MODELS = [
-    "article",
-    "byline",
-    "crosslink",
-    "section",
-    "author",
-    "person",
-    "country",
-    "topic",
-    "slugredirect",
-]
-
-WRITER = [
-    "add_article",
-    "change_article",  # narrowed to their own unpublished stories by ArticleAdmin
-    "view_article",
-    "add_byline",
-    "change_byline",
-    "delete_byline",
-    "view_byline",
-    "add_crosslink",
-    "change_crosslink",
-    "delete_crosslink",
-    "view_crosslink",
-    "view_section",
-    "view_author",
-    "view_person",
-    "view_country",
-    "view_topic",
-]
-EDITOR = [
-    f"{action}_{model}" for model in MODELS for action in ("add", "change", "delete", "view")
-] + ["publish_article"]
+from articles.roles import ROLE_PERMISSIONS, sync_role_groups
 
 
 def create_groups(apps, schema_editor):
@@ -44,20 +12,11 @@ def create_groups(apps, schema_editor):
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in (("Writer", WRITER), ("Editor", EDITOR)):
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="articles", codename__in=codenames
-            )
-        )
+    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_groups(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=["Writer", "Editor"]).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
 
 
 class Migration(migrations.Migration):
