@@ -153,6 +153,16 @@ class TestEditor:
         later.refresh_from_db()
         assert (later.status, later.published_at) == (Article.Status.PUBLISHED, future)
 
+    def test_publish_action_reports_a_story_that_cannot_be_published(self, client, editor):
+        """A story failing validation stays unpublished and is named in a message."""
+        empty = draft(headline="Empty story", body="")
+        data = {"action": "publish_selected", ACTION_CHECKBOX_NAME: [empty.pk]}
+        response = client.post(CHANGELIST_URL, data, follow=True)
+        texts = [str(message) for message in response.context["messages"]]
+        assert any("“Empty story” was not published" in text for text in texts)
+        empty.refresh_from_db()
+        assert empty.status == Article.Status.DRAFT
+
     def test_publish_through_the_form_without_a_time_means_now(self, client, editor):
         """Choosing Published with no time publishes at once."""
         story = draft()
