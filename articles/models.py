@@ -239,6 +239,14 @@ class ArticleQuerySet(models.QuerySet):
     def by_headline(self, headline: str):
         return self.filter(headline_key=text.headline_key(headline))
 
+    def redirected_from(self, old_slug: str):
+        """The story that used to live at ``old_slug`` (see ``SlugRedirect``), or None.
+
+        The reader's detail view calls ``Article.objects.live().redirected_from(slug)`` when no
+        story has the slug, and answers 301 to the story's current address.
+        """
+        return self.filter(slug_redirects__old_slug=old_slug).first()
+
 
 class Article(models.Model):
     class Status(models.TextChoices):
@@ -337,6 +345,9 @@ class Article(models.Model):
                 name="article_published_has_time",
             ),
         ]
+        permissions = [
+            ("publish_article", "Can publish, schedule, archive and edit any story"),
+        ]
 
     def __str__(self):
         return self.headline
@@ -362,6 +373,20 @@ class Article(models.Model):
     @property
     def was_updated(self) -> bool:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+
+class SlugRedirect(models.Model):
+    """An address a story had before its slug changed; it answers 301 to the new one."""
+
+    old_slug = models.CharField(max_length=120, unique=True)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="slug_redirects")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["old_slug"]
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.article.slug}"
 
 
 class Byline(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, preview, views
 
 app_name = "articles"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.FrontPageView.as_view(), name="front"),
     path("archive/", views.ArchiveView.as_view(), name="archive"),
     path("news/<str:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("preview/<int:pk>/", preview.ArticlePreviewView.as_view(), name="preview"),
     path("search/", views.SearchView.as_view(), name="search"),
     # Hubs: one pattern per kind so each has a readable URL and its own name.
     path("people/<str:slug>/", views.HubView.as_view(kind="people"), name="person"),

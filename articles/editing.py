@@ -1,0 +1,189 @@
+"""Editorial writes: publishing, archiving, wire copy, slug history and link curation.
+
+The admin calls these keyword-only functions instead of writing rows itself, so each
+editorial rule lives in one place and holds for any caller. Permissions are checked by the
+caller (the admin); these functions keep the data consistent.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from . import text
+from .models import Article, ArticleQuerySet, CrossLink, SlugRedirect
+
+# Fields whose change on a live story is a correction readers should see as "Updated".
+CONTENT_FIELDS = (
+    "headline",
+    "standfirst",
+    "body",
+    "image",
+    "image_caption",
+    "image_credit",
+    "image_alt",
+)
+
+
+class StaleRevision(Exception):
+    """Someone else saved the story after this edit began."""
+
+
+@dataclass(frozen=True)
+class WireCopy:
+    """A body with its ``Also Read:``/``Related:`` paragraphs taken out as link specs."""
+
+    body: str
+    links: list[text.LinkSpec]
+
+
+def split_wire_copy(*, body: str) -> WireCopy:
+    """Sanitise a submitted body and lift its link paragraphs out, as the importer does.
+
+    Raises ``text.EmptyLinkError`` for an ``Also Read:`` line with no headline.
+    """
+    blocks = text.html_blocks(text.sanitise_html(body))
+    kept, links = text.extract_links(blocks, as_text=text.html_to_text)
+    return WireCopy(body="\n".join(kept), links=links)
+
+
+def add_wire_links(*, article: Article, links: list[text.LinkSpec]) -> list[CrossLink]:
+    """Create the links written in pasted copy, resolved by headline or left pending.
+
+    A headline the story already links to (or its own) is skipped, so saving the same copy
+    twice adds nothing.
+    """
+    created = []
+    taken = {article.headline_key} | set(article.links_out.values_list("target_key", flat=True))
+    top_order = article.links_out.aggregate(top=Max("order"))["top"]
+    base_order = 0 if top_order is None else top_order + 1
+    for spec in links:
+        key = text.headline_key(spec.headline)
+        if key in taken:
+            continue
+        taken.add(key)
+        target = (
+            Article.objects.by_headline(spec.headline)
+            .exclude(pk=article.pk)
+            .exclude(links_in__source=article)
+            .order_by("-published_at", "pk")
+            .first()
+        )
+        link = CrossLink(
+            source=article,
+            target=target,
+            target_headline=spec.headline,
+            placement=spec.placement,
+            order=base_order + spec.order,
+        )
+        link.full_clean()
+        link.save()
+        created.append(link)
+    return created
+
+
+def check_revision(*, article: Article, base_revision: int | None) -> int:
+    """The stored revision, locked until the transaction ends; StaleRevision if it moved on."""
+    stored = (
+        Article.objects.select_for_update()
+        .filter(pk=article.pk)
+        .values_list("revision", flat=True)
+        .first()
+    )
+    if stored is not None and base_revision is not None and stored != base_revision:
+        raise StaleRevision(stored)
+    return stored
+
+
+@transaction.atomic
+def save_article(*, article: Article, base_revision: int | None = None, user=None) -> Article:
+    """Save an edited story: revision guard and bump, updated time, old slug kept as redirect."""
+    now = timezone.now()
+    if article.pk is None:
+        article.created_by = article.created_by or user
+        article.full_clean()
+        article.save()
+        SlugRedirect.objects.filter(old_slug=article.slug).delete()
+        return article
+
+    stored = (
+        Article.objects.select_for_update()
+        .filter(pk=article.pk)
+        .values("revision", "slug", "status", "published_at", *CONTENT_FIELDS)
+        .get()
+    )
+    if base_revision is not None and stored["revision"] != base_revision:
+        raise StaleRevision(stored["revision"])
+    was_live = stored["status"] == Article.Status.PUBLISHED and (
+        stored["published_at"] is not None and stored["published_at"] <= now
+    )
+    article.full_clean()
+    # Compared with what is stored, after cleaning: re-saving the same text is no update.
+    content_changed = any(
+        stored[name] != getattr(getattr(article, name), "name", getattr(article, name))
+        for name in CONTENT_FIELDS
+    )
+    if was_live and article.status == Article.Status.PUBLISHED and content_changed:
+        article.updated_at = now
+    article.revision = stored["revision"] + 1
+    article.save()
+    if stored["slug"] != article.slug:
+        SlugRedirect.objects.filter(old_slug=article.slug).delete()
+        SlugRedirect.objects.update_or_create(
+            old_slug=stored["slug"], defaults={"article": article}
+        )
+    return article
+
+
+def publish(*, article: Article, at=None) -> Article:
+    """Publish now, or at ``at``; a story with a future time is scheduled."""
+    article.status = Article.Status.PUBLISHED
+    article.published_at = at or article.published_at or timezone.now()
+    return _save_status(article)
+
+
+def archive(*, article: Article) -> Article:
+    article.status = Article.Status.ARCHIVED
+    return _save_status(article)
+
+
+def _save_status(article: Article) -> Article:
+    article.full_clean()
+    Article.objects.filter(pk=article.pk).update(
+        status=article.status, published_at=article.published_at, revision=F("revision") + 1
+    )
+    article.refresh_from_db(fields=["revision"])
+    return article
+
+
+def live_inbound_links(article: Article):
+    """Live stories whose Also Read boxes show this one: what unpublishing takes away."""
+    return (
+        CrossLink.objects.filter(target=article)
+        .filter(ArticleQuerySet.live_condition("source__"))
+        .select_related("source")
+        .order_by("source__headline")
+    )
+
+
+def add_reciprocal(*, link: CrossLink) -> CrossLink:
+    """Link the target of ``link`` back to its source, in the target's Related list."""
+    if link.target_id is None:
+        raise ValueError("a pending link has no story to link back from")
+    existing = CrossLink.objects.filter(source=link.target, target=link.source_id).first()
+    if existing:
+        return existing
+    top_order = CrossLink.objects.filter(source=link.target, placement=None).aggregate(
+        top=Max("order")
+    )["top"]
+    reciprocal = CrossLink(
+        source=link.target,
+        target=link.source,
+        target_headline=link.source.headline,
+        placement=None,
+        order=0 if top_order is None else top_order + 1,
+    )
+    reciprocal.full_clean()
+    reciprocal.save()
+    return reciprocal

@@ -1,0 +1,354 @@
+"""Admin forms: the story form, its Also Read link rows and the tag inputs.
+
+Every rule a browser could skip is checked here again on the server: the body is sanitised
+whatever the editor sent, writers cannot choose a publishing status or time, a stale
+revision is refused, and unpublishing a story others link to needs a confirmation.
+"""
+
+from django import forms
+from django.contrib.admin.models import LogEntry
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
+from django_prose_editor.widgets import AdminProseEditorWidget
+from taggit.forms import TagField, TagWidget
+
+from . import editing, text
+from .models import Article, Country, CrossLink
+
+# What the editor's toolbar offers; the server-side allow-list is ``text.sanitise_html``.
+PROSE_EXTENSIONS = {
+    "Bold": True,
+    "Italic": True,
+    "Strike": True,
+    "Underline": True,
+    "Subscript": True,
+    "Superscript": True,
+    "HardBreak": True,
+    "Heading": {"levels": [2, 3, 4]},
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "Blockquote": True,
+    "HorizontalRule": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "History": True,
+}
+EDITOR_STATUSES = {Article.Status.DRAFT, Article.Status.REVIEW}
+END_LIST_LABEL = "Related stories list (end)"
+
+
+class TagSuggestWidget(TagWidget):
+    """A comma-separated tag input that suggests existing names as the editor types.
+
+    Suggestions come from the tag admin's ``suggest`` view into a native ``<datalist>``, so
+    the input stays a plain text box: new names can be typed, and it works without JS.
+    """
+
+    def __init__(self, model_name: str, attrs=None):
+        self.model_name = model_name
+        super().__init__(attrs={"class": "vTextField", "autocomplete": "off", **(attrs or {})})
+
+    class Media:
+        js = ["articles/admin/tag_suggest.js"]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        list_id = f"{context['widget']['attrs'].get('id', name)}-suggestions"
+        context["widget"]["attrs"]["list"] = list_id
+        context["widget"]["attrs"]["data-suggest-url"] = reverse(
+            f"admin:articles_{self.model_name}_suggest"
+        )
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        list_id = f"{(attrs or {}).get('id', name)}-suggestions"
+        return format_html('{}<datalist id="{}"></datalist>', html, list_id)
+
+
+class CountryTagField(TagField):
+    """Countries by name, common name or ISO code, each brought to its canonical name."""
+
+    def clean(self, value):
+        names = super().clean(value)
+        canonical, unknown = [], []
+        for name in names:
+            try:
+                canonical.append(Country.normalise_name(name))
+            except ValueError:
+                unknown.append(name)
+        if unknown:
+            raise forms.ValidationError(
+                "Unknown country: %(names)s. Use a name such as “Israel” or a two-letter "
+                "ISO code such as “IL”.",
+                params={"names": ", ".join(f"“{name}”" for name in unknown)},
+                code="unknown_country",
+            )
+        return list(dict.fromkeys(canonical))
+
+
+class KnownChoiceAutocompleteSelect(AutocompleteSelect):
+    """Admin autocomplete that labels an already-loaded choice without a query per row.
+
+    Django's widget looks up the selected object for every rendered row; inline rows already
+    carry it through ``select_related``, so the form hands it over as ``known``.
+    """
+
+    known: dict = {}
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if v not in self.choices.field.empty_values}
+        known = {str(pk): obj for pk, obj in self.known.items() if obj is not None}
+        if not selected <= set(known):
+            return super().optgroups(name, value, attr)
+        options = [
+            self.create_option(name, pk, str(known[pk]), True, index)
+            for index, pk in enumerate(sorted(selected))
+        ]
+        if not self.is_required and not self.allow_multiple_selected:
+            options.insert(0, self.create_option(name, "", "", False, 0))
+        return [(None, options, 0)]
+
+
+def use_known_choice(form, field_name: str, obj):
+    """Hand a row's already-loaded related object to its autocomplete widget."""
+    widget = form.fields[field_name].widget
+    widget = getattr(widget, "widget", widget)  # inside the admin's RelatedFieldWidgetWrapper
+    if isinstance(widget, KnownChoiceAutocompleteSelect):
+        widget.known = {obj.pk: obj} if obj is not None else {}
+
+
+def paragraph_choices(paragraphs: list[str]) -> list[tuple[int | str, str]]:
+    """Placements an Also Read box can take in a body, each named by its paragraph.
+
+    ``placements.js`` builds the same labels in the browser while the body is edited.
+    """
+    choices: list[tuple[int | str, str]] = [("", END_LIST_LABEL)]
+    if paragraphs:
+        choices.append((0, "At the top, before ¶1"))
+    for number, block in enumerate(paragraphs, start=1):
+        words = Truncator(text.html_to_text(block)).words(8)
+        choices.append((number, f"After ¶{number}: {words}"))
+    return choices
+
+
+def placement_paragraphs(article: Article | None, posted_body: str | None) -> list[str]:
+    """The paragraphs links are placed among: the body being saved, else the stored one.
+
+    On a save, placements refer to the body in the same POST (the editor placed them
+    against what was on screen), after its own Also Read lines are lifted out.
+    """
+    if posted_body is not None:
+        try:
+            return text.html_blocks(editing.split_wire_copy(body=posted_body).body)
+        except text.EmptyLinkError:
+            pass  # the body field reports it; fall back to the stored body
+    return article.paragraphs if article is not None else []
+
+
+class CrossLinkInlineForm(forms.ModelForm):
+    """One Also Read link: a story picked by headline, or a headline still pending."""
+
+    placement_choices: list = [("", END_LIST_LABEL)]
+
+    placement = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Where the Also Read box sits in the body.",
+    )
+
+    class Meta:
+        model = CrossLink
+        fields = ["target", "target_headline", "placement", "order"]
+        labels = {"target": "Story", "target_headline": "Headline as written"}
+        help_texts = {
+            "target": "Type a few words of the headline.",
+            "target_headline": "Kept while the story does not exist yet (pending).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = list(self.placement_choices)
+        current = self.instance.placement
+        if current is not None and current not in {value for value, _ in choices}:
+            choices.append((current, f"After ¶{current} (the body is shorter now)"))
+        self.fields["placement"].choices = choices
+        self.fields["target_headline"].required = False
+        if "target" in self.fields:
+            use_known_choice(self, "target", self.instance.target if self.instance.pk else None)
+
+    def clean(self):
+        cleaned = super().clean()
+        target = cleaned.get("target")
+        if target is not None:
+            cleaned["target_headline"] = target.headline
+        elif not text.collapse_whitespace(cleaned.get("target_headline") or ""):
+            self.add_error(
+                "target", "Pick a story, or write the headline of the story still to come."
+            )
+        return cleaned
+
+
+class BylineInlineForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "author" in self.fields:
+            use_known_choice(self, "author", self.instance.author if self.instance.pk else None)
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The story form. ``can_publish`` is set per request by ``ArticleAdmin.get_form``."""
+
+    can_publish = False
+
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    confirm_unpublish = forms.BooleanField(
+        required=False,
+        label="Take it out of those stories' Also Read boxes",
+        help_text="Needed to archive or un-publish a story that live stories link to.",
+    )
+
+    class Meta:
+        model = Article
+        fields = [
+            "headline",
+            "slug",
+            "standfirst",
+            "body",
+            "status",
+            "published_at",
+            "section",
+            "source",
+            "people",
+            "countries",
+            "topics",
+            "image",
+            "image_alt",
+            "image_caption",
+            "image_credit",
+        ]
+        field_classes = {"countries": CountryTagField}
+        widgets = {
+            "body": AdminProseEditorWidget(
+                preset="configurable", config={"extensions": PROSE_EXTENSIONS}
+            ),
+            "people": TagSuggestWidget("person"),
+            "countries": TagSuggestWidget("country"),
+            "topics": TagSuggestWidget("topic"),
+            "standfirst": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wire_links: list[text.LinkSpec] = []
+        if self.instance.pk:
+            self.fields["base_revision"].initial = self.instance.revision
+        status = self.fields.get("status")
+        if status is not None and not self.can_publish:
+            status.choices = [(v, label) for v, label in status.choices if v in EDITOR_STATUSES]
+
+    def clean_body(self):
+        try:
+            copy = editing.split_wire_copy(body=self.cleaned_data.get("body") or "")
+        except text.EmptyLinkError:
+            raise forms.ValidationError(
+                "An “Also Read:” or “Related:” paragraph needs the headline after it.",
+                code="empty_link",
+            ) from None
+        if not copy.body:
+            raise forms.ValidationError("Write the story's paragraphs.", code="required")
+        self.wire_links = copy.links
+        return copy.body
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status", self.instance.status)
+        if not self.can_publish:
+            # Writers never see these fields; a crafted POST that sends them is refused.
+            if status not in EDITOR_STATUSES:
+                self.add_error("status", "Only editors can publish or archive a story.")
+            if "published_at" in cleaned or "updated_at" in cleaned:
+                raise forms.ValidationError("Only editors can set publication times.")
+        elif status == Article.Status.PUBLISHED and not cleaned.get("published_at"):
+            # "Published" with no time means now.
+            cleaned["published_at"] = self.instance.published_at or localtime()
+        if self.instance.pk:
+            self._check_revision(cleaned)
+            self._check_unpublish(cleaned, status)
+        return cleaned
+
+    def _check_revision(self, cleaned):
+        try:
+            editing.check_revision(
+                article=self.instance, base_revision=cleaned.get("base_revision")
+            )
+        except editing.StaleRevision:
+            stored = Article.objects.get(pk=self.instance.pk)
+            raise forms.ValidationError(stale_message(stored, cleaned, self.fields)) from None
+
+    def _check_unpublish(self, cleaned, status):
+        if (
+            self.instance.status != Article.Status.PUBLISHED
+            or status == Article.Status.PUBLISHED
+            or cleaned.get("confirm_unpublish")
+        ):
+            return
+        inbound = list(editing.live_inbound_links(self.instance))
+        if inbound:
+            self.add_error(
+                "status",
+                format_html(
+                    "These live stories link to this one, and their Also Read boxes will "
+                    "drop it: {}. Tick “{}” to go ahead.",
+                    source_links(inbound),
+                    self.fields["confirm_unpublish"].label,
+                ),
+            )
+
+
+def source_links(links):
+    return format_html_join(
+        ", ",
+        '<a href="{}" target="_blank">{}</a>',
+        (
+            (reverse("admin:articles_article_change", args=[link.source_id]), link.source.headline)
+            for link in links
+        ),
+    )
+
+
+def stale_message(stored: Article, cleaned: dict, fields) -> str:
+    """Explain a refused save: who saved meanwhile, what differs, where to see it."""
+    differs = [
+        fields[name].label or name
+        for name in ("headline", "slug", "standfirst", "body", "status", "published_at", "section")
+        if name in cleaned and name in fields and cleaned[name] != getattr(stored, name)
+    ]
+    entry = (
+        LogEntry.objects.filter(
+            content_type__app_label="articles",
+            content_type__model="article",
+            object_id=str(stored.pk),
+        )
+        .select_related("user")
+        .order_by("-action_time")
+        .first()
+    )
+    who = f"{entry.user} at {localize(localtime(entry.action_time))}" if entry else "someone"
+    return format_html(
+        "Not saved: this story was saved by {} after you opened it (it is now at revision {}). "
+        "Your changes are still in the form below. Where yours differ from the saved "
+        "version: {}. <a href='{}' target='_blank'>Open the saved version</a> or "
+        "<a href='{}' target='_blank'>its history</a>, then reload this page and make "
+        "your changes again.",
+        who,
+        stored.revision,
+        ", ".join(str(label) for label in differs) or "nothing in the main fields",
+        reverse("admin:articles_article_change", args=[stored.pk]),
+        reverse("admin:articles_article_history", args=[stored.pk]),
+    )

@@ -1,0 +1,237 @@
+"""Roles and workflow in the admin: what writers and editors may do, and lost updates."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from articles.models import Article
+from tests.admin_support import (
+    ADD_URL,
+    CHANGELIST_URL,
+    article_data,
+    change_url,
+    make_user,
+    plain_static_storage,  # noqa: F401  (autouse fixture)
+)
+from tests.factories import ArticleFactory, CrossLinkFactory, draft, in_review
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def writer(client):
+    user = make_user("wanda", "Writer")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def editor(client):
+    user = make_user("eddie", "Editor")
+    client.force_login(user)
+    return user
+
+
+def own_draft(user, **kwargs):
+    story = draft(**kwargs)
+    Article.objects.filter(pk=story.pk).update(created_by=user)
+    story.refresh_from_db()
+    return story
+
+
+def test_groups_are_created_with_their_permissions():
+    """The migration makes Writer and Editor; only Editor may publish or delete stories."""
+    writer = set(Group.objects.get(name="Writer").permissions.values_list("codename", flat=True))
+    editor = set(Group.objects.get(name="Editor").permissions.values_list("codename", flat=True))
+    assert {"add_article", "change_article", "view_person"} <= writer
+    assert {"publish_article", "delete_article"}.isdisjoint(writer)
+    assert {"publish_article", "delete_article", "change_person"} <= editor
+
+
+class TestWriter:
+    def test_writes_a_draft_and_submits_it_for_review(self, client, writer):
+        """A writer creates a story (credited to them) and moves it to review."""
+        response = client.post(ADD_URL, article_data())
+        assert response.status_code == 302
+        story = Article.objects.get()
+        assert (story.created_by, story.status) == (writer, Article.Status.DRAFT)
+        response = client.post(change_url(story), article_data(story, status="review"))
+        assert response.status_code == 302
+        story.refresh_from_db()
+        assert story.status == Article.Status.REVIEW
+
+    def test_sees_only_draft_and_review_statuses(self, client, writer):
+        """The status select offers a writer no way to publish or archive."""
+        form = client.get(ADD_URL).context["adminform"].form
+        assert [value for value, _ in form.fields["status"].choices] == ["draft", "review"]
+        assert "published_at" not in form.fields
+
+    @pytest.mark.parametrize("status", ["published", "archived"])
+    def test_cannot_publish_through_the_form(self, client, writer, status):
+        """A crafted POST with a publishing status is refused and nothing changes."""
+        story = own_draft(writer)
+        data = article_data(
+            story, status=status, published_at_0="2020-01-01", published_at_1="10:00:00"
+        )
+        response = client.post(change_url(story), data)
+        assert response.status_code == 200
+        story.refresh_from_db()
+        assert (story.status, story.published_at) == (Article.Status.DRAFT, None)
+
+    def test_cannot_schedule_by_posting_a_publication_time(self, client, writer):
+        """A writer's POST with a publication time does not set one."""
+        story = own_draft(writer)
+        data = article_data(story, published_at_0="2030-01-01", published_at_1="10:00:00")
+        assert client.post(change_url(story), data).status_code == 302
+        story.refresh_from_db()
+        assert story.published_at is None
+
+    def test_cannot_publish_through_the_action(self, client, writer):
+        """The publish and archive actions are not offered, and posting them does nothing."""
+        story = own_draft(writer)
+        response = client.get(CHANGELIST_URL)
+        assert response.context["action_form"] is None  # no action a writer may run
+        for action in ("publish_selected", "archive_selected"):
+            client.post(CHANGELIST_URL, {"action": action, ACTION_CHECKBOX_NAME: [story.pk]})
+        story.refresh_from_db()
+        assert story.status == Article.Status.DRAFT
+
+    def test_cannot_edit_others_stories_or_live_ones(self, client, writer):
+        """Others' drafts and any live story are read-only for a writer, even by POST."""
+        others = draft(headline="Somebody else's draft")
+        live = ArticleFactory(headline="A live story")
+        Article.objects.filter(pk=live.pk).update(created_by=writer)
+        for story in (others, live):
+            response = client.get(change_url(story))
+            assert response.status_code == 200
+            assert not response.context["has_change_permission"]
+            data = article_data(story, headline="Hijacked")
+            assert client.post(change_url(story), data).status_code == 403
+            story.refresh_from_db()
+            assert story.headline != "Hijacked"
+
+    def test_cannot_add_links_to_a_live_story(self, client, writer):
+        """The link-back endpoint refuses a writer who cannot edit the story it changes."""
+        from django.urls import reverse
+
+        story = own_draft(writer)
+        live = ArticleFactory()
+        link = CrossLinkFactory(source=story, target=live)
+        url = reverse("admin:articles_article_link_back", args=[story.pk, link.pk])
+        assert client.post(url).status_code == 403
+        assert not live.links_out.exists()
+
+    def test_cannot_edit_links_through_the_link_list(self, client, writer):
+        """The standalone link admin is read-only for writers, so live stories stay safe."""
+        from django.urls import reverse
+
+        link = CrossLinkFactory()
+        url = reverse("admin:articles_crosslink_change", args=[link.pk])
+        data = {"source": link.source_id, "target": "", "target_headline": "X", "order": 0}
+        assert client.post(url, data).status_code == 403
+        assert client.post(reverse("admin:articles_crosslink_add"), data).status_code == 403
+        link.refresh_from_db()
+        assert link.target is not None
+
+
+class TestEditor:
+    def test_publish_action_publishes_now_or_schedules(self, client, editor):
+        """Publishing sets now for stories without a time and schedules future ones."""
+        waiting = in_review()
+        future = timezone.now() + timedelta(days=2)
+        later = draft()
+        Article.objects.filter(pk=later.pk).update(published_at=future)
+        response = client.post(
+            CHANGELIST_URL,
+            {"action": "publish_selected", ACTION_CHECKBOX_NAME: [waiting.pk, later.pk]},
+        )
+        assert response.status_code == 302
+        assert Article.objects.live().get() == waiting
+        later.refresh_from_db()
+        assert (later.status, later.published_at) == (Article.Status.PUBLISHED, future)
+
+    def test_publish_action_reports_a_story_that_cannot_be_published(self, client, editor):
+        """A story failing validation stays unpublished and is named in a message."""
+        empty = draft(headline="Empty story", body="")
+        data = {"action": "publish_selected", ACTION_CHECKBOX_NAME: [empty.pk]}
+        response = client.post(CHANGELIST_URL, data, follow=True)
+        texts = [str(message) for message in response.context["messages"]]
+        assert any("“Empty story” was not published" in text for text in texts)
+        empty.refresh_from_db()
+        assert empty.status == Article.Status.DRAFT
+
+    def test_publish_through_the_form_without_a_time_means_now(self, client, editor):
+        """Choosing Published with no time publishes at once."""
+        story = draft()
+        response = client.post(change_url(story), article_data(story, status="published"))
+        assert response.status_code == 302
+        assert Article.objects.live().get() == story
+
+    def test_archive_action_confirms_and_lists_live_stories_linking_in(self, client, editor):
+        """Archiving first shows which live stories link in, each to its admin page."""
+        story = ArticleFactory()
+        fan = ArticleFactory(headline="A live fan of the story")
+        CrossLinkFactory(source=fan, target=story)
+        CrossLinkFactory(source=draft(headline="Hidden draft fan"), target=story)
+        data = {"action": "archive_selected", ACTION_CHECKBOX_NAME: [story.pk]}
+        response = client.post(CHANGELIST_URL, data)
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert f'<a href="{change_url(fan)}">A live fan of the story</a>' in content
+        assert "Hidden draft fan" not in content
+        story.refresh_from_db()
+        assert story.status == Article.Status.PUBLISHED
+        response = client.post(CHANGELIST_URL, data | {"confirmed": "yes"})
+        assert response.status_code == 302
+        story.refresh_from_db()
+        assert story.status == Article.Status.ARCHIVED
+
+    def test_unpublishing_a_linked_story_in_the_form_needs_confirmation(self, client, editor):
+        """Moving a live story back to draft lists the stories losing it and asks first."""
+        story = ArticleFactory()
+        fan = ArticleFactory(headline="Linking story")
+        CrossLinkFactory(source=fan, target=story)
+        page = client.get(change_url(story)).content.decode()
+        assert "takes it out of their Also Read boxes" in page
+        response = client.post(change_url(story), article_data(story, status="draft"))
+        assert response.status_code == 200
+        assert "Linking story" in str(response.context["adminform"].form.errors["status"])
+        story.refresh_from_db()
+        assert story.status == Article.Status.PUBLISHED
+        data = article_data(story, status="draft", confirm_unpublish="on")
+        assert client.post(change_url(story), data).status_code == 302
+        story.refresh_from_db()
+        assert story.status == Article.Status.DRAFT
+
+
+class TestLostUpdate:
+    def test_a_stale_save_is_refused_and_explains_itself(self, client, editor):
+        """When someone saved meanwhile, the later save is refused, nothing is overwritten."""
+        story = ArticleFactory(headline="Original headline")
+        opened = article_data(story)  # both editors open revision 1
+        first = client.post(change_url(story), opened | {"headline": "First editor's headline"})
+        assert first.status_code == 302
+        story.refresh_from_db()
+        assert story.revision == 2
+
+        second = client.post(change_url(story), opened | {"body": "<p>Second editor's body</p>"})
+        assert second.status_code == 200
+        errors = " ".join(second.context["adminform"].form.non_field_errors())
+        assert "saved by eddie" in errors and "revision 2" in errors
+        assert "Headline" in errors  # what differs from the saved version
+        assert change_url(story).rstrip("/") in errors
+        story.refresh_from_db()
+        assert (story.headline, story.revision) == ("First editor's headline", 2)
+        assert "Second editor" not in story.body
+
+    def test_each_save_bumps_the_revision(self, client, editor):
+        """Saving with the current revision works and moves it on by one."""
+        story = ArticleFactory()
+        for expected in (2, 3):
+            response = client.post(change_url(story), article_data(story, standfirst="New"))
+            assert response.status_code == 302
+            story.refresh_from_db()
+            assert story.revision == expected
