@@ -7,6 +7,7 @@ and ``save_model``), so hidden buttons are a convenience, not the protection.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import (
@@ -22,11 +23,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.csp import CSP
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.csp import csp_override
+from js_asset.media import Media as JsAssetMedia
 
 from . import editing
 from .forms import (
@@ -268,6 +273,11 @@ class CrossLinkInline(ArticlePartInline):
         )
 
 
+# The prose editor injects its base styles as <style> elements and positions menus with
+# style attributes; the story form alone allows inline styles. Scripts stay nonce-only.
+story_form_policy = csp_override(settings.SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})
+
+
 @admin.register(Article)
 class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
     form = ArticleAdminForm
@@ -430,13 +440,21 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
             return obj.get_absolute_url()
         return reverse("articles:preview", args=[obj.pk])
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The prose editor loads through an inline import map; the Content Security Policy
+        # admits it by this request's nonce rather than by allowing inline scripts.
+        context["media"] = JsAssetMedia.from_media(context["media"], nonce=get_nonce(request))
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = extra_context or {}
         if object_id:
             article = self.get_object(request, object_id)
             if article is not None and is_live(article):
                 extra_context["inbound_live"] = list(editing.live_inbound_links(article))
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        return story_form_policy(super().changeform_view)(
+            request, object_id, form_url, extra_context
+        )
 
     # Links ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import search, text
@@ -81,6 +82,16 @@ def place_links(paragraphs: list[str], links) -> tuple[list[BodyBlock], list[Cro
 
 class ArticleDetailView(LiveArticlesMixin, DetailView):
     template_name = "articles/detail.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # An old address of a story whose slug changed: send readers on for good.
+            moved = Article.objects.live().redirected_from(kwargs["slug"])
+            if moved is None:
+                raise
+            return HttpResponsePermanentRedirect(moved.get_absolute_url())
 
     def get_queryset(self):
         return super().get_queryset().for_detail()

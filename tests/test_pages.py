@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import text
-from articles.models import CrossLink
+from articles.models import CrossLink, SlugRedirect
 from articles.views import place_links
 from tests.factories import (
     ArticleFactory,
@@ -382,3 +382,16 @@ def test_500_page_renders_without_any_context():
     html = loader.get_template("500.html").render()
     assert "Something went wrong" in html
     assert "articles/site.css" in html
+
+
+def test_an_old_slug_answers_301_to_the_current_address(client):
+    """Changing a slug keeps old links working; drafts are not revealed by their old slug."""
+    story = ArticleFactory(headline="Renamed story", slug="new-address")
+    SlugRedirect.objects.create(old_slug="old-address", article=story)
+    response = client.get("/news/old-address/")
+    assert response.status_code == 301
+    assert response["Location"] == "/news/new-address/"
+    hidden = ArticleFactory(headline="Hidden", slug="hidden-now", status="draft", published_at=None)
+    SlugRedirect.objects.create(old_slug="hidden-before", article=hidden)
+    assert client.get("/news/hidden-before/").status_code == 404
+    assert client.get("/news/never-existed/").status_code == 404
