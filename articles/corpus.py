@@ -630,12 +630,11 @@ def insert_rows(model, rows: list[tuple]) -> None:
                 copy.write_row(row)
 
 
-def write_batch(stories: list[_Story], report: CorpusReport) -> None:
+def write_batch(stories: list[_Story], report: CorpusReport, now: datetime) -> None:
     # Stories through the ORM (their ids come back, and any field added later gets its
     # default); the many small rows that hang off them as plain rows.
     Article.objects.bulk_create([story.article for story in stories])
     rows = {model: [] for model in ROW_FIELDS}
-    now = timezone.now()
     for story in stories:
         article = story.article
         rows[Byline] += [(article.pk, pk, position) for position, pk in enumerate(story.author_ids)]
@@ -656,7 +655,7 @@ def write_batch(stories: list[_Story], report: CorpusReport) -> None:
             )
             report.pending_links += target is None
         scheduled = article.published_at and article.published_at > now
-        status = "scheduled" if scheduled else article.status
+        status = "scheduled" if scheduled else str(article.status)
         report.statuses[status] = report.statuses.get(status, 0) + 1
     for model, model_rows in rows.items():
         insert_rows(model, model_rows)
@@ -679,7 +678,7 @@ def generate_corpus(
         report = generator.create_reference_data()
         for start in range(0, articles, batch_size):
             stories = [generator.story(i) for i in range(start, min(start + batch_size, articles))]
-            write_batch(stories, report)
+            write_batch(stories, report, generator.now)
             reset_queries()  # with DEBUG on, Django would keep every batch's SQL
             if progress:
                 progress(report.articles, articles)
