@@ -242,9 +242,13 @@ def wrk_load(port: int, paths: list[str], seconds: float, connections: int) -> d
         )
     finally:
         os.unlink(script.name)
-    out = result.stdout
+    return parse_wrk(result.stdout)
 
-    def latency(percent: str) -> float:
+
+def parse_wrk(out: str) -> dict:
+    """The figures of ``wrk --latency`` output (latencies in ms)."""
+
+    def latency(percent: int) -> float:
         match = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
 
