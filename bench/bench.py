@@ -282,6 +282,8 @@ def page_paths(targets: dict) -> dict[str, list[str]]:
 
 
 def run_mode(mode, env, paths, options, load, log_path) -> dict:
+    # Each mode starts cold: with REDIS_URL set the cache outlives the server processes.
+    manage(env, "shell", "-c", "from django.core.cache import cache; cache.clear()")
     server = Server(env, options.workers, options.threads, log_path)
     try:
         server.wait_ready()

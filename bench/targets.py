@@ -45,13 +45,20 @@ def choose(articles: int = 200, seed: int = 1) -> dict:
     random.Random(seed).shuffle(slugs)
     person = busiest_person()
     hub = person.get_absolute_url() if person else reverse("articles:front")
+    hub_feed = (
+        reverse(
+            "articles:hub_feed", kwargs={"kind": "people", "slug": person.slug, "format": "rss"}
+        )
+        if person
+        else reverse("articles:feed", args=["rss"])
+    )
     surname = person.name.split()[-1] if person else "ceasefire"
     return {
         "front": reverse("articles:front"),
         "article": [reverse("articles:detail", kwargs={"slug": s}) for s in slugs[:articles]],
         "hub": hub,
         "hub_stories": person.stories if person else 0,
-        "hub_feed": f"{hub}feed/rss/" if person else reverse("articles:feed", args=["rss"]),
+        "hub_feed": hub_feed,
         "feed": reverse("articles:feed", args=["rss"]),
         "search": f"{reverse('articles:search')}?q={surname}+ceasefire",
     }
