@@ -18,12 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-os.environ.setdefault("SECRET_KEY", "latency-harness-only")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ["NEWSROOM_PAGE_CACHE"] = "off"
-os.environ["DEBUG"] = "false"
-
-import targets  # noqa: E402
+import targets  # noqa: E402 - bench/ is a folder of scripts, not a package
 
 
 def time_view(client, paths: list[str], requests: int, warmup: int) -> dict:
@@ -81,6 +76,10 @@ def main(argv=None) -> int:
     )
     options = parser.parse_args(argv)
 
+    os.environ.setdefault("SECRET_KEY", "latency-harness-only")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ["NEWSROOM_PAGE_CACHE"] = "off"
+    os.environ["DEBUG"] = "false"
     targets.setup_django()
     from django.conf import settings
     from django.db import connection

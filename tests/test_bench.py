@@ -1,9 +1,12 @@
 import importlib.util
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+
+from tests import factories
 
 
 def test_hello_world_is_not_routed_by_default(client, db):
@@ -20,10 +23,12 @@ def test_hello_world_answers_through_the_middleware(db):
     assert response["X-Frame-Options"] == "DENY"  # proof the middleware ran
 
 
-def load_bench_module():
-    """bench/ is a folder of scripts, not a package: load bench.py by path."""
-    path = Path(__file__).resolve().parent.parent / "bench" / "bench.py"
-    spec = importlib.util.spec_from_file_location("newsroom_bench_tool", path)
+def load_script(name: str):
+    """bench/ is a folder of scripts, not a package: load one by path."""
+    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    if str(path.parent) not in sys.path:  # latency.py imports targets.py beside it
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(f"newsroom_bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -49,7 +54,7 @@ Transfer/sec:    300.00KB
 
 def test_wrk_output_is_read_with_its_units():
     """Latencies come in us, ms and s; errors count both HTTP failures and socket errors."""
-    figures = load_bench_module().parse_wrk(WRK_OUTPUT)
+    figures = load_script("bench").parse_wrk(WRK_OUTPUT)
     assert figures == {
         "requests": 6441,
         "rps": 1288.20,
@@ -61,7 +66,7 @@ def test_wrk_output_is_read_with_its_units():
 
 def test_report_compares_each_page_with_its_own_hello_world():
     """Ratios use the hello-world run next to each page, and failed pages are flagged."""
-    bench = load_bench_module()
+    bench = load_script("bench")
     row = {"p50_ms": 1.0, "p99_ms": 2.0, "errors": 0, "status": 200}
     results = {
         "uncached": {
@@ -82,8 +87,33 @@ def test_python_load_generator_measures_a_live_server(live_server, settings):
     """The fallback load generator keeps connections alive and reports every request it made."""
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     port = urlsplit(live_server.url).port
-    figures = load_bench_module().python_load(port, ["/_bench/hello"], seconds=0.5, connections=2)
+    figures = load_script("bench").python_load(port, ["/_bench/hello"], seconds=0.5, connections=2)
     assert figures["requests"] > 0
     assert figures["statuses"] == {200: figures["requests"]}
     assert figures["errors"] == 0
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+
+
+def test_the_benchmarked_hub_is_the_person_with_most_live_stories(db):
+    """Drafts and archived stories do not make a hub busy: only what readers can see counts."""
+    for _ in range(4):
+        factories.draft(people=["Often Drafted"])
+        factories.archived(people=["Often Drafted"])
+    factories.ArticleFactory(people=["Often Drafted"])
+    for _ in range(2):
+        factories.ArticleFactory(people=["Really Busy"])
+    chosen = load_script("targets").choose(articles=10)
+    assert chosen["hub"] == "/people/really-busy/"
+    assert chosen["hub_stories"] == 2
+    assert chosen["hub_feed"] == "/people/really-busy/feed/rss/"
+    assert len(chosen["article"]) == 3
+    assert chosen["search"].startswith("/search/?q=Busy")
+
+
+def test_latency_harness_times_a_view_and_counts_its_queries(db, client):
+    """The harness reports percentiles, statuses and the queries of a real request."""
+    factories.ArticleFactory()
+    figures = load_script("latency").time_view(client, ["/"], requests=5, warmup=1)
+    assert figures["statuses"] == [200]
+    assert figures["queries"] >= 1
+    assert 0 < figures["p50_ms"] <= figures["p95_ms"]
