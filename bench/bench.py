@@ -146,6 +146,12 @@ def fetch(port: int, path: str) -> tuple[int, bytes]:
 # --- Load generators ------------------------------------------------------------------------
 
 
+def percentile_ms(sorted_seconds: list[float], fraction: float) -> float:
+    if not sorted_seconds:
+        return float("nan")
+    return sorted_seconds[min(len(sorted_seconds) - 1, int(fraction * len(sorted_seconds)))] * 1000
+
+
 def python_load(port: int, paths: list[str], seconds: float, connections: int) -> dict:
     """Keep-alive clients in threads, bounded by time and by count, against loopback only."""
     deadline = time.monotonic() + seconds
@@ -187,16 +193,11 @@ def python_load(port: int, paths: list[str], seconds: float, connections: int) -
         thread.join()
     elapsed = time.monotonic() - started
     latencies.sort()
-    quantile = (
-        (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000)
-        if latencies
-        else (lambda q: float("nan"))
-    )
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
-        "p50_ms": quantile(0.50),
-        "p99_ms": quantile(0.99),
+        "p50_ms": percentile_ms(latencies, 0.50),
+        "p99_ms": percentile_ms(latencies, 0.99),
         "errors": sum(n for status, n in statuses.items() if not 200 <= status < 400),
         "statuses": statuses,
     }
