@@ -96,7 +96,8 @@ class PublicCacheMiddleware:
             return response
 
         token = caching.generation()
-        key = page_key(request, token) if token else None
+        # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time, same headers.
+        key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
         entry = cache.get(key) if key else None
         if entry is not None and entry["expires"] > timezone.now():
             response, expires = entry["response"], entry["expires"]

@@ -163,6 +163,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TAGGIT_CASE_INSENSITIVE = True
 
 NEWSROOM_SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
+# Benchmarking (bench/run): NEWSROOM_BENCH=1 routes a hello-world baseline at /_bench/hello;
+# NEWSROOM_PAGE_CACHE=off makes the server skip its public-page cache (the "uncached" runs).
+NEWSROOM_BENCH = env_bool("NEWSROOM_BENCH")
+NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", default=True)
 # Seed files larger than this are refused by the importer.
 NEWSROOM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # The host named in feed item ids (tag URIs); set it when the site answers on several

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
@@ -26,3 +27,6 @@ urlpatterns = [
     path("news-sitemap.xml", news_sitemap, name="sitemap-news"),
     path("", include("articles.urls")),
 ]
+
+if settings.NEWSROOM_BENCH:  # bench/run's hello-world baseline; off unless asked for
+    urlpatterns.insert(0, path("", include("newsroom.bench")))

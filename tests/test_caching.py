@@ -311,3 +311,14 @@ def test_redirects_are_cached_too(client, db):
     assert second.status_code == 301
     assert second["X-Cache"] == "hit"
     assert "public" in second["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_page_cache_switch_off_renders_every_request(client, settings):
+    """NEWSROOM_PAGE_CACHE=off (for uncached benchmarks) serves every request from the view."""
+    settings.NEWSROOM_PAGE_CACHE = False
+    article = ArticleFactory()
+    client.get(article.get_absolute_url())
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    assert response["X-Cache"] == "miss"

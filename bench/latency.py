@@ -1,0 +1,124 @@
+"""Server-side latency of each public view, in-process and uncached (see bench/README.md).
+
+Runs Django's test Client against the database in DATABASE_URL (a big corpus made with
+``manage.py generate_corpus``), with the page cache off, and prints the 95th-percentile time,
+the median and the query count of: an article page (a different story each request), the
+busiest person's hub at page 1 and page 500, the front page, that hub's feed and a search;
+then ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest query of the search (``--explain``).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nr_bench .venv/bin/python bench/latency.py
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import targets  # noqa: E402 - bench/ is a folder of scripts, not a package
+
+
+def time_view(client, paths: list[str], requests: int, warmup: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(warmup):
+        client.get(paths[i % len(paths)])
+    timings, statuses = [], set()
+    for i in range(requests):
+        started = time.perf_counter()
+        response = client.get(paths[(warmup + i) % len(paths)])
+        timings.append((time.perf_counter() - started) * 1000)
+        statuses.add(response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(paths[0])
+    timings.sort()
+    slowest = max((float(q["time"]) for q in queries.captured_queries), default=0.0)
+    return {
+        "slowest_sql_ms": slowest * 1000,
+        "p95_ms": timings[min(len(timings) - 1, int(0.95 * len(timings)))],
+        "p50_ms": statistics.median(timings),
+        "queries": len(queries.captured_queries),
+        "statuses": sorted(statuses),
+    }
+
+
+def explain(client, path: str) -> str:
+    """EXPLAIN ANALYZE of the slowest query behind one request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    if not queries.captured_queries:
+        return "(no query)"
+    slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+    if connection.vendor != "postgresql":
+        return slowest["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {slowest['sql']}")  # noqa: S608 - Django's own SQL
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return f"{slowest['sql']}\n\n{plan}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=100, help="timed requests per view")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--deep-page", type=int, default=500)
+    parser.add_argument(
+        "--explain",
+        default="search",
+        help="comma-separated views whose slowest query to EXPLAIN ('' for none)",
+    )
+    options = parser.parse_args(argv)
+
+    os.environ.setdefault("SECRET_KEY", "latency-harness-only")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ["NEWSROOM_PAGE_CACHE"] = "off"
+    os.environ["DEBUG"] = "false"
+    targets.setup_django()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from articles.models import Article
+
+    chosen = targets.choose(articles=max(options.requests + options.warmup, 200))
+    views = {
+        "article": chosen["article"],
+        "hub p1": [chosen["hub"]],
+        f"hub p{options.deep_page}": [f"{chosen['hub']}?page={options.deep_page}"],
+        "front": [chosen["front"]],
+        "hub feed": [chosen["hub_feed"]],
+        "search": [chosen["search"]],
+    }
+    client = Client()
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}: "
+        f"{Article.objects.count():,} stories on {connection.vendor}; "
+        f"hub {chosen['hub']} has {chosen['hub_stories']:,} live stories; "
+        f"page cache {'on' if settings.NEWSROOM_PAGE_CACHE else 'off'}; "
+        f"{options.requests} requests per view"
+    )
+    print(f"{'view':<10} {'p95 ms':>8} {'p50 ms':>8} {'queries':>8} {'slowest':>8}  status")
+    for name, paths in views.items():
+        r = time_view(client, paths, options.requests, options.warmup)
+        statuses = ",".join(map(str, r["statuses"]))
+        print(
+            f"{name:<10} {r['p95_ms']:8.1f} {r['p50_ms']:8.1f} {r['queries']:8d} "
+            f"{r['slowest_sql_ms']:8.1f}  {statuses}"
+        )
+    for name in filter(None, options.explain.split(",")):
+        path = views[name][0]
+        print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the slowest query for {path}:")
+        print(explain(client, path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
