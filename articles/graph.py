@@ -1,0 +1,229 @@
+"""The story graph around one article: its two-hop neighbourhood, drawn as an SVG.
+
+Editors see every status here (it is an admin surface), so nodes are marked live, draft,
+scheduled, archived or pending; liveness comes from ``Article.objects.with_liveness()``,
+the one publication gate. The neighbourhood costs four queries whatever its size, and the
+drawing caps the nodes it shows (a hub story can have hundreds of neighbours) and says how
+many more there are.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import reverse
+
+from .models import Article, CrossLink
+
+MAX_NODES = 40  # the centre included
+MAX_FIRST_RING = 24
+MAX_EDGES = 5000  # second-hop edges read at most; far more than can ever be drawn
+NODE_RADIUS = 9
+RINGS = {1: 150, 2: 280}  # ring radii in the 640 × 640 drawing
+
+STATUSES = {
+    "live": "Live",
+    "draft": "Draft or in review",
+    "scheduled": "Scheduled",
+    "archived": "Archived",
+    "pending": "Pending (story not written yet)",
+}
+# Fill, outline and dash per status: colour is never the only cue (WCAG 1.4.1), so
+# statuses also differ in outline style, and every node has a text title.
+STATUS_STYLES = {
+    "live": {"fill": "#1a7f37", "stroke": "#0b3d1a", "dash": ""},
+    "draft": {"fill": "#ffffff", "stroke": "#57606a", "dash": "3 2"},
+    "scheduled": {"fill": "#0969da", "stroke": "#033d8b", "dash": "1 2"},
+    "archived": {"fill": "#8c959f", "stroke": "#24292f", "dash": ""},
+    "pending": {"fill": "#ffffff", "stroke": "#bc4c00", "dash": "6 3"},
+}
+
+
+def change_url(pk: int) -> str:
+    """The admin page where a story (and its links) is edited."""
+    return reverse("admin:articles_article_change", args=[pk])
+
+
+def node_status(status: str, is_live: bool) -> str:
+    if is_live:
+        return "live"
+    if status == Article.Status.PUBLISHED:
+        return "scheduled"  # published but not yet live: its time is in the future
+    if status == Article.Status.ARCHIVED:
+        return "archived"
+    return "draft"
+
+
+@dataclass
+class Node:
+    key: str  # "a<pk>" for stories, "p<target_key>" for pending links
+    headline: str
+    status: str
+    pk: int | None = None
+    published_at: object = None
+    hop: int = 0
+    x: float = 0.0
+    y: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return change_url(self.pk) if self.pk else ""
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def style(self) -> dict[str, str]:
+        return STATUS_STYLES[self.status]
+
+    @property
+    def short_headline(self) -> str:
+        return self.headline if len(self.headline) <= 28 else self.headline[:27] + "…"
+
+
+@dataclass
+class Edge:
+    source: Node
+    target: Node
+    mutual: bool = False  # drawn once, with an arrowhead at each end
+
+    @property
+    def line(self) -> dict[str, float]:
+        """End points pulled back from the node centres so the arrowheads stay visible."""
+        dx, dy = self.target.x - self.source.x, self.target.y - self.source.y
+        length = math.hypot(dx, dy) or 1.0
+        pull = NODE_RADIUS + 3
+        return {
+            "x1": round(self.source.x + dx * pull / length, 1),
+            "y1": round(self.source.y + dy * pull / length, 1),
+            "x2": round(self.target.x - dx * pull / length, 1),
+            "y2": round(self.target.y - dy * pull / length, 1),
+        }
+
+
+@dataclass
+class Neighbourhood:
+    centre: Node
+    nodes: list[Node] = field(default_factory=list)  # drawn, centre first
+    edges: list[Edge] = field(default_factory=list)  # between drawn nodes
+    hidden: dict[int, int] = field(default_factory=dict)  # hop → nodes left out
+    size: int = 640
+
+    @property
+    def hidden_count(self) -> int:
+        return sum(self.hidden.values())
+
+    @property
+    def legend(self) -> list[dict[str, str]]:
+        return [
+            {"status": status, "label": label, **STATUS_STYLES[status]}
+            for status, label in STATUSES.items()
+        ]
+
+    def ring(self, hop: int) -> list[Node]:
+        return [node for node in self.nodes if node.hop == hop and node is not self.centre]
+
+    @property
+    def first_ring(self) -> list[Node]:
+        return self.ring(1)
+
+    @property
+    def second_ring(self) -> list[Node]:
+        return self.ring(2)
+
+    @property
+    def rings_for_list(self):
+        return [("Linked directly", self.first_ring), ("Two links away", self.second_ring)]
+
+
+def _link_rows(condition: Q, limit: int | None = None):
+    rows = CrossLink.objects.filter(condition).order_by("pk")
+    rows = rows.values_list("source_id", "target_id", "target_key", "target_headline")
+    return list(rows[:limit] if limit else rows)
+
+
+def neighbourhood(article: Article) -> Neighbourhood:
+    """The stories within two links of ``article``, in either direction (four queries)."""
+    first = _link_rows(Q(source=article) | Q(target=article))
+    first_ids = {s for s, *_ in first} | {t for _, t, *_ in first if t}
+    first_ids.discard(article.pk)
+    second = _link_rows(
+        (Q(source__in=first_ids) | Q(target__in=first_ids))
+        & ~Q(source=article)
+        & ~Q(target=article),
+        MAX_EDGES,
+    )
+    hops = {article.pk: 0} | dict.fromkeys(first_ids, 1)
+    for source, target, *_ in second:
+        for pk in (source, target):
+            if pk is not None:
+                hops.setdefault(pk, 2)
+    stories = {
+        row["pk"]: row
+        for row in Article.objects.with_liveness()
+        .filter(pk__in=list(hops))
+        .values("pk", "headline", "status", "published_at", "is_live")
+    }
+    nodes: dict[str, Node] = {}
+    for pk, hop in hops.items():
+        row = stories[pk]
+        nodes[f"a{pk}"] = Node(
+            f"a{pk}",
+            row["headline"],
+            node_status(row["status"], row["is_live"]),
+            pk=pk,
+            published_at=row["published_at"],
+            hop=hop,
+        )
+    pairs: set[tuple[str, str]] = set()
+    for source, target, target_key, target_headline in first + second:
+        source_key = f"a{source}"
+        if target is None:
+            # A pending link is drawn as its own node: the story it waits for.
+            target_id = f"p{target_key}"
+            nodes.setdefault(
+                target_id,
+                Node(target_id, target_headline, "pending", hop=nodes[source_key].hop + 1),
+            )
+        else:
+            target_id = f"a{target}"
+        pairs.add((source_key, target_id))
+    return _layout(nodes, pairs, nodes[f"a{article.pk}"])
+
+
+def _ring_order(node: Node):
+    """Live stories first, then newest, so the cap keeps what matters most to a reader."""
+    stamp = node.published_at.timestamp() if node.published_at else 0
+    return (node.status != "live", node.status == "pending", -stamp, node.key)
+
+
+def _layout(nodes: dict[str, Node], pairs, centre: Node) -> Neighbourhood:
+    graph = Neighbourhood(centre=centre)
+    rings = {1: [], 2: []}
+    for node in nodes.values():
+        if node is not centre:
+            rings[node.hop].append(node)
+    first_room = min(MAX_FIRST_RING, MAX_NODES - 1)
+    shown_first = sorted(rings[1], key=_ring_order)[:first_room]
+    second_room = MAX_NODES - 1 - len(shown_first)
+    shown_second = sorted(rings[2], key=_ring_order)[:second_room]
+    graph.hidden = {1: len(rings[1]) - len(shown_first), 2: len(rings[2]) - len(shown_second)}
+    centre.x = centre.y = graph.size / 2
+    graph.nodes = [centre]
+    for hop, ring in ((1, shown_first), (2, shown_second)):
+        for index, node in enumerate(ring):
+            angle = 2 * math.pi * index / len(ring) - math.pi / 2 + (hop - 1) * math.pi / 24
+            node.x = round(graph.size / 2 + RINGS[hop] * math.cos(angle), 1)
+            node.y = round(graph.size / 2 + RINGS[hop] * math.sin(angle), 1)
+            graph.nodes.append(node)
+    drawn = {node.key: node for node in graph.nodes}
+    for source, target in sorted(pairs):
+        if source in drawn and target in drawn:
+            if (target, source) in pairs:
+                if source > target:
+                    continue  # the mutual pair is drawn once, from its smaller key
+                graph.edges.append(Edge(drawn[source], drawn[target], mutual=True))
+            else:
+                graph.edges.append(Edge(drawn[source], drawn[target]))
+    return graph
