@@ -23,6 +23,7 @@ import pycountry
 from django.db.models.functions import Lower
 
 from . import text
+from .importing import HEADER_KEYS, HEADER_LINE
 from .models import Country, Person
 
 CONFIDENT = 0.5  # suggestions below this are guesses, shown only when asked for
@@ -64,7 +65,7 @@ DEMONYMS = {
     "Tunisian": "TN", "Somali": "SO", "Ghanaian": "GH", "Venezuelans": "VE",
 }  # fmt: skip
 # Place names that are also something else: a US state, a given name, a bird.
-AMBIGUOUS_COUNTRIES = {"Georgia", "Georgian", "Jordan", "Chad", "Jersey", "Turkey", "Niger"}
+AMBIGUOUS_COUNTRIES = {"Georgia", "Georgian", "Georgians", "Chad", "Jersey"}
 AMBIGUOUS_CONFIDENCE = 0.3
 # Longer phrases that contain a country word but are not about that country; matched like
 # countries (longest first) so that "New Mexico" hides "Mexico".
@@ -115,13 +116,13 @@ _GIVEN_NAMES_TEXT = """
     Ali Alice Alicia Amanda Amir Amit Amy Ana Andrea Andrew Andy Angela Angelina Ann Anna
     Anne Anthony Antonio Antony Arvind Ashraf Barack Ben Benjamin Bernie Beth Betty Bill Bob
     Boris Brad Brian Bruce Carl Carlos Carol Caroline Catherine Charles Charlie Chris
-    Christian Christine Christopher Chuck Claire Claudia Colin Cory Dan Daniel Danny David
+    Chad Christian Christine Christopher Chuck Claire Claudia Colin Cory Dan Daniel Danny David
     Dennis Diana Dick Dmitry Donald Donna Dora Doug Douglas Ebrahim Ed Edward Ehud Elena Eli
     Elizabeth Ellen Elon Emily Emma Emmanuel Eric Erik Fatima Frank Friedrich Gavin George
     Gilad Gina Giorgia Gordon Greg Gregory Hakan Hamad Hana Hannah Hans Harry Hassan Heather
     Helen Henry Hillary Hossein Hugh Hussein Ian Ilhan Isaac Ivan Jack Jacob Jake James
     Jamie Jane Janet Jared Jason Javier Jean Jeff Jeffrey Jennifer Jeremy Jerome Jessica Jim
-    Jimmy Joan Joe Joel John Johnny Jon Jonathan Jose Joseph Josh Joshua Juan Julia Julian
+    Jimmy Joan Joe Joel John Johnny Jon Jonathan Jordan Jose Joseph Josh Joshua Juan Julia Julian
     Julie Justin Kamala Karen Karl Kate Katherine Keir Kevin Khalid Kim Kristi Larry Laura
     Lauren Leo Linda Lisa Lloyd Louis Lucy Luis Mahmoud Marco Margaret Maria Marie Mario
     Marjorie Martin Mary Masoud Matt Matthew Max Meghan Michael Michel Michelle Mike Mitch
@@ -246,6 +247,21 @@ def plain_text(headline: str, body: str = "", *, is_html: bool = False) -> str:
     return value
 
 
+def split_story_file(content: str) -> tuple[str, str]:
+    """Headline and body of raw text. A story-file header block, when there is one, gives
+    the headline and standfirst; its People and Countries lines are left out, since they
+    are the answer, not the evidence."""
+    head, _, rest = content.strip().partition("\n\n")
+    matches = [HEADER_LINE.match(line.strip()) for line in head.splitlines()]
+    if not all(m and m["key"].lower() in HEADER_KEYS for m in matches):
+        return "", content
+    header = {m["key"].lower(): m["value"] for m in matches}
+    if "headline" not in header:
+        return "", content
+    headline = " ".join(filter(None, [header["headline"], header.get("standfirst")]))
+    return headline, rest
+
+
 class _Finder:
     def __init__(self, value: str):
         self.tokens = tokenise(value)
@@ -264,13 +280,15 @@ class _Finder:
             while j < len(tokens) and tokens[j].before in (" ", "-"):
                 if tokens[j].capitalised:
                     j += 1
-                elif (
-                    tokens[j].word in CONNECTORS
-                    and j + 1 < len(tokens)
-                    and tokens[j + 1].capitalised
-                    and tokens[j + 1].before in (" ", "-")
-                ):
-                    j += 2
+                elif tokens[j].word in CONNECTORS:
+                    # "bin Salman", "von der Leyen": connectors only inside a name
+                    k = j
+                    while k < len(tokens) and tokens[k].word in CONNECTORS:
+                        k += 1
+                    if k < len(tokens) and tokens[k].capitalised and tokens[k].before in (" ", "-"):
+                        j = k + 1
+                    else:
+                        break
                 else:
                     break
             yield i, j
@@ -286,7 +304,7 @@ class _Finder:
                 elif (
                     k + 1 < end
                     and self.tokens[k].word in country_table()
-                    and self.tokens[k].word not in AMBIGUOUS_COUNTRIES
+                    and self.tokens[k].word not in GIVEN_NAMES  # "Jordan Bardella"
                 ):
                     cut = k + 1  # "Israeli Benjamin Netanyahu", "Saudi Crown Prince …"
             if end - cut < 2 or end - cut > 4 or self.tokens[cut].word in CONNECTORS:

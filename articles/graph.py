@@ -204,10 +204,11 @@ def _layout(nodes: dict[str, Node], pairs, centre: Node) -> Neighbourhood:
     for node in nodes.values():
         if node is not centre:
             rings[node.hop].append(node)
-    first_room = min(MAX_FIRST_RING, MAX_NODES - 1)
-    shown_first = sorted(rings[1], key=_ring_order)[:first_room]
-    second_room = MAX_NODES - 1 - len(shown_first)
-    shown_second = sorted(rings[2], key=_ring_order)[:second_room]
+    # The first ring gets at least MAX_FIRST_RING places, and any the second leaves over.
+    room = MAX_NODES - 1
+    first_count = min(len(rings[1]), max(MAX_FIRST_RING, room - len(rings[2])))
+    shown_first = sorted(rings[1], key=_ring_order)[:first_count]
+    shown_second = sorted(rings[2], key=_ring_order)[: room - first_count]
     graph.hidden = {1: len(rings[1]) - len(shown_first), 2: len(rings[2]) - len(shown_second)}
     centre.x = centre.y = graph.size / 2
     graph.nodes = [centre]

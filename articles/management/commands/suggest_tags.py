@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.entities import suggest_entities
+from articles.entities import split_story_file, suggest_entities
 
 
 class Command(BaseCommand):
@@ -13,7 +13,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="plain-text story files")
+        parser.add_argument(
+            "files", nargs="+", help="plain-text stories (a story-file header block is allowed)"
+        )
 
     def handle(self, *args, files, verbosity, **options):
         for name in files:
@@ -23,7 +25,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{name}: cannot read: {error}") from error
             if len(files) > 1:
                 self.stdout.write(f"# {name}")
-            for suggestion in suggest_entities("", content):
+            for suggestion in suggest_entities(*split_story_file(content)):
                 if verbosity >= 2:
                     self.stdout.write(f"{suggestion}  ({suggestion.confidence:.2f})")
                 elif suggestion.is_confident:
