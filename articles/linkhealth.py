@@ -88,7 +88,7 @@ class LinkHealthReport:
     def ok(self) -> bool:
         return self.failure_count == 0
 
-    def __getitem__(self, key: str) -> Section:
+    def section(self, key: str) -> Section:
         return next(section for section in self.sections if section.key == key)
 
     def as_text(self) -> str:
@@ -227,7 +227,11 @@ def most_linked() -> Section:
         .order_by("-inbound", "-published_at", "-pk")
     )
     section.rows = [
-        Row(story.headline, change_url(story.pk), note=f"{story.inbound} links in")
+        Row(
+            story.headline,
+            change_url(story.pk),
+            note=f"{story.inbound} link{'s' if story.inbound != 1 else ''} in",
+        )
         for story in stories[:MOST_LINKED]
     ]
     section.total = len(section.rows)
