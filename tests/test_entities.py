@@ -3,10 +3,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.template.loader import render_to_string
+from django.urls import reverse
 
+from articles.admin_views import change_form_context
 from articles.entities import suggest_entities, suggest_for_article
 from articles.models import Person
 from tests.factories import ArticleFactory
+from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
 # The seed story as it came off the wire: no header block, so no tags to read.
 SEED = Path(__file__).resolve().parent / "data" / "seed_000_raw.txt"
@@ -194,3 +198,70 @@ def test_factory_article_is_unaffected():
     """Sanity: the default factory story (no names in it) yields no suggestions."""
     article = ArticleFactory()
     assert suggest_for_article(article) == []
+
+
+def change(article):
+    return reverse("admin:articles_article_change", args=[article.pk])
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_accepting_a_suggestion_adds_the_tag(client, django_user_model):
+    """One click tags the person or the country (by ISO code) and returns to the form;
+    the accepted suggestion is not offered again."""
+    article = ArticleFactory(
+        body="<p>President Donald Trump spoke with Israeli officials.</p>", people=[]
+    )
+    url = reverse("newsroom_admin:accept_entity", args=[article.pk])
+    client.force_login(staff_user(django_user_model, "articles.change_article"))
+    response = client.post(url, {"kind": "person", "name": "Donald Trump"})
+    assert response.status_code == 302 and response["Location"] == change(article)
+    response = client.post(url, {"kind": "country", "name": "IL"})
+    assert response.status_code == 302
+    assert list(article.people.names()) == ["Donald Trump"]
+    assert [c.code for c in article.countries.all()] == ["IL"]
+    assert suggest_for_article(article) == []
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_accept_refuses_bad_input_and_the_unauthorised(client, django_user_model):
+    """Anonymous users go to login, staff without change permission get 403, unknown
+    kinds and countries are a message and tag nothing."""
+    article = ArticleFactory()
+    url = reverse("newsroom_admin:accept_entity", args=[article.pk])
+    response = client.post(url, {"kind": "person", "name": "Donald Trump"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(staff_user(django_user_model, "articles.view_article", username="v"))
+    assert client.post(url, {"kind": "person", "name": "Donald Trump"}).status_code == 403
+    client.force_login(
+        staff_user(django_user_model, "articles.change_article", "articles.view_article")
+    )
+    for bad in (
+        {"kind": "topic", "name": "Gaza"},
+        {"kind": "country", "name": "Atlantis"},
+        {"kind": "person", "name": ""},
+        {"kind": "person", "name": "x" * 500},
+    ):
+        response = client.post(url, bad, follow=True)
+        assert response.status_code == 200
+    response = client.post(url, {"kind": "country", "name": "Atlantis"}, follow=True)
+    assert "unknown country “atlantis”" in response.content.decode().lower()
+    assert not article.people.exists() and not article.countries.exists()
+
+
+def test_entity_suggestions_partial_renders_accept_forms(rf, django_user_model):
+    """The change-form partial offers each suggestion with a POST form carrying the kind
+    and the name (a country by its code)."""
+    article = ArticleFactory(body="<p>Prime Minister Benjamin Netanyahu visited Iran.</p>")
+    request = rf.get("/")
+    request.user = staff_user(django_user_model, "articles.change_article")
+    context = change_form_context(article, request.user)
+    assert "link_suggestions" not in context  # no add_crosslink permission
+    html = render_to_string(
+        "admin/articles/includes/entity_suggestions.html",
+        {"original": article, **context},
+        request=request,
+    )
+    assert html.count('<form method="post"') == 2
+    assert 'name="name" value="Benjamin Netanyahu"' in html
+    assert 'name="name" value="IR"' in html
+    assert "csrfmiddlewaretoken" in html

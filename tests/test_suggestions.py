@@ -2,10 +2,16 @@ import math
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from articles.admin_views import change_form_context
+from articles.models import CrossLink
 from articles.suggestions import suggest_links
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
+from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +129,81 @@ def test_query_count_does_not_grow_with_tags(django_assert_max_num_queries):
         with django_assert_max_num_queries(8):
             result = suggest_links(story)
         assert result
+
+
+def change(article):
+    return reverse("admin:articles_article_change", args=[article.pk])
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_add_as_also_read_creates_the_link(client, django_user_model):
+    """The one-click button posts to a staff view that adds an Also Read link halfway down
+    the story and returns to the change form; a second click adds nothing."""
+    source = ArticleFactory(people=["Steve Witkoff"])
+    target = ArticleFactory(people=["Steve Witkoff"])
+    url = reverse("newsroom_admin:add_link", args=[source.pk])
+    client.force_login(
+        staff_user(django_user_model, "articles.add_crosslink", "articles.view_article")
+    )
+    response = client.post(url, {"target": target.pk})
+    assert response.status_code == 302 and response["Location"] == change(source)
+    link = CrossLink.objects.get(source=source)
+    assert (link.target, link.target_headline, link.placement) == (target, target.headline, 3)
+    response = client.post(url, {"target": target.pk}, follow=True)
+    assert "already links there" in response.content.decode()
+    assert CrossLink.objects.filter(source=source).count() == 1
+    assert suggest_links(source) == []
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_add_link_refuses_bad_input_and_the_unauthorised(client, django_user_model):
+    """GET is 405; anonymous users go to login; staff without add_crosslink get 403; a
+    missing or self target is a message, never a 500; a missing source is a 404."""
+    source = ArticleFactory()
+    url = reverse("newsroom_admin:add_link", args=[source.pk])
+    assert client.get(url).status_code == 405
+    response = client.post(url, {"target": ArticleFactory().pk})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    client.force_login(staff_user(django_user_model, "articles.view_article", username="v"))
+    assert client.post(url, {"target": ArticleFactory().pk}).status_code == 403
+    client.force_login(
+        staff_user(django_user_model, "articles.add_crosslink", "articles.view_article")
+    )
+    for bad in ({"target": "nonsense"}, {"target": 10**9}, {}, {"target": source.pk}):
+        response = client.post(url, bad, follow=True)
+        assert response.status_code == 200
+    assert "cannot link to itself" in response.content.decode()
+    assert not CrossLink.objects.exists()
+    missing = reverse("newsroom_admin:add_link", args=[10**9])
+    assert client.post(missing, {"target": source.pk}).status_code == 404
+
+
+def test_add_link_needs_the_csrf_token(django_user_model):
+    """The action is a POST form protected by CSRF: without the token it is refused."""
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
+    source, target = ArticleFactory(), ArticleFactory()
+    url = reverse("newsroom_admin:add_link", args=[source.pk])
+    assert csrf_client.post(url, {"target": target.pk}).status_code == 403
+    assert not CrossLink.objects.exists()
+
+
+def test_link_suggestions_partial_renders_one_form_per_suggestion(rf, django_user_model):
+    """The change-form partial lists each suggestion with its shared tags and a POST form
+    (with CSRF token) to add it."""
+    story = ArticleFactory(people=["Steve Witkoff"])
+    other = ArticleFactory(headline="Witkoff <lands>", people=["Steve Witkoff"])
+    request = rf.get("/")
+    request.user = staff_user(django_user_model, "articles.add_crosslink")
+    context = change_form_context(story, request.user)
+    html = render_to_string(
+        "admin/articles/includes/link_suggestions.html",
+        {"original": story, **context},
+        request=request,
+    )
+    assert html.count('<form method="post"') == 1
+    assert f'value="{other.pk}"' in html
+    assert reverse("newsroom_admin:add_link", args=[story.pk]) in html
+    assert "csrfmiddlewaretoken" in html
+    assert "Witkoff &lt;lands&gt;" in html
+    assert "shares Steve Witkoff" in html
