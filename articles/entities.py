@@ -137,7 +137,6 @@ _GIVEN_NAMES_TEXT = """
 GIVEN_NAMES = frozenset(_GIVEN_NAMES_TEXT.split())
 
 _TOKEN = re.compile(r"[^\W\d_]+")
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s*$")
 _ABBREVIATIONS = (("U.S.A.", "USA"), ("U.S.", "US"), ("U.K.", "UK"), ("U.A.E.", "UAE"))
 CONNECTORS = {"bin", "ibn", "al", "de", "da", "van", "von", "der", "del", "la", "le", "di"}
 MAX_COUNTRY_WORDS = 6
@@ -164,17 +163,11 @@ class EntitySuggestion:
 @dataclass
 class _Token:
     word: str
-    start: int
-    end: int
     before: str  # the text between the previous token and this one
 
     @property
     def capitalised(self) -> bool:
         return self.word[:1].isupper()
-
-    @property
-    def starts_sentence(self) -> bool:
-        return not self.before.strip() or bool(_SENTENCE_END.search(self.before))
 
 
 @cache
@@ -203,9 +196,7 @@ def country_table() -> dict[str, tuple[str, float]]:
 def tokenise(value: str) -> list[_Token]:
     tokens, previous_end = [], 0
     for match in _TOKEN.finditer(value):
-        tokens.append(
-            _Token(match.group(), match.start(), match.end(), value[previous_end : match.start()])
-        )
+        tokens.append(_Token(match.group(), value[previous_end : match.start()]))
         previous_end = match.end()
     return tokens
 
@@ -238,7 +229,13 @@ def plain_text(headline: str, body: str = "", *, is_html: bool = False) -> str:
     """Headline and body as prose, without markup or ``Also Read:`` lines (other stories)."""
     paragraphs = text.html_blocks(body) if is_html else re.split(r"\n\s*\n", body)
     paragraphs = [text.html_to_text(p) if is_html else p.strip() for p in paragraphs]
-    prose, _links = text.extract_links([p for p in paragraphs if p], as_text=lambda p: p)
+    prose = [
+        p
+        for p in paragraphs
+        if p
+        and text.link_headline(p, text.ALSO_READ_PREFIX) is None
+        and text.link_headline(p, text.RELATED_PREFIX) is None
+    ]
     # The headline ends like a sentence so its last word never runs into the body's first.
     value = "\n\n".join([f"{headline.strip()}.", *prose] if headline.strip() else prose)
     value = html.unescape(value)
@@ -258,7 +255,7 @@ def split_story_file(content: str) -> tuple[str, str]:
     header = {m["key"].lower(): m["value"] for m in matches}
     if "headline" not in header:
         return "", content
-    headline = " ".join(filter(None, [header["headline"], header.get("standfirst")]))
+    headline = ". ".join(filter(None, [header["headline"], header.get("standfirst")]))
     return headline, rest
 
 

@@ -19,7 +19,10 @@ MAX_NODES = 40  # the centre included
 MAX_FIRST_RING = 24
 MAX_EDGES = 5000  # second-hop edges read at most; far more than can ever be drawn
 NODE_RADIUS = 9
-RINGS = {1: 150, 2: 280}  # ring radii in the 640 × 640 drawing
+SIZE = 640  # the drawing is SIZE × SIZE, the story in the middle
+CENTRE = SIZE / 2
+LABEL_MARGIN = 130  # room either side for the labels of the leftmost and rightmost nodes
+RINGS = {1: 150, 2: 280}  # ring radii
 
 STATUSES = {
     "live": "Live",
@@ -74,6 +77,20 @@ class Node:
         return STATUSES[self.status]
 
     @property
+    def label(self) -> dict:
+        """Where the label goes: outside the node, away from the centre, so labels of
+        neighbouring nodes spread apart instead of overlapping."""
+        dx, dy = self.x - CENTRE, self.y - CENTRE
+        length = math.hypot(dx, dy) or 1.0
+        anchor = "middle" if abs(dx) < 20 else "start" if dx > 0 else "end"
+        offset = 24 if self.hop == 0 else 14
+        return {
+            "x": round(self.x + dx / length * offset, 1),
+            "y": round(self.y + (dy / length * offset if self.hop else offset) + 4, 1),
+            "anchor": anchor,
+        }
+
+    @property
     def style(self) -> dict[str, str]:
         return STATUS_STYLES[self.status]
 
@@ -108,7 +125,15 @@ class Neighbourhood:
     nodes: list[Node] = field(default_factory=list)  # drawn, centre first
     edges: list[Edge] = field(default_factory=list)  # between drawn nodes
     hidden: dict[int, int] = field(default_factory=dict)  # hop → nodes left out
-    size: int = 640
+    size: int = SIZE
+
+    @property
+    def view_box(self) -> str:
+        return f"{-LABEL_MARGIN} 0 {self.size + 2 * LABEL_MARGIN} {self.size}"
+
+    @property
+    def width(self) -> int:
+        return self.size + 2 * LABEL_MARGIN
 
     @property
     def hidden_count(self) -> int:
@@ -200,23 +225,41 @@ def _ring_order(node: Node):
 
 def _layout(nodes: dict[str, Node], pairs, centre: Node) -> Neighbourhood:
     graph = Neighbourhood(centre=centre)
-    rings = {1: [], 2: []}
-    for node in nodes.values():
-        if node is not centre:
-            rings[node.hop].append(node)
+    adjacent: dict[str, set[str]] = {}
+    for a, b in pairs:
+        adjacent.setdefault(a, set()).add(b)
+        adjacent.setdefault(b, set()).add(a)
+    first = sorted((n for n in nodes.values() if n.hop == 1), key=_ring_order)
+    second = [n for n in nodes.values() if n.hop == 2]
     # The first ring gets at least MAX_FIRST_RING places, and any the second leaves over.
     room = MAX_NODES - 1
-    first_count = min(len(rings[1]), max(MAX_FIRST_RING, room - len(rings[2])))
-    shown_first = sorted(rings[1], key=_ring_order)[:first_count]
-    shown_second = sorted(rings[2], key=_ring_order)[: room - first_count]
-    graph.hidden = {1: len(rings[1]) - len(shown_first), 2: len(rings[2]) - len(shown_second)}
-    centre.x = centre.y = graph.size / 2
+    shown_first = first[: min(len(first), max(MAX_FIRST_RING, room - len(second)))]
+    angles = {
+        node.key: 2 * math.pi * index / len(shown_first) - math.pi / 2
+        for index, node in enumerate(shown_first)
+    }
+    # A second-hop story is drawn only beside a drawn first-hop story it is linked with,
+    # near that story's angle, so that its edge stays short and readable.
+    reachable = [n for n in second if adjacent.get(n.key, set()) & angles.keys()]
+    shown_second = sorted(reachable, key=_ring_order)[: room - len(shown_first)]
+    parent_angle = {
+        n.key: min(angles[k] for k in adjacent[n.key] if k in angles) for n in shown_second
+    }
+    shown_second.sort(key=lambda n: (parent_angle[n.key], _ring_order(n)))
+    graph.hidden = {1: len(first) - len(shown_first), 2: len(second) - len(shown_second)}
+    gap = 2 * math.pi / max(len(shown_second), 36)
+    second_angles, previous = {}, -math.inf
+    for parent in dict.fromkeys(parent_angle[n.key] for n in shown_second):
+        children = [n for n in shown_second if parent_angle[n.key] == parent]
+        for index, node in enumerate(children):
+            wanted = parent + (index - (len(children) - 1) / 2) * gap
+            previous = second_angles[node.key] = max(wanted, previous + gap)
+    centre.x = centre.y = CENTRE
     graph.nodes = [centre]
-    for hop, ring in ((1, shown_first), (2, shown_second)):
-        for index, node in enumerate(ring):
-            angle = 2 * math.pi * index / len(ring) - math.pi / 2 + (hop - 1) * math.pi / 24
-            node.x = round(graph.size / 2 + RINGS[hop] * math.cos(angle), 1)
-            node.y = round(graph.size / 2 + RINGS[hop] * math.sin(angle), 1)
+    for hop, ring, ring_angles in ((1, shown_first, angles), (2, shown_second, second_angles)):
+        for node in ring:
+            node.x = round(CENTRE + RINGS[hop] * math.cos(ring_angles[node.key]), 1)
+            node.y = round(CENTRE + RINGS[hop] * math.sin(ring_angles[node.key]), 1)
             graph.nodes.append(node)
     drawn = {node.key: node for node in graph.nodes}
     for source, target in sorted(pairs):

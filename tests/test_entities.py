@@ -265,3 +265,10 @@ def test_entity_suggestions_partial_renders_accept_forms(rf, django_user_model):
     assert 'name="name" value="Benjamin Netanyahu"' in html
     assert 'name="name" value="IR"' in html
     assert "csrfmiddlewaretoken" in html
+
+
+def test_an_empty_also_read_line_does_not_break_suggestions():
+    """Copy with a bare "Also Read:" line (a mistake the importer reports) still gets
+    suggestions: this runs on every save and must never fail on odd text."""
+    found = confident("", "President Joe Biden spoke.\n\nAlso Read:\n\nRelated: Iran")
+    assert found == {"person: Joe Biden"}

@@ -199,3 +199,24 @@ def test_graph_page_is_for_staff_with_permission(client, django_user_model, craf
     assert response.status_code == 200
     assert b"Live neighbour" in response.content
     assert client.get(reverse("newsroom_admin:graph", args=[999999])).status_code == 404
+
+
+def test_second_hop_stories_sit_beside_the_story_that_links_them():
+    """Each drawn second-hop story is linked to a drawn first-hop story and placed near
+    it: its edge is shorter than the distance between the rings' far sides, so edges do
+    not cut across the drawing."""
+    centre = ArticleFactory()
+    for i in range(6):
+        middle = ArticleFactory(headline=f"Middle {i}")
+        CrossLinkFactory(source=centre, target=middle)
+        for j in range(3):
+            CrossLinkFactory(source=middle, target=ArticleFactory(headline=f"Outer {i}.{j}"))
+    graph = neighbourhood(centre)
+    outer_edges = [e for e in graph.edges if e.target.hop == 2]
+    assert len(outer_edges) == len(graph.second_ring) == 18
+    for edge in outer_edges:
+        assert edge.source.headline[-1] == edge.target.headline.split()[-1][0]
+        length = (
+            (edge.source.x - edge.target.x) ** 2 + (edge.source.y - edge.target.y) ** 2
+        ) ** 0.5
+        assert length < 200
