@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import entities, graph, linkhealth, suggestions, threads
@@ -70,14 +71,25 @@ def thread_page(request, pk: int):
 
 @staff_view("articles.view_article")
 def graph_page(request, pk: int):
+    """The story's graph, with the link and tag suggestions the change form shows."""
     article = get_object_or_404(Article, pk=pk)
     return _render(
         request,
         "graph.html",
         f"Story graph: {article.headline}",
-        article=article,
-        story_graph=graph.neighbourhood(article),
+        original=article,
+        **change_form_context(article, request.user),
     )
+
+
+def _back(request, article: Article):
+    """Back where the editor clicked (a page of this site), else the story's change form."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(reverse("admin:articles_article_change", args=[article.pk]))
 
 
 class AddLinkForm(forms.Form):
@@ -125,7 +137,7 @@ def add_link(request, pk: int):
             messages.success(request, f"Added “Also Read: {target.headline}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect("admin:articles_article_change", source.pk)
+    return _back(request, source)
 
 
 class AcceptEntityForm(forms.Form):
@@ -155,7 +167,7 @@ def accept_entity(request, pk: int):
         messages.success(request, f"Tagged {kind} “{name}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect("admin:articles_article_change", article.pk)
+    return _back(request, article)
 
 
 urlpatterns = [

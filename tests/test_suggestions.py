@@ -207,3 +207,43 @@ def test_link_suggestions_partial_renders_one_form_per_suggestion(rf, django_use
     assert "csrfmiddlewaretoken" in html
     assert "Witkoff &lt;lands&gt;" in html
     assert "shares Steve Witkoff" in html
+
+
+def test_add_link_returns_to_the_page_it_came_from_if_local(client, django_user_model):
+    """The action returns to the page the button was on (the graph page, say), but never
+    to another site: an outside ``next`` falls back to the change form."""
+    source = ArticleFactory()
+    url = reverse("newsroom_admin:add_link", args=[source.pk])
+    client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
+    graph_page = reverse("newsroom_admin:graph", args=[source.pk])
+    response = client.post(url, {"target": ArticleFactory().pk, "next": graph_page})
+    assert response["Location"] == graph_page
+    response = client.post(url, {"target": ArticleFactory().pk, "next": "https://evil.example/"})
+    assert response["Location"] == change(source)
+    assert CrossLink.objects.filter(source=source).count() == 2
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_graph_page_offers_the_suggestions_the_user_may_act_on(client, django_user_model):
+    """The graph page shows link suggestions to editors who may add links, and tag
+    suggestions to editors who may change stories; each form comes back to the page."""
+    story = ArticleFactory(
+        body="<p>President Joe Biden met envoy Amos Hochstein.</p>", people=["Amos Hochstein"]
+    )
+    other = ArticleFactory(headline="Hochstein in Beirut", people=["Amos Hochstein"])
+    url = reverse("newsroom_admin:graph", args=[story.pk])
+    client.force_login(staff_user(django_user_model, "articles.view_article", username="v"))
+    html = client.get(url).content.decode()
+    assert "Suggested links" not in html and "Suggested tags" not in html
+    client.force_login(
+        staff_user(
+            django_user_model,
+            "articles.view_article",
+            "articles.add_crosslink",
+            "articles.change_article",
+        )
+    )
+    html = client.get(url).content.decode()
+    assert "Hochstein in Beirut" in html and f'value="{other.pk}"' in html
+    assert 'name="name" value="Joe Biden"' in html
+    assert f'name="next" value="{url}"' in html
