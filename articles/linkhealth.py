@@ -17,9 +17,11 @@ pending link older than the allowed age. The report costs a fixed number of quer
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
 from .graph import change_url, node_status
@@ -112,6 +114,10 @@ def _age(since, now) -> str:
     return f"{days} day{'s' if days != 1 else ''} old" if days else "less than a day old"
 
 
+def write_story_url(headline: str) -> str:
+    return f"{reverse('admin:articles_article_add')}?{urlencode({'headline': headline})}"
+
+
 def pending_links(now, max_age: timedelta) -> Section:
     section = Section(
         "pending",
@@ -125,6 +131,8 @@ def pending_links(now, max_age: timedelta) -> Section:
             link.source.headline,
             change_url(link.source_id),
             target=link.target_headline,
+            # Writing the story resolves the link: offer the add form with its headline.
+            target_url=write_story_url(link.target_headline),
             note=_age(link.created_at, now),
             failure=link.created_at < now - max_age,
         )

@@ -3,8 +3,8 @@
 A shared tag weighs more the rarer it is among live stories (smoothed inverse document
 frequency, ``ln(1 + N / df)``), so two stories about the same envoy outrank two stories that
 both mention the United States. Ties go to the newer story. The story itself and the
-stories it already links to are left out. The query count is fixed (nine) whatever the
-number of tags or stories.
+stories it already links to are left out. The query count is fixed whatever the
+number of tags or stories (at most eight).
 """
 
 import math

@@ -272,3 +272,21 @@ def test_an_empty_also_read_line_does_not_break_suggestions():
     suggestions: this runs on every save and must never fail on odd text."""
     found = confident("", "President Joe Biden spoke.\n\nAlso Read:\n\nRelated: Iran")
     assert found == {"person: Joe Biden"}
+
+
+def test_names_with_particles_and_country_words():
+    """ "bin", "von der" stay inside a name; a demonym before a title is a country, not a
+    first name; "Jordan" opening a person's name is not the country, but "Jordan's" is."""
+    found = confident(
+        "Gulf diplomacy",
+        "Saudi Crown Prince Mohammed bin Salman met Ursula von der Leyen. "
+        "Jordan's foreign minister, Ayman Safadi, joined Jordan Bardella later.",
+    )
+    assert found == {
+        "person: Mohammed bin Salman",
+        "person: Ursula von der Leyen",
+        "person: Ayman Safadi",
+        "person: Jordan Bardella",
+        "country: SA Saudi Arabia",
+        "country: JO Jordan",
+    }

@@ -67,6 +67,7 @@ def test_pending_links_oldest_first_and_old_ones_fail(graph):
     assert [row.failure for row in section.rows] == [True, False]
     assert section.rows[0].mend_url == change(graph["two"])
     assert section.rows[0].note == "10 days old"
+    assert section.rows[0].target_url.endswith("/add/?headline=An+old+promise")
 
 
 def test_links_to_stories_not_live_fail_only_when_shown_on_a_live_story(graph):
@@ -214,3 +215,5 @@ def test_link_health_page(client, django_user_model, graph):
     for story in ("two", "one", "alone"):
         assert f'href="{change(graph[story])}"' in html
     assert "An old promise" in html
+    write = reverse("admin:articles_article_add") + "?headline=An+old+promise"
+    assert f'<a href="{write}">write it</a>' in html
