@@ -107,6 +107,18 @@ NOT_NAMES = {
     "republic", "kingdom", "states", "office", "administration", "government", "group",
     "company", "inc", "ltd", "club", "hospital", "school", "college", "day", "week",
     "year", "new", "old", "united", "national", "international", "federal", "central",
+    # verbs and small words that Title Case headlines capitalise
+    "is", "are", "was", "were", "be", "been", "will", "would", "can", "could", "has",
+    "have", "had", "not", "no", "over", "amid", "against", "into", "about", "up", "down",
+    "out", "off", "back", "says", "said", "say", "invites", "invited", "meets", "met",
+    "visits", "visited", "calls", "called", "urges", "warns", "slams", "vows", "wins",
+    "loses", "signs", "backs", "rejects", "hits", "announces", "asks", "tells", "agrees",
+    "plans", "seeks", "faces", "claims", "denies", "demands", "threatens", "praises",
+    "blames", "joins", "quits", "names", "named", "appoints", "arrives", "returns",
+    "talks", "speaks", "holds", "sends", "orders", "hosts", "welcomes", "defends",
+    "attacks", "criticises", "criticizes", "accuses", "reveals", "launches", "ends",
+    "begins", "starts", "delays", "delayed", "resumes", "expected", "set", "likely",
+    "deal", "trade", "war", "peace", "ceasefire", "summit", "visit", "meeting",
 }  # fmt: skip
 # Common given names: a capitalised word from this list followed by a capitalised word is
 # probably a person even when the newsroom has never tagged them. Words that are also
@@ -291,22 +303,32 @@ class _Finder:
             yield i, j
             i = j
 
+    def _breaks_name(self, k: int, end: int) -> bool:
+        """A word in a run of capitals that cannot be part of a person's name there."""
+        word = self.tokens[k].word
+        if word in CONNECTORS:
+            return False
+        if not _is_name_word(self.tokens[k]):
+            return True
+        # "Israeli Prime Minister …", "Saudi Crown Prince …"; not "Jordan Bardella"
+        return k + 1 < end and word in country_table() and word not in GIVEN_NAMES
+
     def candidates(self):
-        """Possible full names: the tail of each run after its last title or common word."""
+        """Possible names: the stretches of each run between titles, verbs and other
+        words that are never part of a name (Title Case headlines have plenty)."""
         for start, end in self.name_runs():
-            cut = start
-            for k in range(start, end):
-                if not _is_name_word(self.tokens[k]) and self.tokens[k].word not in CONNECTORS:
-                    cut = k + 1
-                elif (
-                    k + 1 < end
-                    and self.tokens[k].word in country_table()
-                    and self.tokens[k].word not in GIVEN_NAMES  # "Jordan Bardella"
-                ):
-                    cut = k + 1  # "Israeli Benjamin Netanyahu", "Saudi Crown Prince …"
-            if end - cut < 2 or end - cut > 4 or self.tokens[cut].word in CONNECTORS:
-                continue
-            yield cut, end, self._title_before(cut)
+            segment = start
+            for k in range(start, end + 1):
+                if k < end and not self._breaks_name(k, end):
+                    continue
+                while segment < k and self.tokens[segment].word in CONNECTORS:
+                    segment += 1
+                last = k
+                while last > segment and self.tokens[last - 1].word in CONNECTORS:
+                    last -= 1
+                if last - segment >= 2:
+                    yield segment, last
+                segment = k + 1
 
     def _title_before(self, index: int) -> bool:
         """A title word right before the name, or a role and a comma: "envoy, Steve …"."""
@@ -322,16 +344,27 @@ class _Finder:
             words.append(("-" if token.before == "-" else " ") + token.word)
         return "".join(words)
 
+    def _known_within(self, start: int, end: int, known: dict[str, str]):
+        """The longest known name inside tokens[start:end], as (start, end, name)."""
+        for length in range(min(end - start, 4), 1, -1):
+            for a in range(start, end - length + 1):
+                name = known.get(self.name(a, a + length).casefold())
+                if name:
+                    return a, a + length, name
+        return None
+
     def find_people(self, known: dict[str, str]):
-        found = list(self.candidates())
-        for start, end, titled in found:
+        for start, end in list(self.candidates()):
             name = self.name(start, end)
-            canonical = known.get(name.casefold())
-            if canonical:
+            words = sum(t.word not in CONNECTORS for t in self.tokens[start:end])
+            given_and_surname = words == 2 and self.tokens[start].word in GIVEN_NAMES
+            canonical = None
+            if found := self._known_within(start, end, known):
+                start, end, canonical = found
                 confidence = 0.95
-            elif titled:
+            elif words <= 4 and self._title_before(start):
                 confidence = 0.9
-            elif self.tokens[start].word in GIVEN_NAMES:
+            elif given_and_surname:
                 confidence = 0.7
             else:
                 continue

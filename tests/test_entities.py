@@ -290,3 +290,16 @@ def test_names_with_particles_and_country_words():
         "country: SA Saudi Arabia",
         "country: JO Jordan",
     }
+
+
+def test_title_case_headlines_do_not_make_verbs_into_names():
+    """In Title Case every word is capitalised: names are still cut out of the run, and
+    "Trade Deal" or "White House" never become people."""
+    assert confident("Joe Biden Says Trade Deal Is Close") == {"person: Joe Biden"}
+    assert confident("Netanyahu Invites Steve Witkoff To The White House") == {
+        "person: Steve Witkoff"
+    }
+    assert confident("President Joe Biden Hosts Saudi Crown Prince") == {
+        "person: Joe Biden",
+        "country: SA Saudi Arabia",
+    }
