@@ -213,18 +213,16 @@ def tokenise(value: str) -> list[_Token]:
     return tokens
 
 
-def _phrase(tokens: list[_Token], start: int, length: int) -> str | None:
-    """The words tokens[start:start+length] as one phrase, or None across punctuation."""
-    parts = [tokens[start].word]
-    for token in tokens[start + 1 : start + length]:
-        if token.before == " ":
-            parts.append(" ")
-        elif token.before == "-":
-            parts.append("-")
-        else:
-            return None
-        parts.append(token.word)
-    return "".join(parts)
+def _phrases(tokens: list[_Token], start: int, covered: set[int]) -> list[str]:
+    """The phrases of 1 to MAX_COUNTRY_WORDS words starting at ``start``, longest first,
+    never across punctuation nor into a person's name."""
+    phrases = [tokens[start].word]
+    for index in range(start + 1, min(start + MAX_COUNTRY_WORDS, len(tokens))):
+        token = tokens[index]
+        if token.before not in (" ", "-") or index in covered:
+            break
+        phrases.append(phrases[-1] + token.before + token.word)
+    return phrases[::-1]
 
 
 def _is_name_word(token: _Token) -> bool:
@@ -391,23 +389,24 @@ class _Finder:
 
     # Countries ------------------------------------------------------------------------
     def find_countries(self) -> dict[str, dict]:
+        """Countries by the longest phrase that names one, left to right."""
         table, found, i = country_table(), {}, 0
         while i < len(self.tokens):
-            for length in range(min(MAX_COUNTRY_WORDS, len(self.tokens) - i), 0, -1):
-                if any(k in self.covered for k in range(i, i + length)):
-                    continue
-                phrase = _phrase(self.tokens, i, length)
-                if phrase is None or phrase not in table:
-                    continue
-                code, confidence = table[phrase]
-                if code:
-                    entry = found.setdefault(code, {"confidence": 0.0, "mentions": 0})
-                    entry["confidence"] = max(entry["confidence"], confidence)
-                    entry["mentions"] += 1
-                i += length
-                break
-            else:
+            # Every name, alias and demonym starts with a capital letter.
+            if not self.tokens[i].capitalised or i in self.covered:
                 i += 1
+                continue
+            phrases = _phrases(self.tokens, i, self.covered)
+            match = next((p for p in phrases if p in table), None)
+            if match is None:
+                i += 1
+                continue
+            code, confidence = table[match]
+            if code:  # "New Mexico" and the like match, and name no country
+                entry = found.setdefault(code, {"confidence": 0.0, "mentions": 0})
+                entry["confidence"] = max(entry["confidence"], confidence)
+                entry["mentions"] += 1
+            i += len(phrases) - phrases.index(match)
         return found
 
 
