@@ -19,6 +19,7 @@ MAX_NODES = 40  # the centre included
 MAX_FIRST_RING = 24
 MAX_EDGES = 5000  # second-hop edges read at most; far more than can ever be drawn
 NODE_RADIUS = 9
+CENTRE_RADIUS = 14
 SIZE = 640  # the drawing is SIZE × SIZE, the story in the middle
 CENTRE = SIZE / 2
 LABEL_MARGIN = 130  # room either side for the labels of the leftmost and rightmost nodes
@@ -73,6 +74,10 @@ class Node:
         return change_url(self.pk) if self.pk else ""
 
     @property
+    def radius(self) -> int:
+        return CENTRE_RADIUS if self.hop == 0 else NODE_RADIUS
+
+    @property
     def status_label(self) -> str:
         return STATUSES[self.status]
 
@@ -83,7 +88,7 @@ class Node:
         dx, dy = self.x - CENTRE, self.y - CENTRE
         length = math.hypot(dx, dy) or 1.0
         anchor = "middle" if abs(dx) < 20 else "start" if dx > 0 else "end"
-        offset = 24 if self.hop == 0 else 14
+        offset = self.radius + 5 + (5 if self.hop == 0 else 0)
         return {
             "x": round(self.x + dx / length * offset, 1),
             "y": round(self.y + (dy / length * offset if self.hop else offset) + 4, 1),
@@ -110,12 +115,12 @@ class Edge:
         """End points pulled back from the node centres so the arrowheads stay visible."""
         dx, dy = self.target.x - self.source.x, self.target.y - self.source.y
         length = math.hypot(dx, dy) or 1.0
-        pull = NODE_RADIUS + 3
+        start, end = self.source.radius + 3, self.target.radius + 3
         return {
-            "x1": round(self.source.x + dx * pull / length, 1),
-            "y1": round(self.source.y + dy * pull / length, 1),
-            "x2": round(self.target.x - dx * pull / length, 1),
-            "y2": round(self.target.y - dy * pull / length, 1),
+            "x1": round(self.source.x + dx * start / length, 1),
+            "y1": round(self.source.y + dy * start / length, 1),
+            "x2": round(self.target.x - dx * end / length, 1),
+            "y2": round(self.target.y - dy * end / length, 1),
         }
 
 
