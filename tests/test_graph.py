@@ -1,7 +1,9 @@
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles.graph import MAX_NODES, neighbourhood
@@ -220,3 +222,35 @@ def test_second_hop_stories_sit_beside_the_story_that_links_them():
             (edge.source.x - edge.target.x) ** 2 + (edge.source.y - edge.target.y) ** 2
         ) ** 0.5
         assert length < 200
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_graph_page_queries_do_not_grow(client, django_user_model):
+    """The graph page, with its link and tag suggestions, costs the same queries with
+    ten more neighbours, tags and tagged stories."""
+    story = ArticleFactory(
+        body="<p>Envoy Amos Hochstein met President Joseph Aoun.</p>",
+        people=["Amos Hochstein"],
+        countries=["Lebanon"],
+    )
+    CrossLinkFactory(source=story, target=ArticleFactory())
+    ArticleFactory(people=["Amos Hochstein"], countries=["Lebanon"])  # a suggestion
+    client.force_login(
+        staff_user(
+            django_user_model,
+            "articles.view_article",
+            "articles.add_crosslink",
+            "articles.change_article",
+        )
+    )
+    url = reverse("newsroom_admin:graph", args=[story.pk])
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for i in range(10):
+        CrossLinkFactory(source=story, target=ArticleFactory(people=["Amos Hochstein"]))
+        CrossLinkFactory(source=ArticleFactory(countries=["Lebanon"]), target=story)
+        story.people.add(f"Person {i}")
+        ArticleFactory(people=[f"Person {i}"])
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(url).status_code == 200
+    assert len(after) == len(before)

@@ -3,6 +3,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -217,3 +219,20 @@ def test_link_health_page(client, django_user_model, graph):
     assert "An old promise" in html
     write = reverse("admin:articles_article_add") + "?headline=An+old+promise"
     assert f'<a href="{write}">write it</a>' in html
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_link_health_page_queries_do_not_grow_with_rows(client, django_user_model, graph):
+    """The page costs the same number of queries with ten more findings of each kind."""
+    client.force_login(staff_user(django_user_model, "articles.view_article"))
+    url = reverse("newsroom_admin:link_health")
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for _ in range(10):
+        a = ArticleFactory()
+        CrossLinkFactory(source=a, target=draft())
+        pending(a, "Yet another promise", timedelta(days=30))
+        ArticleFactory()
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(url).status_code == 200
+    assert len(after) == len(before)

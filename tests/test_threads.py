@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from articles.models import CrossLink
@@ -104,3 +106,26 @@ def test_thread_pages(client, django_user_model, stories):
     assert html.index("A: talks") < html.index("C: talks") < html.index("B: talks")
     assert reverse("admin:articles_article_change", args=[stories["d"].pk]) in html
     assert client.get(reverse("newsroom_admin:thread", args=[10**9])).status_code == 404
+
+
+@pytest.mark.usefixtures("plain_static_storage")
+def test_thread_pages_queries_do_not_grow_with_threads(client, django_user_model, stories):
+    """The thread list costs the same queries with ten more threads, and a thread page
+    the same with ten more stories in it."""
+    client.force_login(staff_user(django_user_model, "articles.view_article"))
+    list_url = reverse("newsroom_admin:threads")
+    thread_url = reverse("newsroom_admin:thread", args=[stories["a"].pk])
+    with CaptureQueriesContext(connection) as list_before:
+        client.get(list_url)
+    with CaptureQueriesContext(connection) as thread_before:
+        client.get(thread_url)
+    for _ in range(10):
+        CrossLinkFactory(source=ArticleFactory(), target=ArticleFactory())
+        CrossLinkFactory(source=ArticleFactory(), target=stories["a"])
+    with CaptureQueriesContext(connection) as list_after:
+        client.get(list_url)
+    with CaptureQueriesContext(connection) as thread_after:
+        response = client.get(thread_url)
+    assert len(list_after) == len(list_before)
+    assert len(thread_after) == len(thread_before)
+    assert response.content.decode().count("graph</a>") == 14
