@@ -43,7 +43,7 @@ def parse_age(value: str) -> timedelta:
 
 
 def max_pending_age() -> timedelta:
-    return parse_age(getattr(settings, "LINK_HEALTH_MAX_PENDING_AGE", DEFAULT_MAX_PENDING_AGE))
+    return parse_age(getattr(settings, "NEWSROOM_LINK_MAX_PENDING_AGE", DEFAULT_MAX_PENDING_AGE))
 
 
 @dataclass

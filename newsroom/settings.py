@@ -126,6 +126,8 @@ TAGGIT_CASE_INSENSITIVE = True
 NEWSROOM_SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 # Seed files larger than this are refused by the importer.
 NEWSROOM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# `manage.py link_health` fails on pending links older than this (7d, 48h, 2w …).
+NEWSROOM_LINK_MAX_PENDING_AGE = os.environ.get("LINK_MAX_PENDING_AGE", "7d")
 
 LOGGING = {
     "version": 1,

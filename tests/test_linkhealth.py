@@ -185,10 +185,10 @@ def test_command_max_pending_age_decides_what_is_too_old(capsys, settings):
     call_command("link_health", "--max-pending-age", "3d")
     with pytest.raises(CommandError):
         call_command("link_health", "--max-pending-age", "48h")
-    settings.LINK_HEALTH_MAX_PENDING_AGE = "2d"
+    settings.NEWSROOM_LINK_MAX_PENDING_AGE = "2d"
     with pytest.raises(CommandError):
         call_command("link_health")
-    settings.LINK_HEALTH_MAX_PENDING_AGE = "1w"
+    settings.NEWSROOM_LINK_MAX_PENDING_AGE = "1w"
     call_command("link_health", verbosity=0)
     assert capsys.readouterr().out.count("Link health: OK.") == 1
 

@@ -16,7 +16,7 @@ class Command(BaseCommand):
             "--max-pending-age",
             dest="age",
             help="oldest a pending link may be, e.g. 7d, 48h, 2w (default: the "
-            "LINK_HEALTH_MAX_PENDING_AGE setting, else 7d)",
+            "NEWSROOM_LINK_MAX_PENDING_AGE setting, env LINK_MAX_PENDING_AGE, 7d)",
         )
 
     def handle(self, *args, age=None, verbosity=1, **options):
