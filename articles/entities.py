@@ -9,9 +9,10 @@ built from pycountry plus aliases and demonyms, and people by three kinds of evi
   "envoy, Steve Witkoff"),
 * a common given name followed by a surname ("Joe Biden's administration").
 
-A surname alone counts as another mention of a person only after a full mention, so a
-lone "Biden administration" suggests nothing. Every suggestion carries a confidence in
-[0, 1]; ambiguous place names ("Georgia") never rise above a low guess.
+A surname alone counts as another mention of a person only after a full mention, or after
+a title when exactly one tagged person bears it ("President Trump"); so a lone "Biden
+administration" suggests nothing. Every suggestion carries a confidence in [0, 1];
+ambiguous place names ("Georgia") never rise above a low guess.
 """
 
 import html
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import pycountry
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from . import text
@@ -351,7 +353,20 @@ class _Finder:
                     return a, a + length, name
         return None
 
-    def find_people(self, known: dict[str, str]):
+    def titled_surnames(self) -> dict[str, list[int]]:
+        """Lone names right after a title ("President Trump says"): word → token indexes."""
+        found: dict[str, list[int]] = {}
+        for start, end in self.name_runs():
+            for k in range(start, end):
+                if (
+                    _is_name_word(self.tokens[k])
+                    and self._title_before(k)
+                    and (k + 1 == end or self._breaks_name(k + 1, end))
+                ):
+                    found.setdefault(self.tokens[k].word, []).append(k)
+        return found
+
+    def find_people(self, known: dict[str, str], by_surname: dict[str, list[str]] | None = None):
         for start, end in list(self.candidates()):
             name = self.name(start, end)
             words = sum(t.word not in CONNECTORS for t in self.tokens[start:end])
@@ -372,7 +387,23 @@ class _Finder:
             entry["confidence"] = max(entry["confidence"], confidence)
             entry["mentions"] += 1
             self.covered.update(range(start, end))
+        self.find_by_titled_surname(by_surname or {})
         self.count_surnames()
+
+    def find_by_titled_surname(self, by_surname: dict[str, list[str]]):
+        """ "President Trump" is Donald Trump when the newsroom tags exactly one Trump and
+        the text names no other in full."""
+        named = {name.split()[-1] for name in self.people}
+        for surname, indexes in self.titled_surnames().items():
+            candidates = by_surname.get(surname.casefold(), [])
+            if surname in named or len(candidates) != 1:
+                continue
+            entry = self.people.setdefault(
+                candidates[0], {"confidence": 0.0, "mentions": 0, "first": indexes[0]}
+            )
+            entry["confidence"] = max(entry["confidence"], 0.8)
+            entry["mentions"] += len(indexes)
+            self.covered.update(indexes)
 
     def count_surnames(self):
         """A surname alone, after a full mention, is another mention of that person."""
@@ -417,27 +448,34 @@ def _boost(confidence: float, mentions: int) -> float:
     return round(min(0.99, confidence + 0.03 * (mentions - 1)), 2)
 
 
-def known_people(finder: _Finder) -> dict[str, str]:
-    """Existing Person tags named in the text, casefolded name → name, in one query."""
+def known_people(finder: _Finder) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Existing Person tags the text names, in one query: by full name (casefolded name →
+    name), and by the surname after a title ("President Trump": surname → names)."""
     phrases = set()
     for start, end in finder.name_runs():
         for a in range(start, end):
             for b in range(a + 2, min(end, a + 4) + 1):
                 phrases.add(finder.name(a, b).casefold())
-    if not phrases:
-        return {}
+    surnames = {surname.casefold() for surname in finder.titled_surnames()}
+    if not phrases and not surnames:
+        return {}, {}
+    condition = Q(key__in=sorted(phrases))
+    for surname in sorted(surnames):
+        condition |= Q(key__endswith=f" {surname}")
     names = (
-        Person.objects.annotate(key=Lower("name"))
-        .filter(key__in=sorted(phrases))
-        .values_list("name", flat=True)
+        Person.objects.annotate(key=Lower("name")).filter(condition).values_list("name", flat=True)
     )
-    return {name.casefold(): name for name in names}
+    by_name, by_surname = {}, {}
+    for name in names:
+        by_name[name.casefold()] = name
+        by_surname.setdefault(name.split()[-1].casefold(), []).append(name)
+    return by_name, by_surname
 
 
 def suggest_entities(headline: str, body: str = "", *, is_html: bool = False):
     """People and countries in a story, most confident first (at most one query)."""
     finder = _Finder(plain_text(headline, body, is_html=is_html))
-    finder.find_people(known_people(finder))
+    finder.find_people(*known_people(finder))
     suggestions = [
         EntitySuggestion("person", name, _boost(e["confidence"], e["mentions"]), e["mentions"])
         for name, e in finder.people.items()

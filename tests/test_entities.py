@@ -303,3 +303,22 @@ def test_title_case_headlines_do_not_make_verbs_into_names():
         "person: Joe Biden",
         "country: SA Saudi Arabia",
     }
+
+
+def test_a_title_and_a_known_surname_name_a_known_person(article_factory):
+    """ "President Trump" is Donald Trump when the newsroom tags exactly one Trump; a
+    surname two tagged people share ("Speaker Johnson") stays unresolved; with nobody
+    tagged, a lone surname suggests nobody."""
+    text = "President Trump met Prime Minister Starmer and Speaker Johnson. Trump left."
+    assert confident("", text) == set()
+    article_factory(people=["Donald Trump", "Keir Starmer", "Boris Johnson", "Mike Johnson"])
+    found = {s.name: s for s in suggest_entities("", text) if s.is_confident}
+    assert set(found) == {"Donald Trump", "Keir Starmer"}
+    assert found["Donald Trump"].mentions == 2
+
+
+def test_a_known_surname_query_is_still_one_query(django_assert_num_queries, article_factory):
+    """Full names and titled surnames are looked up together, in one query."""
+    article_factory(people=["Donald Trump"])
+    with django_assert_num_queries(1):
+        suggest_entities("", "President Trump met Joe Biden and Prime Minister Starmer.")
