@@ -42,6 +42,15 @@ def parse_age(value: str) -> timedelta:
     return timedelta(**{_AGE_UNITS[match[2]]: int(match[1])})
 
 
+def describe_age(age: timedelta) -> str:
+    """An age the way an editor would say it: "7 days", "48 hours", "90 minutes"."""
+    minutes = int(age.total_seconds()) // 60
+    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
+        if minutes % size == 0 or unit == "minute":
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
 def max_pending_age() -> timedelta:
     return parse_age(getattr(settings, "NEWSROOM_LINK_MAX_PENDING_AGE", DEFAULT_MAX_PENDING_AGE))
 
@@ -85,6 +94,10 @@ class LinkHealthReport:
     sections: list[Section]
     failure_count: int
     max_pending_age: timedelta
+
+    @property
+    def max_pending_age_text(self) -> str:
+        return describe_age(self.max_pending_age)
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.linkhealth import link_health, parse_age
+from articles.linkhealth import describe_age, link_health, parse_age
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
 from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
@@ -236,3 +236,18 @@ def test_link_health_page_queries_do_not_grow_with_rows(client, django_user_mode
     with CaptureQueriesContext(connection) as after:
         assert client.get(url).status_code == 200
     assert len(after) == len(before)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("7d", "7 days"),
+        ("1d", "1 day"),
+        ("36h", "36 hours"),
+        ("48h", "2 days"),
+        ("90m", "90 minutes"),
+    ],
+)
+def test_ages_are_described_in_words(value, words):
+    """The page and the command say "7 days", not "7 days, 0:00:00"."""
+    assert describe_age(parse_age(value)) == words

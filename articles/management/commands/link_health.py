@@ -30,6 +30,7 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError(
                 f"{report.failure_count} link-health failure(s): live stories showing links "
-                f"to stories that are not live, or pending links older than {age or max_age}.",
+                f"to stories that are not live, or pending links older than "
+                f"{report.max_pending_age_text}.",
                 returncode=2,
             )
