@@ -83,16 +83,24 @@ class Node:
 
     @property
     def label(self) -> dict:
-        """Where the label goes: outside the node, away from the centre, so labels of
-        neighbouring nodes spread apart instead of overlapping."""
+        """Where the label goes: outside the ring, away from the centre, so labels of
+        neighbouring nodes spread apart; beside nodes straight above or below the centre,
+        where the edges come in; under the centre node itself."""
         dx, dy = self.x - CENTRE, self.y - CENTRE
-        length = math.hypot(dx, dy) or 1.0
-        anchor = "middle" if abs(dx) < 20 else "start" if dx > 0 else "end"
-        offset = self.radius + 5 + (5 if self.hop == 0 else 0)
+        if self.hop == 0:
+            return {"x": self.x, "y": round(self.y + self.radius + 14, 1), "anchor": "middle"}
+        if abs(dx) < 20:
+            return {
+                "x": round(self.x + self.radius + 5, 1),
+                "y": round(self.y + 4, 1),
+                "anchor": "start",
+            }
+        length = math.hypot(dx, dy)
+        offset = self.radius + 5
         return {
             "x": round(self.x + dx / length * offset, 1),
-            "y": round(self.y + (dy / length * offset if self.hop else offset) + 4, 1),
-            "anchor": anchor,
+            "y": round(self.y + dy / length * offset + 4, 1),
+            "anchor": "start" if dx > 0 else "end",
         }
 
     @property
