@@ -8,6 +8,8 @@ and found by any of its stories' pks; the list and a thread cost two queries eac
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from .graph import change_url, node_status
 from .models import Article, CrossLink
 
@@ -83,10 +85,17 @@ def _in_time_order(story: ThreadStory):
     return (story.published_at is None, story.published_at or 0, story.pk)
 
 
-def _threads(groups: list[set[int]]) -> list[Thread]:
+def _linked_stories():
+    """Every story at either end of a resolved link, as a subquery (no list of pks, which
+    would run into the database's limit on query parameters in a large newsroom)."""
+    resolved = CrossLink.objects.filter(target__isnull=False)
+    return Q(pk__in=resolved.values("source")) | Q(pk__in=resolved.values("target"))
+
+
+def _threads(groups: list[set[int]], stories_condition: Q) -> list[Thread]:
     rows = (
         Article.objects.with_liveness()
-        .filter(pk__in=set().union(*groups))
+        .filter(stories_condition)
         .values_list("pk", "headline", "status", "is_live", "published_at")
     )
     stories = {
@@ -105,7 +114,7 @@ def story_threads(min_size: int = 2) -> list[Thread]:
     groups = [group for group in _components() if len(group) >= min_size]
     if not groups:
         return []
-    threads = _threads(groups)
+    threads = _threads(groups, _linked_stories())
     threads.sort(key=lambda t: (-t.size, -(t.ends.timestamp() if t.ends else 0), t.pk))
     return threads
 
@@ -113,5 +122,5 @@ def story_threads(min_size: int = 2) -> list[Thread]:
 def thread_of(pk: int) -> Thread | None:
     """The thread a story belongs to (itself alone when unlinked); None for no such story."""
     group = next((group for group in _components() if pk in group), {pk})
-    threads = _threads([group])
+    threads = _threads([group], Q(pk__in=group))
     return threads[0] if threads else None
