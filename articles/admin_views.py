@@ -93,14 +93,16 @@ def _back(request, article: Article):
 
 
 class AddLinkForm(forms.Form):
-    target = forms.ModelChoiceField(queryset=Article.objects.all())
+    # Field names are prefixed: inside the change form, the whole story form is posted
+    # along with the clicked button, and these must not clash with its fields.
+    suggested_target = forms.ModelChoiceField(queryset=Article.objects.all())
 
     def __init__(self, *args, source: Article, **kwargs):
         super().__init__(*args, **kwargs)
         self.source = source
 
-    def clean_target(self):
-        target = self.cleaned_data["target"]
+    def clean_suggested_target(self):
+        target = self.cleaned_data["suggested_target"]
         if target.pk == self.source.pk:
             raise forms.ValidationError("A story cannot link to itself.")
         if self.source.links_out.filter(target=target).exists():
@@ -119,7 +121,7 @@ def add_link(request, pk: int):
     source = get_object_or_404(Article, pk=pk)
     form = AddLinkForm(request.POST, source=source)
     if form.is_valid():
-        target = form.cleaned_data["target"]
+        target = form.cleaned_data["suggested_target"]
         placement = also_read_placement(source)
         order = source.links_out.filter(placement=placement).count()
         try:
@@ -141,17 +143,21 @@ def add_link(request, pk: int):
 
 
 class AcceptEntityForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("person", "Person"), ("country", "Country")])
-    name = forms.CharField(max_length=100)
+    """One value, "person:Donald Trump" or "country:IL", so that one button carries it."""
 
-    def clean(self):
-        data = super().clean()
-        if data.get("kind") == "country" and data.get("name"):
+    suggested_tag = forms.CharField(max_length=200)
+
+    def clean_suggested_tag(self):
+        kind, _, name = self.cleaned_data["suggested_tag"].partition(":")
+        name = " ".join(name.split())
+        if kind not in ("person", "country") or not name or len(name) > 100:
+            raise forms.ValidationError("Choose a person or a country to tag.")
+        if kind == "country":
             try:
-                data["name"] = Country.normalise_name(data["name"])
+                name = Country.normalise_name(name)
             except ValueError as error:
                 raise forms.ValidationError(str(error)) from error
-        return data
+        return kind, name
 
 
 @require_POST
@@ -160,7 +166,7 @@ def accept_entity(request, pk: int):
     article = get_object_or_404(Article, pk=pk)
     form = AcceptEntityForm(request.POST)
     if form.is_valid():
-        kind, name = form.cleaned_data["kind"], form.cleaned_data["name"]
+        kind, name = form.cleaned_data["suggested_tag"]
         manager = article.people if kind == "person" else article.countries
         with transaction.atomic():
             manager.add(name)

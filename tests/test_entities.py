@@ -213,9 +213,9 @@ def test_accepting_a_suggestion_adds_the_tag(client, django_user_model):
     )
     url = reverse("newsroom_admin:accept_entity", args=[article.pk])
     client.force_login(staff_user(django_user_model, "articles.change_article"))
-    response = client.post(url, {"kind": "person", "name": "Donald Trump"})
+    response = client.post(url, {"suggested_tag": "person:Donald Trump"})
     assert response.status_code == 302 and response["Location"] == change(article)
-    response = client.post(url, {"kind": "country", "name": "IL"})
+    response = client.post(url, {"suggested_tag": "country:IL"})
     assert response.status_code == 302
     assert list(article.people.names()) == ["Donald Trump"]
     assert [c.code for c in article.countries.all()] == ["IL"]
@@ -228,22 +228,22 @@ def test_accept_refuses_bad_input_and_the_unauthorised(client, django_user_model
     kinds and countries are a message and tag nothing."""
     article = ArticleFactory()
     url = reverse("newsroom_admin:accept_entity", args=[article.pk])
-    response = client.post(url, {"kind": "person", "name": "Donald Trump"})
+    response = client.post(url, {"suggested_tag": "person:Donald Trump"})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     client.force_login(staff_user(django_user_model, "articles.view_article", username="v"))
-    assert client.post(url, {"kind": "person", "name": "Donald Trump"}).status_code == 403
+    assert client.post(url, {"suggested_tag": "person:Donald Trump"}).status_code == 403
     client.force_login(
         staff_user(django_user_model, "articles.change_article", "articles.view_article")
     )
     for bad in (
-        {"kind": "topic", "name": "Gaza"},
-        {"kind": "country", "name": "Atlantis"},
-        {"kind": "person", "name": ""},
-        {"kind": "person", "name": "x" * 500},
+        {"suggested_tag": "topic:Gaza"},
+        {"suggested_tag": "country:Atlantis"},
+        {"suggested_tag": "person:"},
+        {"suggested_tag": "person:" + "x" * 500},
     ):
         response = client.post(url, bad, follow=True)
         assert response.status_code == 200
-    response = client.post(url, {"kind": "country", "name": "Atlantis"}, follow=True)
+    response = client.post(url, {"suggested_tag": "country:Atlantis"}, follow=True)
     assert "unknown country “atlantis”" in response.content.decode().lower()
     assert not article.people.exists() and not article.countries.exists()
 
@@ -261,9 +261,10 @@ def test_entity_suggestions_partial_renders_accept_forms(rf, django_user_model):
         {"original": article, **context},
         request=request,
     )
-    assert html.count('<form method="post"') == 2
-    assert 'name="name" value="Benjamin Netanyahu"' in html
-    assert 'name="name" value="IR"' in html
+    assert html.count("<form ") == 1
+    assert html.count('name="suggested_tag"') == 2
+    assert 'value="person:Benjamin Netanyahu"' in html
+    assert 'value="country:IR"' in html
     assert "csrfmiddlewaretoken" in html
 
 

@@ -145,11 +145,11 @@ def test_add_as_also_read_creates_the_link(client, django_user_model):
     client.force_login(
         staff_user(django_user_model, "articles.add_crosslink", "articles.view_article")
     )
-    response = client.post(url, {"target": target.pk})
+    response = client.post(url, {"suggested_target": target.pk})
     assert response.status_code == 302 and response["Location"] == change(source)
     link = CrossLink.objects.get(source=source)
     assert (link.target, link.target_headline, link.placement) == (target, target.headline, 3)
-    response = client.post(url, {"target": target.pk}, follow=True)
+    response = client.post(url, {"suggested_target": target.pk}, follow=True)
     assert "already links there" in response.content.decode()
     assert CrossLink.objects.filter(source=source).count() == 1
     assert suggest_links(source) == []
@@ -162,20 +162,25 @@ def test_add_link_refuses_bad_input_and_the_unauthorised(client, django_user_mod
     source = ArticleFactory()
     url = reverse("newsroom_admin:add_link", args=[source.pk])
     assert client.get(url).status_code == 405
-    response = client.post(url, {"target": ArticleFactory().pk})
+    response = client.post(url, {"suggested_target": ArticleFactory().pk})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     client.force_login(staff_user(django_user_model, "articles.view_article", username="v"))
-    assert client.post(url, {"target": ArticleFactory().pk}).status_code == 403
+    assert client.post(url, {"suggested_target": ArticleFactory().pk}).status_code == 403
     client.force_login(
         staff_user(django_user_model, "articles.add_crosslink", "articles.view_article")
     )
-    for bad in ({"target": "nonsense"}, {"target": 10**9}, {}, {"target": source.pk}):
+    for bad in (
+        {"suggested_target": "nonsense"},
+        {"suggested_target": 10**9},
+        {},
+        {"suggested_target": source.pk},
+    ):
         response = client.post(url, bad, follow=True)
         assert response.status_code == 200
     assert "cannot link to itself" in response.content.decode()
     assert not CrossLink.objects.exists()
     missing = reverse("newsroom_admin:add_link", args=[10**9])
-    assert client.post(missing, {"target": source.pk}).status_code == 404
+    assert client.post(missing, {"suggested_target": source.pk}).status_code == 404
 
 
 def test_add_link_needs_the_csrf_token(django_user_model):
@@ -184,7 +189,7 @@ def test_add_link_needs_the_csrf_token(django_user_model):
     csrf_client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
     source, target = ArticleFactory(), ArticleFactory()
     url = reverse("newsroom_admin:add_link", args=[source.pk])
-    assert csrf_client.post(url, {"target": target.pk}).status_code == 403
+    assert csrf_client.post(url, {"suggested_target": target.pk}).status_code == 403
     assert not CrossLink.objects.exists()
 
 
@@ -201,8 +206,8 @@ def test_link_suggestions_partial_renders_one_form_per_suggestion(rf, django_use
         {"original": story, **context},
         request=request,
     )
-    assert html.count('<form method="post"') == 1
-    assert f'value="{other.pk}"' in html
+    assert html.count("<form ") == 1
+    assert f'name="suggested_target" value="{other.pk}"' in html
     assert reverse("newsroom_admin:add_link", args=[story.pk]) in html
     assert "csrfmiddlewaretoken" in html
     assert "Witkoff &lt;lands&gt;" in html
@@ -216,9 +221,11 @@ def test_add_link_returns_to_the_page_it_came_from_if_local(client, django_user_
     url = reverse("newsroom_admin:add_link", args=[source.pk])
     client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
     graph_page = reverse("newsroom_admin:graph", args=[source.pk])
-    response = client.post(url, {"target": ArticleFactory().pk, "next": graph_page})
+    response = client.post(url, {"suggested_target": ArticleFactory().pk, "next": graph_page})
     assert response["Location"] == graph_page
-    response = client.post(url, {"target": ArticleFactory().pk, "next": "https://evil.example/"})
+    response = client.post(
+        url, {"suggested_target": ArticleFactory().pk, "next": "https://evil.example/"}
+    )
     assert response["Location"] == change(source)
     assert CrossLink.objects.filter(source=source).count() == 2
 
@@ -245,5 +252,45 @@ def test_graph_page_offers_the_suggestions_the_user_may_act_on(client, django_us
     )
     html = client.get(url).content.decode()
     assert "Hochstein in Beirut" in html and f'value="{other.pk}"' in html
-    assert 'name="name" value="Joe Biden"' in html
+    assert 'value="person:Joe Biden"' in html
     assert f'name="next" value="{url}"' in html
+
+
+def test_partials_nest_inside_the_change_form(rf, django_user_model):
+    """Inside the story's own <form> (forms cannot nest) the partials bring no form of
+    their own: each button posts the change form, with its CSRF token, to the action."""
+    story = ArticleFactory(
+        body="<p>President Joe Biden met envoy Amos Hochstein.</p>", people=["Amos Hochstein"]
+    )
+    ArticleFactory(people=["Amos Hochstein"])
+    request = rf.get("/")
+    request.user = staff_user(
+        django_user_model, "articles.add_crosslink", "articles.change_article"
+    )
+    context = {"original": story, "inside_change_form": True}
+    context |= change_form_context(story, request.user)
+    for partial, action in (
+        ("link_suggestions", "add_link"),
+        ("entity_suggestions", "accept_entity"),
+    ):
+        html = render_to_string(f"admin/articles/includes/{partial}.html", context, request)
+        assert "<form" not in html and "csrfmiddlewaretoken" not in html
+        url = reverse(f"newsroom_admin:{action}", args=[story.pk])
+        assert f'formaction="{url}" formmethod="post" formnovalidate' in html
+
+
+def test_add_link_ignores_the_rest_of_the_change_form(client, django_user_model):
+    """Posted from inside the change form, the action sees every story field too; it uses
+    only the clicked button's value and changes nothing else."""
+    source = ArticleFactory(headline="Original headline")
+    target = ArticleFactory()
+    client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
+    payload = {
+        "headline": "Edited but unsaved headline",
+        "links_out-TOTAL_FORMS": "0",
+        "suggested_target": target.pk,
+    }
+    client.post(reverse("newsroom_admin:add_link", args=[source.pk]), payload)
+    source.refresh_from_db()
+    assert source.headline == "Original headline"
+    assert source.links_out.get().target == target
