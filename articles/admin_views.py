@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -38,14 +39,30 @@ def _render(request, template: str, title: str, **context):
     return TemplateResponse(request, f"admin/articles/{template}", context)
 
 
-def change_form_context(article: Article, user) -> dict:
-    """What the change form's graph and suggestion partials need, for ``extra_context``."""
+def may_change(request, article: Article) -> bool:
+    """The article admin's own answer, which may narrow the model permission per story
+    (a writer changes only their own drafts)."""
+    return admin.site.get_model_admin(Article).has_change_permission(request, article)
+
+
+def may_add_link(request, article: Article) -> bool:
+    return request.user.has_perm("articles.add_crosslink") and may_change(request, article)
+
+
+def _require(allowed: bool):
+    if not allowed:
+        raise PermissionDenied
+
+
+def change_form_context(article: Article, request) -> dict:
+    """What the change form's graph and suggestion partials need, for ``extra_context``:
+    the suggestions only for editors who may act on them."""
     if article is None or article.pk is None:
         return {}
     context = {"story_graph": graph.neighbourhood(article)}
-    if user.has_perm("articles.add_crosslink"):
+    if may_add_link(request, article):
         context["link_suggestions"] = suggestions.suggest_links(article)
-    if user.has_perm("articles.change_article"):
+    if may_change(request, article):
         context["entity_suggestions"] = entities.suggest_for_article(article)
     return context
 
@@ -73,12 +90,13 @@ def thread_page(request, pk: int):
 def graph_page(request, pk: int):
     """The story's graph, with the link and tag suggestions the change form shows."""
     article = get_object_or_404(Article, pk=pk)
+    _require(admin.site.get_model_admin(Article).has_view_permission(request, article))
     return _render(
         request,
         "graph.html",
         f"Story graph: {article.headline}",
         original=article,
-        **change_form_context(article, request.user),
+        **change_form_context(article, request),
     )
 
 
@@ -119,6 +137,7 @@ def also_read_placement(article: Article) -> int:
 @staff_view("articles.add_crosslink")
 def add_link(request, pk: int):
     source = get_object_or_404(Article, pk=pk)
+    _require(may_add_link(request, source))
     form = AddLinkForm(request.POST, source=source)
     if form.is_valid():
         target = form.cleaned_data["suggested_target"]
@@ -164,6 +183,7 @@ class AcceptEntityForm(forms.Form):
 @staff_view("articles.change_article")
 def accept_entity(request, pk: int):
     article = get_object_or_404(Article, pk=pk)
+    _require(may_change(request, article))
     form = AcceptEntityForm(request.POST)
     if form.is_valid():
         kind, name = form.cleaned_data["suggested_tag"]

@@ -254,7 +254,7 @@ def test_entity_suggestions_partial_renders_accept_forms(rf, django_user_model):
     article = ArticleFactory(body="<p>Prime Minister Benjamin Netanyahu visited Iran.</p>")
     request = rf.get("/")
     request.user = staff_user(django_user_model, "articles.change_article")
-    context = change_form_context(article, request.user)
+    context = change_form_context(article, request)
     assert "link_suggestions" not in context  # no add_crosslink permission
     html = render_to_string(
         "admin/articles/includes/entity_suggestions.html",

@@ -8,12 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.admin_views import change_form_context
-from articles.models import CrossLink
+from articles.models import Article, CrossLink
 from articles.suggestions import suggest_links
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
 from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+# Adding a link changes its source story: both permissions are needed.
+LINKER = ("articles.add_crosslink", "articles.change_article")
 
 
 def ago(hours):
@@ -142,9 +144,7 @@ def test_add_as_also_read_creates_the_link(client, django_user_model):
     source = ArticleFactory(people=["Steve Witkoff"])
     target = ArticleFactory(people=["Steve Witkoff"])
     url = reverse("newsroom_admin:add_link", args=[source.pk])
-    client.force_login(
-        staff_user(django_user_model, "articles.add_crosslink", "articles.view_article")
-    )
+    client.force_login(staff_user(django_user_model, *LINKER, "articles.view_article"))
     response = client.post(url, {"suggested_target": target.pk})
     assert response.status_code == 302 and response["Location"] == change(source)
     link = CrossLink.objects.get(source=source)
@@ -166,9 +166,7 @@ def test_add_link_refuses_bad_input_and_the_unauthorised(client, django_user_mod
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     client.force_login(staff_user(django_user_model, "articles.view_article", username="v"))
     assert client.post(url, {"suggested_target": ArticleFactory().pk}).status_code == 403
-    client.force_login(
-        staff_user(django_user_model, "articles.add_crosslink", "articles.view_article")
-    )
+    client.force_login(staff_user(django_user_model, *LINKER, "articles.view_article"))
     for bad in (
         {"suggested_target": "nonsense"},
         {"suggested_target": 10**9},
@@ -186,7 +184,7 @@ def test_add_link_refuses_bad_input_and_the_unauthorised(client, django_user_mod
 def test_add_link_needs_the_csrf_token(django_user_model):
     """The action is a POST form protected by CSRF: without the token it is refused."""
     csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
+    csrf_client.force_login(staff_user(django_user_model, *LINKER))
     source, target = ArticleFactory(), ArticleFactory()
     url = reverse("newsroom_admin:add_link", args=[source.pk])
     assert csrf_client.post(url, {"suggested_target": target.pk}).status_code == 403
@@ -199,8 +197,8 @@ def test_link_suggestions_partial_renders_one_form_per_suggestion(rf, django_use
     story = ArticleFactory(people=["Steve Witkoff"])
     other = ArticleFactory(headline="Witkoff <lands>", people=["Steve Witkoff"])
     request = rf.get("/")
-    request.user = staff_user(django_user_model, "articles.add_crosslink")
-    context = change_form_context(story, request.user)
+    request.user = staff_user(django_user_model, *LINKER)
+    context = change_form_context(story, request)
     html = render_to_string(
         "admin/articles/includes/link_suggestions.html",
         {"original": story, **context},
@@ -219,7 +217,7 @@ def test_add_link_returns_to_the_page_it_came_from_if_local(client, django_user_
     to another site: an outside ``next`` falls back to the change form."""
     source = ArticleFactory()
     url = reverse("newsroom_admin:add_link", args=[source.pk])
-    client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
+    client.force_login(staff_user(django_user_model, *LINKER))
     graph_page = reverse("newsroom_admin:graph", args=[source.pk])
     response = client.post(url, {"suggested_target": ArticleFactory().pk, "next": graph_page})
     assert response["Location"] == graph_page
@@ -268,7 +266,7 @@ def test_partials_nest_inside_the_change_form(rf, django_user_model):
         django_user_model, "articles.add_crosslink", "articles.change_article"
     )
     context = {"original": story, "inside_change_form": True}
-    context |= change_form_context(story, request.user)
+    context |= change_form_context(story, request)
     for partial, action in (
         ("link_suggestions", "add_link"),
         ("entity_suggestions", "accept_entity"),
@@ -284,7 +282,7 @@ def test_add_link_ignores_the_rest_of_the_change_form(client, django_user_model)
     only the clicked button's value and changes nothing else."""
     source = ArticleFactory(headline="Original headline")
     target = ArticleFactory()
-    client.force_login(staff_user(django_user_model, "articles.add_crosslink"))
+    client.force_login(staff_user(django_user_model, *LINKER))
     payload = {
         "headline": "Edited but unsaved headline",
         "links_out-TOTAL_FORMS": "0",
@@ -294,3 +292,36 @@ def test_add_link_ignores_the_rest_of_the_change_form(client, django_user_model)
     source.refresh_from_db()
     assert source.headline == "Original headline"
     assert source.links_out.get().target == target
+
+
+def test_the_article_admins_per_story_permission_is_respected(
+    client, rf, django_user_model, monkeypatch
+):
+    """Where the article admin narrows who may change a story (a writer and someone
+    else's story), the one-click actions refuse it and the suggestions are not offered,
+    even to a user holding the model permissions."""
+    from django.contrib import admin
+
+    model_admin = admin.site.get_model_admin(Article)
+    monkeypatch.setattr(
+        model_admin,
+        "has_change_permission",
+        lambda request, obj=None: obj is None or obj.headline != "Not yours",
+    )
+    theirs = ArticleFactory(headline="Not yours", people=["Amos Hochstein"])
+    ArticleFactory(people=["Amos Hochstein"])
+    user = staff_user(
+        django_user_model,
+        "articles.view_article",
+        "articles.add_crosslink",
+        "articles.change_article",
+    )
+    client.force_login(user)
+    add_link = reverse("newsroom_admin:add_link", args=[theirs.pk])
+    accept = reverse("newsroom_admin:accept_entity", args=[theirs.pk])
+    assert client.post(add_link, {"suggested_target": ArticleFactory().pk}).status_code == 403
+    assert client.post(accept, {"suggested_tag": "person:Joe Biden"}).status_code == 403
+    assert not CrossLink.objects.exists() and not theirs.people.filter(name="Joe Biden")
+    request = rf.get("/")
+    request.user = user
+    assert set(change_form_context(theirs, request)) == {"story_graph"}
