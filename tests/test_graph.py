@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from articles.admin_views import change_form_context
 from articles.graph import MAX_NODES, neighbourhood
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, in_review, scheduled
@@ -254,3 +255,23 @@ def test_graph_page_queries_do_not_grow(client, django_user_model):
     with CaptureQueriesContext(connection) as after:
         assert client.get(url).status_code == 200
     assert len(after) == len(before)
+
+
+def test_story_tools_partial_for_the_change_form(rf, django_user_model, crafted):
+    """The one include the change form needs draws the graph, offers the suggestions as
+    buttons of the change form (no nested forms) and links the staff pages."""
+    centre, _ = crafted
+    request = rf.get("/")
+    request.user = staff_user(
+        django_user_model,
+        "articles.view_article",
+        "articles.add_crosslink",
+        "articles.change_article",
+    )
+    context = {"original": centre, **change_form_context(centre, request)}
+    html = render_to_string("admin/articles/includes/story_tools.html", context, request)
+    assert "<svg" in html and "<form" not in html
+    assert "Suggested links" in html and "Suggested tags" in html
+    for name in ("graph", "thread"):
+        assert reverse(f"newsroom_admin:{name}", args=[centre.pk]) in html
+    assert reverse("newsroom_admin:link_health") in html
