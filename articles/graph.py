@@ -145,6 +145,10 @@ class Neighbourhood:
         return f"{-LABEL_MARGIN} 0 {self.size + 2 * LABEL_MARGIN} {self.size}"
 
     @property
+    def view_box_x(self) -> int:
+        return -LABEL_MARGIN
+
+    @property
     def width(self) -> int:
         return self.size + 2 * LABEL_MARGIN
 

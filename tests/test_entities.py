@@ -26,7 +26,7 @@ SEED_SUGGESTIONS = [
     "country: SA Saudi Arabia",
 ]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 
 def confident(headline, body="", **kwargs):
@@ -204,7 +204,6 @@ def change(article):
     return reverse("admin:articles_article_change", args=[article.pk])
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_accepting_a_suggestion_adds_the_tag(client, django_user_model):
     """One click tags the person or the country (by ISO code) and returns to the form;
     the accepted suggestion is not offered again."""
@@ -222,7 +221,6 @@ def test_accepting_a_suggestion_adds_the_tag(client, django_user_model):
     assert suggest_for_article(article) == []
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_accept_refuses_bad_input_and_the_unauthorised(client, django_user_model):
     """Anonymous users go to login, staff without change permission get 403, unknown
     kinds and countries are a message and tag nothing."""

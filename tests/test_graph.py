@@ -12,7 +12,7 @@ from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, in_review, scheduled
 from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 
 def change(article):
@@ -183,7 +183,6 @@ def test_query_count_does_not_grow_with_the_neighbourhood(django_assert_max_num_
     assert graph.hidden_count == 30 * 5 + 30 - (MAX_NODES - 1)
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_graph_page_is_for_staff_with_permission(client, django_user_model, crafted):
     """Anonymous visitors go to the login page, non-staff are refused, staff without
     view permission get 403, editors see the graph."""
@@ -225,7 +224,6 @@ def test_second_hop_stories_sit_beside_the_story_that_links_them():
         assert length < 200
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_graph_page_queries_do_not_grow(client, django_user_model):
     """The graph page, with its link and tag suggestions, costs the same queries with
     ten more neighbours, tags and tagged stories."""
@@ -259,7 +257,8 @@ def test_graph_page_queries_do_not_grow(client, django_user_model):
 
 def test_story_tools_partial_for_the_change_form(rf, django_user_model, crafted):
     """The one include the change form needs draws the graph, offers the suggestions as
-    buttons of the change form (no nested forms) and links the staff pages."""
+    buttons of the change form (no nested forms), links the staff pages, and has no
+    inline styles (the Content Security Policy allows only our own style sheets)."""
     centre, _ = crafted
     request = rf.get("/")
     request.user = staff_user(
@@ -271,6 +270,8 @@ def test_story_tools_partial_for_the_change_form(rf, django_user_model, crafted)
     context = {"original": centre, **change_form_context(centre, request)}
     html = render_to_string("admin/articles/includes/story_tools.html", context, request)
     assert "<svg" in html and "<form" not in html
+    assert "style=" not in html and "<style" not in html
+    assert "articles/admin/story-tools.css" in html
     assert "Suggested links" in html and "Suggested tags" in html
     for name in ("graph", "thread"):
         assert reverse(f"newsroom_admin:{name}", args=[centre.pk]) in html

@@ -13,7 +13,7 @@ from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
 from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 
 def change(article):
@@ -199,7 +199,6 @@ def test_command_rejects_a_bad_age():
         call_command("link_health", "--max-pending-age", "soon")
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_link_health_page(client, django_user_model, graph):
     """The admin page is for staff with view permission and links each row to its mend."""
     url = reverse("newsroom_admin:link_health")
@@ -221,7 +220,6 @@ def test_link_health_page(client, django_user_model, graph):
     assert f'<a href="{write}">write it</a>' in html
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_link_health_page_queries_do_not_grow_with_rows(client, django_user_model, graph):
     """The page costs the same number of queries with ten more findings of each kind."""
     client.force_login(staff_user(django_user_model, "articles.view_article"))

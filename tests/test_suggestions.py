@@ -13,7 +13,7 @@ from articles.suggestions import suggest_links
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
 from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 # Adding a link changes its source story: both permissions are needed.
 LINKER = ("articles.add_crosslink", "articles.change_article")
 
@@ -137,7 +137,6 @@ def change(article):
     return reverse("admin:articles_article_change", args=[article.pk])
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_add_as_also_read_creates_the_link(client, django_user_model):
     """The one-click button posts to a staff view that adds an Also Read link halfway down
     the story and returns to the change form; a second click adds nothing."""
@@ -155,7 +154,6 @@ def test_add_as_also_read_creates_the_link(client, django_user_model):
     assert suggest_links(source) == []
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_add_link_refuses_bad_input_and_the_unauthorised(client, django_user_model):
     """GET is 405; anonymous users go to login; staff without add_crosslink get 403; a
     missing or self target is a message, never a 500; a missing source is a 404."""
@@ -228,7 +226,6 @@ def test_add_link_returns_to_the_page_it_came_from_if_local(client, django_user_
     assert CrossLink.objects.filter(source=source).count() == 2
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_graph_page_offers_the_suggestions_the_user_may_act_on(client, django_user_model):
     """The graph page shows link suggestions to editors who may add links, and tag
     suggestions to editors who may change stories; each form comes back to the page."""

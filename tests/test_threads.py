@@ -10,7 +10,7 @@ from articles.threads import story_threads, thread_of
 from tests.factories import ArticleFactory, CrossLinkFactory, draft
 from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 
 def on(day, month=1, year=2025):
@@ -86,7 +86,6 @@ def test_no_links_no_threads():
     assert story_threads() == []
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_thread_pages(client, django_user_model, stories):
     """The thread list and a thread page are for staff with view permission; they link
     each thread and story; a missing story is a 404."""
@@ -108,7 +107,6 @@ def test_thread_pages(client, django_user_model, stories):
     assert client.get(reverse("newsroom_admin:thread", args=[10**9])).status_code == 404
 
 
-@pytest.mark.usefixtures("plain_static_storage")
 def test_thread_pages_queries_do_not_grow_with_threads(client, django_user_model, stories):
     """The thread list costs the same queries with ten more threads, and a thread page
     the same with ten more stories in it."""
