@@ -4,7 +4,7 @@ A shared tag weighs more the rarer it is among live stories (smoothed inverse do
 frequency, ``ln(1 + N / df)``), so two stories about the same envoy outrank two stories that
 both mention the United States. Ties go to the newer story. The story itself and the
 stories it already links to are left out. The query count is fixed whatever the
-number of tags or stories (at most eight).
+number of tags or stories (at most four).
 """
 
 import math
@@ -31,22 +31,29 @@ def _live_tagged(through):
     return through.objects.filter(Article.objects.live_condition("content_object__"))
 
 
+def _union(querysets):
+    """One query for several, which the database answers as a UNION ALL."""
+    first, *rest = querysets
+    return first.union(*rest, all=True)
+
+
 def tag_weights(article: Article) -> dict[str, dict[int, tuple[str, float]]]:
-    """For each tag kind, the story's tags that live stories carry: id → (name, weight)."""
+    """For each tag kind, the story's tags that live stories carry: id → (name, weight).
+    Two queries: the live story count, and every kind's tags in one UNION."""
     live_count = Article.objects.live().count()
-    weights = {}
-    for kind, through in TAG_THROUGH.items():
-        own = through.objects.filter(content_object=article).values("tag_id")
-        rows = (
+    rows = _union(
+        [
             _live_tagged(through)
-            .filter(tag_id__in=own)
-            .values("tag_id", "tag__name")
-            .annotate(stories=Count("pk"))
-        )
-        weights[kind] = {
-            row["tag_id"]: (row["tag__name"], math.log(1 + live_count / row["stories"]))
-            for row in rows
-        }
+            .filter(tag_id__in=through.objects.filter(content_object=article).values("tag_id"))
+            .values("tag_id")
+            .annotate(stories=Count("pk"), kind=Value(kind), name=F("tag__name"))
+            .values_list("kind", "tag_id", "name", "stories")
+            for kind, through in TAG_THROUGH.items()
+        ]
+    )
+    weights: dict[str, dict[int, tuple[str, float]]] = {kind: {} for kind in TAG_THROUGH}
+    for kind, tag_id, name, stories in rows:
+        weights[kind][tag_id] = (name, math.log(1 + live_count / stories))
     return weights
 
 
@@ -95,19 +102,22 @@ def suggest_links(article: Article, limit: int = DEFAULT_LIMIT) -> list[LinkSugg
 
 
 def _shared_tags(candidates, weights) -> dict[int, list[str]]:
-    """Candidate pk → names of the tags it shares, rarest first (one query per kind)."""
-    found: dict[int, list[tuple[float, str]]] = {}
-    for kind, kind_weights in weights.items():
-        if not kind_weights or not candidates:
-            continue
-        rows = (
+    """Candidate pk → names of the tags it shares, rarest first (one query)."""
+    kinds = [kind for kind, kind_weights in weights.items() if kind_weights]
+    if not candidates or not kinds:
+        return {}
+    pks = [candidate.pk for candidate in candidates]
+    rows = _union(
+        [
             TAG_THROUGH[kind]
-            .objects.filter(
-                content_object__in=[c.pk for c in candidates], tag_id__in=list(kind_weights)
-            )
-            .values_list("content_object_id", "tag_id")
-        )
-        for pk, tag_id in rows:
-            name, weight = kind_weights[tag_id]
-            found.setdefault(pk, []).append((-weight, name))
+            .objects.filter(content_object__in=pks, tag_id__in=list(weights[kind]))
+            .annotate(kind=Value(kind))
+            .values_list("kind", "content_object_id", "tag_id")
+            for kind in kinds
+        ]
+    )
+    found: dict[int, list[tuple[float, str]]] = {}
+    for kind, pk, tag_id in rows:
+        name, weight = weights[kind][tag_id]
+        found.setdefault(pk, []).append((-weight, name))
     return {pk: [name for _, name in sorted(pairs)] for pk, pairs in found.items()}

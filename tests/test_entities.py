@@ -321,3 +321,15 @@ def test_a_known_surname_query_is_still_one_query(django_assert_num_queries, art
     article_factory(people=["Donald Trump"])
     with django_assert_num_queries(1):
         suggest_entities("", "President Trump met Joe Biden and Prime Minister Starmer.")
+
+
+def test_suggestions_for_a_story_cost_two_queries(django_assert_num_queries, article_factory):
+    """Known people and the story's own tags: two queries, however many tags it has."""
+    article = article_factory(
+        body="<p>President Donald Trump met Israeli Prime Minister Benjamin Netanyahu.</p>",
+        people=[f"Person {i}" for i in range(20)],
+        countries=["France", "Israel", "Chile"],
+    )
+    with django_assert_num_queries(2):
+        found = suggest_for_article(article)
+    assert {str(s) for s in found} == {"person: Donald Trump", "person: Benjamin Netanyahu"}
