@@ -2,7 +2,7 @@
 
 Editors see every status here (it is an admin surface), so nodes are marked live, draft,
 scheduled, archived or pending; liveness comes from ``Article.objects.with_liveness()``,
-the one publication gate. The neighbourhood costs four queries whatever its size, and the
+the one publication gate. The neighbourhood costs two queries whatever its size, and the
 drawing caps the nodes it shows (a hub story can have hundreds of neighbours) and says how
 many more there are.
 """
@@ -10,14 +10,14 @@ many more there are.
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 
 from .models import Article, CrossLink
 
 MAX_NODES = 40  # the centre included
 MAX_FIRST_RING = 24
-MAX_EDGES = 5000  # second-hop edges read at most; far more than can ever be drawn
+MAX_EDGES = 5000  # links read at most, the story's own first; far more than can be drawn
 NODE_RADIUS = 9
 CENTRE_RADIUS = 14
 SIZE = 640  # the drawing is SIZE × SIZE, the story in the middle
@@ -179,23 +179,30 @@ class Neighbourhood:
         return [("Linked directly", self.first_ring), ("Two links away", self.second_ring)]
 
 
-def _link_rows(condition: Q, limit: int | None = None):
-    rows = CrossLink.objects.filter(condition).order_by("pk")
-    rows = rows.values_list("source_id", "target_id", "target_key", "target_headline")
-    return list(rows[:limit] if limit else rows)
+def _link_rows(article: Article) -> list[tuple]:
+    """Every link within two hops of ``article``, those touching it first (one query)."""
+    touching = Q(source=article) | Q(target=article)
+    near = CrossLink.objects.filter(touching)
+    within_two = touching
+    for end in ("source", "target"):
+        for neighbour in ("source", "target"):
+            within_two |= Q(**{f"{end}__in": near.values(neighbour)})
+    rows = (
+        CrossLink.objects.filter(within_two)
+        .annotate(hop=Case(When(touching, then=Value(1)), default=Value(2)))
+        .order_by("hop", "pk")
+        .values_list("hop", "source_id", "target_id", "target_key", "target_headline")
+    )
+    return list(rows[:MAX_EDGES])
 
 
 def neighbourhood(article: Article) -> Neighbourhood:
-    """The stories within two links of ``article``, in either direction (four queries)."""
-    first = _link_rows(Q(source=article) | Q(target=article))
+    """The stories within two links of ``article``, in either direction (two queries)."""
+    rows = _link_rows(article)
+    first = [row[1:] for row in rows if row[0] == 1]
+    second = [row[1:] for row in rows if row[0] == 2]
     first_ids = {s for s, *_ in first} | {t for _, t, *_ in first if t}
     first_ids.discard(article.pk)
-    second = _link_rows(
-        (Q(source__in=first_ids) | Q(target__in=first_ids))
-        & ~Q(source=article)
-        & ~Q(target=article),
-        MAX_EDGES,
-    )
     hops = {article.pk: 0} | dict.fromkeys(first_ids, 1)
     for source, target, *_ in second:
         for pk in (source, target):
