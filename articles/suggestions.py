@@ -4,7 +4,7 @@ A shared tag weighs more the rarer it is among live stories (smoothed inverse do
 frequency, ``ln(1 + N / df)``), so two stories about the same envoy outrank two stories that
 both mention the United States. Ties go to the newer story. The story itself and the
 stories it already links to are left out. The query count is fixed whatever the
-number of tags or stories (at most four).
+number of tags or stories (at most three).
 """
 
 import math
@@ -37,23 +37,31 @@ def _union(querysets):
     return first.union(*rest, all=True)
 
 
+def _live_count():
+    """The number of live stories, as a subquery: live() keeps one status, so grouping by
+    status leaves a single group to count."""
+    live = Article.objects.live().order_by().values("status").annotate(n=Count("pk"))
+    return Subquery(live.values("n")[:1])
+
+
 def tag_weights(article: Article) -> dict[str, dict[int, tuple[str, float]]]:
     """For each tag kind, the story's tags that live stories carry: id → (name, weight).
-    Two queries: the live story count, and every kind's tags in one UNION."""
-    live_count = Article.objects.live().count()
+    One query: every kind's tags in a UNION, each row with the live story count."""
     rows = _union(
         [
             _live_tagged(through)
             .filter(tag_id__in=through.objects.filter(content_object=article).values("tag_id"))
             .values("tag_id")
-            .annotate(stories=Count("pk"), kind=Value(kind), name=F("tag__name"))
-            .values_list("kind", "tag_id", "name", "stories")
+            .annotate(
+                stories=Count("pk"), kind=Value(kind), name=F("tag__name"), live=_live_count()
+            )
+            .values_list("kind", "tag_id", "name", "stories", "live")
             for kind, through in TAG_THROUGH.items()
         ]
     )
     weights: dict[str, dict[int, tuple[str, float]]] = {kind: {} for kind in TAG_THROUGH}
-    for kind, tag_id, name, stories in rows:
-        weights[kind][tag_id] = (name, math.log(1 + live_count / stories))
+    for kind, tag_id, name, stories, live in rows:
+        weights[kind][tag_id] = (name, math.log(1 + live / stories))
     return weights
 
 
