@@ -138,19 +138,28 @@ class Neighbourhood:
     nodes: list[Node] = field(default_factory=list)  # drawn, centre first
     edges: list[Edge] = field(default_factory=list)  # between drawn nodes
     hidden: dict[int, int] = field(default_factory=dict)  # hop → nodes left out
-    size: int = SIZE
+
+    @property
+    def reach(self) -> int:
+        """How far the drawing reaches from the centre: a story with one ring of
+        neighbours needs no room for a second."""
+        rings = {node.hop for node in self.nodes}
+        return (RINGS[2] if 2 in rings else RINGS[1] if 1 in rings else 0) + 40
+
+    @property
+    def frame(self) -> dict[str, float]:
+        """The drawn area (viewBox and background): the rings plus room for labels."""
+        return {
+            "x": CENTRE - self.reach - LABEL_MARGIN,
+            "y": CENTRE - self.reach,
+            "width": 2 * (self.reach + LABEL_MARGIN),
+            "height": 2 * self.reach,
+        }
 
     @property
     def view_box(self) -> str:
-        return f"{-LABEL_MARGIN} 0 {self.size + 2 * LABEL_MARGIN} {self.size}"
-
-    @property
-    def view_box_x(self) -> int:
-        return -LABEL_MARGIN
-
-    @property
-    def width(self) -> int:
-        return self.size + 2 * LABEL_MARGIN
+        frame = self.frame
+        return f"{frame['x']:g} {frame['y']:g} {frame['width']:g} {frame['height']:g}"
 
     @property
     def hidden_count(self) -> int:

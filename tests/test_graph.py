@@ -276,3 +276,16 @@ def test_story_tools_partial_for_the_change_form(rf, django_user_model, crafted)
     for name in ("graph", "thread"):
         assert reverse(f"newsroom_admin:{name}", args=[centre.pk]) in html
     assert reverse("newsroom_admin:link_health") in html
+
+
+def test_the_drawing_shrinks_to_the_rings_it_has():
+    """A story with only direct neighbours is drawn without room for a second ring, and a
+    story with no links at all is a small drawing, not a large empty one."""
+    alone = ArticleFactory()
+    assert neighbourhood(alone).frame["height"] == 80
+    centre = ArticleFactory()
+    CrossLinkFactory(source=centre, target=ArticleFactory())
+    one_ring = neighbourhood(centre)
+    assert one_ring.frame["height"] == 2 * (150 + 40)
+    html, _ = render(one_ring)
+    assert 'viewBox="0 130 640 380"' in html
