@@ -34,6 +34,7 @@ from django.views.decorators.csp import csp_override
 from js_asset.media import Media as JsAssetMedia
 
 from . import editing
+from .admin_views import change_form_context
 from .forms import (
     EDITOR_STATUSES,
     ArticleAdminForm,
@@ -452,6 +453,8 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
             article = self.get_object(request, object_id)
             if article is not None and is_live(article):
                 extra_context["inbound_live"] = list(editing.live_inbound_links(article))
+            # The story's graph, link and tag suggestions (see articles/admin_views.py).
+            extra_context |= change_form_context(article, request)
         return story_form_policy(super().changeform_view)(
             request, object_id, form_url, extra_context
         )

@@ -190,8 +190,8 @@ if env_bool("TRUSTED_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# Content Security Policy: only our own scripts, styles and fonts, nothing inline. Pages are
-# cached whole, so there are no per-response nonces either.
+# Content Security Policy: only our own scripts, styles and fonts, nothing inline on public
+# pages (which are cached whole, so they carry no nonces).
 MEDIA_ORIGIN = os.environ.get("MEDIA_ORIGIN", "")  # e.g. https://media.example.org
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -207,6 +207,9 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# `manage.py link_health` fails on pending links older than this (7d, 48h, 2w …).
+NEWSROOM_LINK_MAX_PENDING_AGE = os.environ.get("LINK_MAX_PENDING_AGE", "7d")
 
 LOGGING = {
     "version": 1,

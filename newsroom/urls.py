@@ -9,6 +9,9 @@ from newsroom.health import healthz
 handler500 = "newsroom.health.server_error"
 
 urlpatterns = [
+    # Staff pages for the story graph, inside the admin's look and login; before "admin/"
+    # so the admin's catch-all does not claim them.
+    path("admin/newsroom/", include("articles.admin_views")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),

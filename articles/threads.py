@@ -1,0 +1,126 @@
+"""Story threads: the connected groups of the link graph.
+
+Two stories are in one thread when a chain of resolved links joins them, whichever way
+the links point. Threads are an editors' view (admin), so every status counts; each
+story's liveness comes from ``with_liveness()``. A thread is named by its earliest story
+and found by any of its stories' pks; the list and a thread cost two queries each.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from .graph import change_url, node_status
+from .models import Article, CrossLink
+
+
+@dataclass
+class ThreadStory:
+    pk: int
+    headline: str
+    status: str  # as in the graph: live, draft, scheduled, archived
+    published_at: object
+
+    @property
+    def url(self) -> str:
+        return change_url(self.pk)
+
+
+@dataclass
+class Thread:
+    stories: list[ThreadStory]  # in time order, undated (never published) last
+
+    @property
+    def pk(self) -> int:
+        """The thread's address: the smallest pk among its stories, stable while it lasts."""
+        return min(story.pk for story in self.stories)
+
+    @property
+    def size(self) -> int:
+        return len(self.stories)
+
+    @property
+    def title(self) -> str:
+        return self.stories[0].headline
+
+    @property
+    def dates(self) -> list:
+        return [story.published_at for story in self.stories if story.published_at]
+
+    @property
+    def starts(self):
+        return min(self.dates, default=None)
+
+    @property
+    def ends(self):
+        return max(self.dates, default=None)
+
+    @property
+    def span(self):
+        """The time between the first and the last story, None when fewer than two dated."""
+        return self.ends - self.starts if len(self.dates) > 1 else None
+
+
+def _components() -> list[set[int]]:
+    """Connected groups of stories joined by resolved links, via union-find (one query)."""
+    parent: dict[int, int] = {}
+
+    def root(pk: int) -> int:
+        parent.setdefault(pk, pk)
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    edges = CrossLink.objects.filter(target__isnull=False).values_list("source_id", "target_id")
+    for source, target in edges:
+        parent[root(source)] = root(target)
+    groups: dict[int, set[int]] = {}
+    for pk in parent:
+        groups.setdefault(root(pk), set()).add(pk)
+    return list(groups.values())
+
+
+def _in_time_order(story: ThreadStory):
+    return (story.published_at is None, story.published_at or 0, story.pk)
+
+
+def _linked_stories():
+    """Every story at either end of a resolved link, as a subquery (no list of pks, which
+    would run into the database's limit on query parameters in a large newsroom)."""
+    resolved = CrossLink.objects.filter(target__isnull=False)
+    return Q(pk__in=resolved.values("source")) | Q(pk__in=resolved.values("target"))
+
+
+def _threads(groups: list[set[int]], stories_condition: Q) -> list[Thread]:
+    rows = (
+        Article.objects.with_liveness()
+        .filter(stories_condition)
+        .values_list("pk", "headline", "status", "is_live", "published_at")
+    )
+    stories = {
+        pk: ThreadStory(pk, headline, node_status(status, is_live), published_at)
+        for pk, headline, status, is_live, published_at in rows
+    }
+    threads = (
+        Thread(sorted((stories[pk] for pk in group if pk in stories), key=_in_time_order))
+        for group in groups
+    )
+    return [thread for thread in threads if thread.stories]
+
+
+def story_threads(min_size: int = 2) -> list[Thread]:
+    """Every thread of at least ``min_size`` stories, largest first, then most recent."""
+    groups = [group for group in _components() if len(group) >= min_size]
+    if not groups:
+        return []
+    threads = _threads(groups, _linked_stories())
+    threads.sort(key=lambda t: (-t.size, -(t.ends.timestamp() if t.ends else 0), t.pk))
+    return threads
+
+
+def thread_of(pk: int) -> Thread | None:
+    """The thread a story belongs to (itself alone when unlinked); None for no such story."""
+    group = next((group for group in _components() if pk in group), {pk})
+    threads = _threads([group], Q(pk__in=group))
+    return threads[0] if threads else None
