@@ -172,6 +172,19 @@ def bylined_authors():
     return models.Prefetch("authors", queryset=Author.objects.order_by("bylines__position"))
 
 
+def news_tags(verbose_name: str, through, what: str) -> TaggableManager:
+    """One of an article's tag kinds: its own through model, canonical names, sorted."""
+    return TaggableManager(
+        verbose_name,
+        through=through,
+        related_name="articles",
+        blank=True,
+        manager=NewsTagManager,
+        ordering=["name"],
+        help_text=f"{what}, separated by commas.",
+    )
+
+
 class ArticleQuerySet(models.QuerySet):
     @staticmethod
     def live_condition(prefix: str = "", at=None) -> Q:
@@ -292,33 +305,9 @@ class Article(models.Model):
         blank=True,
         help_text="What the photo shows, for readers who cannot see it.",
     )
-    people = TaggableManager(
-        "people",
-        through=TaggedPerson,
-        related_name="articles",
-        blank=True,
-        manager=NewsTagManager,
-        ordering=["name"],
-        help_text="People the story is about, separated by commas.",
-    )
-    countries = TaggableManager(
-        "countries",
-        through=TaggedCountry,
-        related_name="articles",
-        blank=True,
-        manager=NewsTagManager,
-        ordering=["name"],
-        help_text="Countries by name or ISO code, separated by commas.",
-    )
-    topics = TaggableManager(
-        "topics",
-        through=TaggedTopic,
-        related_name="articles",
-        blank=True,
-        manager=NewsTagManager,
-        ordering=["name"],
-        help_text="Topics, separated by commas.",
-    )
+    people = news_tags("people", TaggedPerson, "People the story is about")
+    countries = news_tags("countries", TaggedCountry, "Countries by name or ISO code")
+    topics = news_tags("topics", TaggedTopic, "Topics")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
