@@ -1,0 +1,60 @@
+"""Every kind of public page is valid HTML according to the Nu HTML Checker (vnu.jar)."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from articles.importing import import_stories
+from tests.conftest import require
+from tests.factories import ArticleFactory, CrossLinkFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU_JAR = os.environ.get("VNU_JAR", "")
+
+
+def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
+    """Front page, story, hubs, archive, search and the 404 page: no HTML errors."""
+    require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
+    import_stories([ROOT / "seeds"])
+    story = ArticleFactory(
+        headline="Gaza ceasefire faces new hurdle as Israel claims Hamas violated agreement twice",
+        people=["Benjamin Netanyahu"],
+        countries=["IL"],
+        topics=["Gaza ceasefire"],
+    )
+    CrossLinkFactory(source=story, placement=None)
+    pages = {
+        "front": "/",
+        "archive": "/archive/",
+        "seed-story": "/news/trump-invites-netanyahu-to-the-white-house-on-february-4/",
+        "story": story.get_absolute_url(),
+        "person": "/people/benjamin-netanyahu/",
+        "country": "/countries/israel/",
+        "section": "/sections/world/",
+        "search": "/search/?q=ceasefire",
+        "empty-search": "/search/?q=",
+        "not-found": "/news/no-such-story/",
+    }
+    files = []
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        path = tmp_path / f"{name}.html"
+        path.write_bytes(response.content)
+        files.append(str(path))
+    result = subprocess.run(
+        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}" for m in messages
+    ] == []
