@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import text
-from .models import Article, Author, Byline, Country, CrossLink, Section
+from .models import Article, Author, Byline, Country, CrossLink, Section, SlugRedirect
 
-LIST_KEYS = ("authors", "people", "countries", "topics")
+LIST_KEYS = ("authors", "people", "countries", "topics", "former-slugs")
 DATE_KEYS = ("published", "updated")
 IMAGE_KEYS = ("image-caption", "image-credit", "image-alt")
 HEADER_KEYS = (
@@ -55,6 +55,7 @@ class StoryFile:
     values: dict
     section: str
     authors: list[str]
+    former_slugs: list[str]
     tags: dict[str, list[str]]
     links: list[text.LinkSpec]
     image: Path | None
@@ -193,6 +194,10 @@ def parse_story(path: Path, content: str) -> StoryFile:
     except ValueError as error:
         fail("countries", str(error))
     authors = tags.pop("authors")
+    former_slugs = tags.pop("former-slugs")
+    for old in former_slugs:
+        if text.slugify(old) != old or old == slug:
+            fail("former-slugs", f"'{old}' is not a former slug of this story")
 
     image = None
     if header.get("image"):
@@ -263,6 +268,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
         values=values,
         section=header.get("section", ""),
         authors=authors,
+        former_slugs=former_slugs,
         tags=tags,
         links=links,
         image=image,
@@ -331,7 +337,27 @@ def write_story(story: StoryFile) -> str:
             manager.set(names)
             changed = True
     changed |= sync_links(article, story.links)
+    changed |= sync_former_slugs(article, story)
     return "created" if created else "updated" if changed else "unchanged"
+
+
+def sync_former_slugs(article: Article, story: StoryFile) -> bool:
+    """Old addresses of the story keep answering 301 (see SlugRedirect)."""
+    current = set(article.slug_redirects.values_list("old_slug", flat=True))
+    if current == set(story.former_slugs):
+        return False
+    taken = SlugRedirect.objects.filter(old_slug__in=story.former_slugs).exclude(article=article)
+    if taken.exists():
+        raise StoryFileError(
+            story.path,
+            story.lines.get("former-slugs", 1),
+            f"former slug '{taken.first().old_slug}' belongs to another story",
+        )
+    article.slug_redirects.exclude(old_slug__in=story.former_slugs).delete()
+    for old in story.former_slugs:
+        if old not in current:
+            SlugRedirect.objects.create(old_slug=old, article=article)
+    return True
 
 
 def sync_bylines(article: Article, names: list[str]) -> bool:
@@ -449,6 +475,7 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Image-Caption", article.image_caption),
         ("Image-Credit", article.image_credit),
         ("Image-Alt", article.image_alt),
+        ("Former-Slugs", "; ".join(article.slug_redirects.values_list("old_slug", flat=True))),
     ]
     blocks = article.paragraphs
     plain = is_plain(blocks)

@@ -148,6 +148,7 @@ Image: photo.png
 Image-Caption: Netanyahu speaks
 Image-Credit: AP
 Image-Alt: A man at a lectern
+Former-Slugs: israel-may-resume-war; netanyahu-warning
 
 Also Read: Ceasefire delayed
 
@@ -226,6 +227,7 @@ def snapshot():
             "people": sorted(article.people.names()),
             "countries": sorted(article.countries.values_list("code", flat=True)),
             "topics": sorted(article.topics.names()),
+            "former_slugs": sorted(article.slug_redirects.values_list("old_slug", flat=True)),
             "links": [
                 (
                     link.target.slug if link.target else None,
@@ -245,6 +247,10 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, setti
     make_rich_database(tmp_path / "in")
     before = snapshot()
     assert before["israel-reserves-right"]["links"][1][0] == "draft-story-in-the-works"
+    assert before["israel-reserves-right"]["former_slugs"] == [
+        "israel-may-resume-war",
+        "netanyahu-warning",
+    ]
 
     call_command("export_articles", tmp_path / "out", verbosity=0)
     for model in (Article, Person, Country, Topic, Section, Author):
@@ -296,6 +302,11 @@ BAD_FILES = {
         "Headline: A\nPublished: 2025-01-01T00:00:00Z\nCountries: Narnia\n\nOne.\n",
         3,
         "unknown country",
+    ),
+    "bad-former-slug.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\nFormer-Slugs: Not A Slug\n\nOne.\n",
+        3,
+        "not a former slug",
     ),
     "bad-status.txt": ("Headline: A\nStatus: live\n\nOne.\n", 2, "unknown status 'live'"),
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, "binary data"),
