@@ -37,16 +37,24 @@ FEED_LENGTH = 50
 MAX_AGE = 5 * 60
 STALE_WHILE_REVALIDATE = 60 * 60
 
-# What an item shows beyond the article row, fetched only when the feed is rendered (not
-# for a 304), in one query per relation whatever the number of items or tags.
-ITEM_RELATIONS = (
-    Prefetch("bylines", queryset=Byline.objects.select_related("author")),
-    Prefetch(
-        "links_out",
-        queryset=CrossLink.objects.shown().select_related("target").defer("target__body"),
-        to_attr="shown_links",
-    ),
-)
+
+def item_relations() -> tuple[Prefetch, ...]:
+    """What an item shows beyond the article row, fetched only when the feed is rendered (not
+    for a 304), in one query per relation whatever the number of items or tags.
+
+    Built per request: the links' liveness test holds the time it was made, so a module-level
+    queryset would hide every target published after the server started.
+    """
+    return (
+        Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+        Prefetch(
+            "links_out",
+            queryset=CrossLink.objects.shown().select_related("target").defer("target__body"),
+            to_attr="shown_links",
+        ),
+    )
+
+
 TAG_KINDS = ("people", "countries", "topics")
 
 
@@ -226,7 +234,7 @@ class ArticleFeed(Feed):
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
-            prefetch_related_objects(self.articles, *ITEM_RELATIONS)
+            prefetch_related_objects(self.articles, *item_relations())
             attach_tag_names(self.articles)
             feed = self.get_feed(obj, request)
             response = HttpResponse(content_type=feed.content_type)
