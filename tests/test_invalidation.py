@@ -19,7 +19,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.utils import timezone
 
-from articles import editing
+from articles import corpus, editing
 from articles.models import Article, CrossLink, Person
 from tests.admin_support import CHANGELIST_URL, make_user
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
@@ -354,3 +354,18 @@ def test_admin_and_preview_are_private(newsroom, admin_user):
         assert response["Cache-Control"] == "private, no-store", url
         assert "X-Cache" not in response, url
     assert Client().get(f"/preview/{room.target.pk}/")["Cache-Control"] == "private, no-store"
+
+
+def test_corpus_writes_and_resets_show_on_the_next_request(client, backend):  # noqa: F811
+    """The benchmark corpus is written with bulk inserts (COPY on PostgreSQL) and reset with
+    TRUNCATE, neither of which sends a signal: the front page still changes at once."""
+    ArticleFactory(headline=HEADLINE)
+    before = fill(client, ["/"])["/"]
+
+    corpus.generate_corpus(30, seed=1)
+    written = fresh(client, "/", before)
+    assert written.content != before.content
+
+    corpus.delete_corpus()
+    emptied = fresh(client, "/", written)
+    assert HEADLINE not in emptied.text
