@@ -181,9 +181,9 @@ def test_archiving_takes_it_off_everything_on_the_next_request(client, newsroom)
 
 def test_editing_shows_everywhere_on_the_next_request(client, newsroom):
     """A corrected headline replaces the old one on every surface, the Also Read box of the
-    linking story included; the sitemap's lastmod moves with the update."""
+    linking story included; the sitemaps' lastmod (and the index's) move with the update."""
     room = newsroom()
-    before = fill(client, [*room.surfaces().values(), *room.listings()])
+    before = fill(client, [*room.surfaces().values(), *room.listings(), "/sitemap.xml"])
 
     room.target.headline = RETITLED
     editing.save_article(article=room.target, base_revision=room.target.revision)
@@ -194,6 +194,8 @@ def test_editing_shows_everywhere_on_the_next_request(client, newsroom):
         assert HEADLINE not in response.text, name
     articles_sitemap = fresh(client, "/sitemap-articles.xml", before["/sitemap-articles.xml"])
     assert articles_sitemap.content != before["/sitemap-articles.xml"].content
+    index = fresh(client, "/sitemap.xml", before["/sitemap.xml"])  # its lastmods move too
+    assert index.content != before["/sitemap.xml"].content
 
 
 def test_relinking_moves_the_also_read_box_on_the_next_request(client, newsroom):
