@@ -19,7 +19,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.utils import timezone
 
-from articles import corpus, editing
+from articles import caching, corpus, editing
 from articles.models import Article, CrossLink, Person
 from tests.admin_support import CHANGELIST_URL, make_user
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
@@ -222,6 +222,22 @@ def test_relinking_moves_the_also_read_box_on_the_next_request(client, newsroom)
         ), url
 
 
+def test_pending_link_resolved_by_a_new_story_shows_on_the_next_request(client, newsroom):
+    """A story published under a pending link's headline fills the linking story's Also Read
+    box at once (the link is resolved with update(), inside the story's save)."""
+    room = newsroom()
+    CrossLink.objects.create(
+        source=room.linking, target_headline="Rafah crossing reopens", placement=2, order=0
+    )
+    url = room.linking.get_absolute_url()
+    before = fill(client, [url])
+    assert "Rafah crossing reopens" not in before[url].text
+
+    ArticleFactory(headline="Rafah crossing reopens")
+
+    assert "Rafah crossing reopens" in fresh(client, url, before[url]).text
+
+
 def test_retitled_link_target_changes_the_feed_of_the_linking_story(client, newsroom):
     """A feed's own validators see a change that is not to its items: the World section's
     feed holds only the linking story, whose item names its Also Read target, so retitling
@@ -371,3 +387,23 @@ def test_corpus_writes_and_resets_show_on_the_next_request(client, backend):  # 
     corpus.delete_corpus()
     emptied = fresh(client, "/", written)
     assert HEADLINE not in emptied.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_last_invalidation_comes_after_pending_links_are_resolved():
+    """Saving a story resolves pending links to it with update() (no signal) after its own
+    post_save. The save is one transaction, so the on-commit invalidation comes last: a
+    page another request rendered in between cannot outlive the resolution."""
+    source = ArticleFactory()
+    CrossLink.objects.create(source=source, target_headline="Rafah crossing reopens", placement=1)
+    resolved_at_bump = []
+    real_bump = caching._bump
+
+    def bump():
+        resolved_at_bump.append(CrossLink.objects.filter(target__isnull=False).exists())
+        real_bump()
+
+    with mock.patch.object(caching, "_bump", bump):
+        ArticleFactory(headline="Rafah crossing reopens")
+
+    assert resolved_at_bump[-1] is True
