@@ -28,7 +28,7 @@ import pycountry
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
-from . import text
+from . import caching, text
 from .models import (
     Article,
     Author,
@@ -682,6 +682,7 @@ def generate_corpus(
             reset_queries()  # with DEBUG on, Django would keep every batch's SQL
             if progress:
                 progress(report.articles, articles)
+        caching.content_changed()  # bulk inserts send no signals; cached pages must go
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Fresh planner statistics, so the first requests see the corpus as it is.
@@ -700,6 +701,7 @@ def delete_corpus() -> None:
             # Checks Django defers to commit would otherwise forbid TRUNCATE mid-transaction.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} CASCADE")
+            caching.content_changed()  # TRUNCATE sends no signals; cached pages must go
         return
     with transaction.atomic():
         for model in (CrossLink, TaggedPerson, TaggedCountry, TaggedTopic, Byline, *models):

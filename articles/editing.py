@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from . import text
+from . import caching, text
 from .models import Article, ArticleQuerySet, CrossLink, SlugRedirect
 
 # Fields whose change on a live story is a correction readers should see as "Updated".
@@ -153,6 +153,8 @@ def _save_status(article: Article) -> Article:
     Article.objects.filter(pk=article.pk).update(
         status=article.status, published_at=article.published_at, revision=F("revision") + 1
     )
+    # update() sends no signal: the public pages showing this story must be rendered afresh.
+    caching.content_changed()
     article.refresh_from_db(fields=["revision"])
     return article
 

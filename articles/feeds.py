@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import F, Prefetch, Value, prefetch_related_objects
+from django.db.models import F, OuterRef, Prefetch, Subquery, Value, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.http.request import split_domain_port
 from django.template.loader import render_to_string
@@ -27,9 +27,9 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import text
+from . import caching, text
 from .hubs import hub_kind
-from .models import Article, Byline, CrossLink
+from .models import Article, ArticleQuerySet, Byline, CrossLink
 
 FEED_LENGTH = 50
 # Feeds are polled hard and cached by the CDN: fresh for five minutes, then served stale
@@ -37,16 +37,24 @@ FEED_LENGTH = 50
 MAX_AGE = 5 * 60
 STALE_WHILE_REVALIDATE = 60 * 60
 
-# What an item shows beyond the article row, fetched only when the feed is rendered (not
-# for a 304), in one query per relation whatever the number of items or tags.
-ITEM_RELATIONS = (
-    Prefetch("bylines", queryset=Byline.objects.select_related("author")),
-    Prefetch(
-        "links_out",
-        queryset=CrossLink.objects.shown().select_related("target").defer("target__body"),
-        to_attr="shown_links",
-    ),
-)
+
+def item_relations() -> tuple[Prefetch, ...]:
+    """What an item shows beyond the article row, fetched only when the feed is rendered (not
+    for a 304), in one query per relation whatever the number of items or tags.
+
+    Built per request: the links' liveness test holds the time it was made, so a module-level
+    queryset would hide every target published after the server started.
+    """
+    return (
+        Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+        Prefetch(
+            "links_out",
+            queryset=CrossLink.objects.shown().select_related("target").defer("target__body"),
+            to_attr="shown_links",
+        ),
+    )
+
+
 TAG_KINDS = ("people", "countries", "topics")
 
 
@@ -220,12 +228,13 @@ class ArticleFeed(Feed):
         self.articles = list(
             self.live_articles(obj)
             .select_related("section")
+            .annotate(links_live_since=newest_live_target())
             .order_by("-published_at", "-pk")[:FEED_LENGTH]
         )
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
-            prefetch_related_objects(self.articles, *ITEM_RELATIONS)
+            prefetch_related_objects(self.articles, *item_relations())
             attach_tag_names(self.articles)
             feed = self.get_feed(obj, request)
             response = HttpResponse(content_type=feed.content_type)
@@ -239,15 +248,26 @@ class ArticleFeed(Feed):
         return response
 
     def validators(self, obj):
-        """ETag and Last-Modified (a timestamp) of this feed, from its items alone.
+        """ETag and Last-Modified (a timestamp) of this feed, without rendering it.
 
-        Last-Modified is the newest item's update or publication time; the ETag also covers
-        which stories are in the feed, so one leaving it (archived, unpublished) changes it.
+        The ETag covers which stories are in the feed and when each changed, so one leaving
+        it (archived, unpublished) changes it. An item also shows what is not its own: its
+        Also Read targets, their headlines, its tag and section names. So the validators
+        cover when the newest of its targets went live (a scheduled one going live adds a
+        related link with nothing saved), and the public content generation
+        (``articles.caching``), which moves with any saved change. Last-Modified is the
+        latest of those times; after any change a conditional GET gets the new feed, never
+        a stale 304.
         """
-        stamps = [(a.pk, modified_at(a).isoformat()) for a in self.articles]
+        token = caching.generation()
+        stamps = [(a.pk, modified_at(a).isoformat(), a.links_live_since) for a in self.articles]
         scope = (self.format, str(obj), getattr(obj, "pk", None))
-        digest = hashlib.sha256(repr((scope, stamps)).encode()).hexdigest()[:32]
-        last_modified = max((modified_at(a) for a in self.articles), default=None)
+        digest = hashlib.sha256(repr((scope, stamps, token)).encode()).hexdigest()[:32]
+        times = [modified_at(a) for a in self.articles]
+        times += [a.links_live_since for a in self.articles if a.links_live_since]
+        if times and token:
+            times.append(caching.changed_at(token))
+        last_modified = max(times, default=None)
         return f'W/"{digest}"', last_modified and int(last_modified.timestamp())
 
     def live_articles(self, obj):
@@ -395,6 +415,15 @@ class HubFeed(ArticleFeed):
             "articles:hub_feed",
             kwargs={"kind": self.hub.kind, "slug": obj.slug, "format": self.format},
         )
+
+
+def newest_live_target() -> Subquery:
+    """When the newest live Also Read target of the story went live (None without one)."""
+    return Subquery(
+        CrossLink.objects.filter(ArticleQuerySet.live_condition("target__"), source=OuterRef("pk"))
+        .order_by("-target__published_at")
+        .values("target__published_at")[:1]
+    )
 
 
 def modified_at(article: Article) -> datetime.datetime:

@@ -1,7 +1,7 @@
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower, RowNumber
 from django.urls import reverse
@@ -345,8 +345,12 @@ class Article(models.Model):
         self.headline = text.collapse_whitespace(self.headline)
         self.headline_key = text.headline_key(self.headline)
         self.slug = self.slug or text.slugify(self.headline)
-        super().save(*args, **kwargs)
-        CrossLink.objects.resolve_pending(self)
+        # One transaction, so the page cache's on-commit invalidation (articles.caching)
+        # comes after the links resolved here with update(), which sends no signal.
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            CrossLink.objects.resolve_pending(self)
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})

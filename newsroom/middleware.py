@@ -104,6 +104,15 @@ class PublicCacheMiddleware:
             response["X-Cache"] = "hit"
         else:
             response = self.get_response(request)
+            if response.status_code == 304 and not opts_out(response):
+                # The view answered a conditional request itself (feeds do): nothing to
+                # store, but the copy it confirms is shared no longer than the page would be.
+                try:
+                    expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+                except DatabaseError:
+                    return response
+                self.share(response, expires)
+                return response
             if not storable(response):
                 if response.cookies or response.status_code >= 500:
                     keep_private(response)

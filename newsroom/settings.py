@@ -129,7 +129,9 @@ NEWSROOM_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "0" if DE
 NEWSROOM_HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "0" if DEBUG else "60"))
 NEWSROOM_HTTP_STALE_WHILE_REVALIDATE = int(os.environ.get("HTTP_STALE_WHILE_REVALIDATE", "60"))
 NEWSROOM_HTTP_STALE_IF_ERROR = int(os.environ.get("HTTP_STALE_IF_ERROR", "86400"))
-NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz"]
+# Previews too: a reader's 404 there must not be kept by a CDN (most ignore Vary: Cookie)
+# and served to the staff member who then opens the preview.
+NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz", "/preview/"]
 # With replicas: for this long after content changes, pages are read from the primary.
 NEWSROOM_REPLICA_LAG_SECONDS = int(os.environ.get("REPLICA_LAG_SECONDS", "5"))
 

@@ -322,3 +322,17 @@ def test_page_cache_switch_off_renders_every_request(client, settings):
     response = client.get(article.get_absolute_url())
     assert response.status_code == 200
     assert response["X-Cache"] == "miss"
+
+
+def test_not_modified_from_a_view_is_shared_like_the_page(client, db):
+    """A 304 the view answers itself (feeds check their ETag before rendering) tells a CDN
+    no more than a page would: not past the next scheduled publication, and Vary: Cookie."""
+    ArticleFactory()
+    ArticleFactory(published_at=timezone.now() + timedelta(seconds=20))
+    etag = client.get("/feed/rss/")["ETag"]
+    # Another URL for the same feed (query strings are ignored): not in the page cache.
+    response = client.get("/feed/rss/?utm_source=x", headers={"if-none-match": etag})
+    assert response.status_code == 304
+    assert "X-Cache" not in response
+    assert max_age(response) <= 20
+    assert "Cookie" in response["Vary"]

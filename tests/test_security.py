@@ -78,6 +78,36 @@ def test_deploy_check_is_clean_in_production():
     assert "no issues" in result.stdout
 
 
+def run_gunicorn_check(**env):
+    """`make serve`'s gunicorn command with --check-config: loads the config and the app."""
+    clean = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    return subprocess.run(  # noqa: S603 (our own arguments)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--check-config",
+            "--config",
+            "newsroom/gunicorn.conf.py",
+        ],
+        cwd=BASE_DIR,
+        env={**clean, **PRODUCTION_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_gunicorn_config_loads_the_app_in_production():
+    """The gunicorn config `make serve` uses is valid and loads the WSGI app under the
+    production environment; the check really imports Django (no key, no start)."""
+    result = run_gunicorn_check()
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = run_gunicorn_check(SECRET_KEY="")
+    assert broken.returncode != 0
+    assert "SECRET_KEY" in broken.stdout + broken.stderr
+
+
 def test_production_settings_are_secure_by_default():
     """With DEBUG off: HTTPS redirect, a year of HSTS, secure cookies, and the proxy's
     X-Forwarded-Proto not trusted unless the operator says so."""
