@@ -7,12 +7,13 @@ publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import search, text
+from . import caching, search, text
 from .hubs import hub_kind
-from .models import Article, CrossLink
+from .models import Article, CrossLink, attach_tags
 
 PAGE_SIZE = 20
 SECTION_BLOCK_SIZE = 4
@@ -46,12 +47,24 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
         )
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count, so that no page runs ``COUNT(*)`` over the archive."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count  # replaces the cached_property that would count the rows
+
+
 class ArchiveView(LiveArticlesMixin, ListView):
     template_name = "articles/archive.html"
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return super().get_queryset().for_listing()
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        count = caching.remembered("archive-count", Article.objects.live().count)
+        return CountedPaginator(queryset, per_page, count=count, **kwargs)
 
 
 @dataclass
@@ -109,15 +122,13 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
             .exclude(pk__in=[link.target_id for link in links])
         )
         more_on = list(more_on[: max(wanted, 1)])[:wanted]
-        tags = [*article.people.all(), *article.countries.all(), *article.topics.all()]
+        attach_tags([article])
         return super().get_context_data(
             body=body,
             related=related,
             more_on=more_on,
-            more_on_names=[tag.name for tag in tags[:3]],
-            people=article.people.all(),
-            countries=article.countries.all(),
-            topics=article.topics.all(),
+            more_on_names=article.tag_names[:3],
+            **article.tags,
             **kwargs,
         )
 
@@ -133,6 +144,10 @@ class HubView(ListView):
         self.hub_kind = hub_kind(self.kind)
         self.hub = self.hub_kind.get(self.kwargs["slug"])
         return self.hub_kind.articles(self.hub).for_listing()
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        count = self.hub_kind.live_count(self.hub)
+        return CountedPaginator(queryset, per_page, count=count, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
