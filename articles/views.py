@@ -22,6 +22,7 @@ LATEST_ON_FRONT = 10
 RELATED_TARGET = 4
 # Search terms longer than this are cut; nobody types more, and it bounds the work.
 SEARCH_MAX_CHARS = 500
+SEARCH_RESULTS = 50
 
 
 class LiveArticlesMixin:
@@ -160,5 +161,12 @@ class SearchView(TemplateView):
 
     def get_context_data(self, **kwargs):
         query = text.collapse_whitespace(self.request.GET.get("q", ""))[:SEARCH_MAX_CHARS]
-        results = list(search.search_articles(query)) if query else []
-        return super().get_context_data(query=query, results=results, **kwargs)
+        # The best SEARCH_RESULTS matches, in one query: a common word can match a good part
+        # of the archive, and neither a page of thousands nor counting them helps anyone.
+        found = search.search_articles(query)[: SEARCH_RESULTS + 1] if query else []
+        return super().get_context_data(
+            query=query,
+            results=found[:SEARCH_RESULTS],
+            more_results=len(found) > SEARCH_RESULTS,
+            **kwargs,
+        )

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import caching
+from articles import caching, views
 from articles.models import Person
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, SectionFactory
 
@@ -118,3 +118,17 @@ def test_archive_queries_do_not_grow_with_items(client):
         ArticleFactory(authors=[AuthorFactory()])
     assert queries_for(client, "/archive/") == one <= ARCHIVE_BUDGET
     assert queries_for(client, "/archive/?page=3") <= one
+
+
+def test_search_lists_the_best_matches_in_one_query(client):
+    """A search runs one query for its results however many stories match, and shows at
+    most SEARCH_RESULTS of them, saying there are more."""
+    views_limit = views.SEARCH_RESULTS
+    for n in range(views_limit + 2):
+        ArticleFactory(headline=f"Zeppelin sighted {n}", authors=[AuthorFactory()])
+    known_schedule()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/search/", {"q": "zeppelin"})
+    assert len(response.context["results"]) == views_limit
+    assert f"more than {views_limit} stories" in response.content.decode()
+    assert len(captured) <= 2
