@@ -22,6 +22,7 @@ from .models import Article
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 SNIPPET_WORDS = 30
+RANKED_CANDIDATES = 100
 CONFIG = "english"
 
 SEARCH_VECTOR = (
@@ -100,8 +101,16 @@ def search_articles(raw_query: str) -> SearchResults:
         return SearchResults(live.none(), query, Terms([], []))
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
+        # Ranking recomputes each story's vector, a fraction of a millisecond a story: a
+        # common word matches tens of thousands of a million stories, so only the newest
+        # RANKED_CANDIDATES matches (found with the GIN index) are ranked.
+        newest_matches = (
+            full_text_matches(Article.objects.live(), search_query)
+            .order_by("-published_at", "-pk")
+            .values("pk")[:RANKED_CANDIDATES]
+        )
         queryset = (
-            full_text_matches(live, search_query)
+            live.filter(pk__in=newest_matches)
             .annotate(
                 rank=SearchRank(SEARCH_VECTOR, search_query),
                 snippet=SearchHeadline(

@@ -22,7 +22,7 @@ LATEST_ON_FRONT = 10
 RELATED_TARGET = 4
 # Search terms longer than this are cut; nobody types more, and it bounds the work.
 SEARCH_MAX_CHARS = 500
-SEARCH_RESULTS = 50
+SEARCH_RESULTS = 20
 
 
 class LiveArticlesMixin:
