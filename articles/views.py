@@ -114,16 +114,15 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
         body, related = place_links(article.paragraphs, links)
-        # "More on …" tops the story's own links up to RELATED_TARGET. The query runs even
-        # when the links suffice, so the page costs the same queries however many it has.
-        wanted = max(0, RELATED_TARGET - len(links))
-        more_on = (
-            Article.objects.live()
-            .sharing_tags_with(article)
-            .exclude(pk__in=[link.target_id for link in links])
-        )
-        more_on = list(more_on[: max(wanted, 1)])[:wanted]
         attach_tags([article])
+        # "More on …" tops the story's own links up to RELATED_TARGET: stories sharing a tag.
+        more_on = list(
+            Article.objects.live().sharing_tags_with(
+                article,
+                newest=RELATED_TARGET - len(links),
+                excluding=[link.target_id for link in links],
+            )
+        )
         return super().get_context_data(
             body=body,
             related=related,

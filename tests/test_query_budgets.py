@@ -52,11 +52,11 @@ def big_article():
 
 
 def test_article_page_queries_do_not_grow_with_tags_or_links(client):
-    """1 tag and no links costs the same queries as 30 tags, 3 authors and 12 links."""
+    """30 tags, 3 authors and 12 links cost no more queries than 1 tag and no links (which
+    looks for "More on" stories sharing the tag; enough links skip that), within budget."""
     small = queries_for(client, small_article().get_absolute_url())
     big = queries_for(client, big_article().get_absolute_url())
-    assert small == big
-    assert big <= ARTICLE_BUDGET
+    assert big <= small <= ARTICLE_BUDGET
 
 
 def hub_with(items: int) -> str:
