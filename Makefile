@@ -19,7 +19,7 @@ echo "Newsroom needs Python >= 3.12; found:$$found. Install one, or run e.g. mak
 exit 1
 endef
 
-.PHONY: help run test lint format check serve clean
+.PHONY: help run test lint format check serve bench clean
 
 help:
 	@echo "make run    - set up .venv, migrate, import seeds/, serve on http://127.0.0.1:8000"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint   - ruff check and format check"
 	@echo "make check  - Django system checks, migrations check, deploy check"
 	@echo "make serve  - production: deploy check, migrate, collectstatic, gunicorn (see README)"
+	@echo "make bench  - benchmark against hello-world, cached and uncached (BENCH_ARGS=\"20000\")"
 
 $(VENV)/.installed: pyproject.toml
 	@python=$$($(find_python)) && echo "Using $$python" && \
@@ -70,6 +71,10 @@ serve: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput
 	$(VENV)/bin/gunicorn --config newsroom/gunicorn.conf.py
+
+# Drops and recreates the PostgreSQL database nr_bench; see bench/README.md.
+bench: $(VENV)/.installed
+	bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

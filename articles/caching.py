@@ -116,3 +116,22 @@ def expiry(token: str | None, longest: int) -> datetime:
     until = timezone.now() + timedelta(seconds=longest)
     at = next_publication(token)
     return min(until, at) if at else until
+
+
+def remembered(key: str, compute, longest: int = GENERATION_SECONDS):
+    """``compute()``, kept for the current content generation and while it stays true.
+
+    For figures that are costly to work out and change only with content or time, such as
+    how many live stories a hub has: computed once per generation (and again when the next
+    scheduled story goes live), not on every request. Without a cache, computed each time.
+    """
+    token = generation()
+    if token is None:
+        return compute()
+    cache_key = f"public-content:{token}:{key}"
+    value = cache.get(cache_key)
+    if value is None:
+        value = compute()
+        seconds = (expiry(token, longest) - timezone.now()).total_seconds()
+        cache.set(cache_key, value, max(1, int(seconds)))
+    return value

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 
 import nh3
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+)
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, When
+from django.db.models import Case, Expression, IntegerField, Q, When
 from django.utils.html import escape
 
 from . import text
@@ -22,6 +28,7 @@ from .models import Article
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 SNIPPET_WORDS = 30
+RANKED_CANDIDATES = 100
 CONFIG = "english"
 
 SEARCH_VECTOR = (
@@ -29,8 +36,19 @@ SEARCH_VECTOR = (
     + SearchVector("standfirst", weight="B", config=CONFIG)
     + SearchVector("body", weight="C", config=CONFIG)
 )
-# Created by migration on PostgreSQL only; the query below uses the identical expression.
+# Migration 0002's expression index; 0006 replaced it with one on the stored column below.
 SEARCH_INDEX = GinIndex(SEARCH_VECTOR, name="article_search_idx")
+
+
+class StoredSearchVector(Expression):
+    """The ``search_vector`` column (SEARCH_VECTOR, stored by PostgreSQL: migration 0006) of
+    the query's own story table, under whatever alias the query gives it."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name(alias)}.search_vector", []
 
 
 def clean_query(raw: str) -> str:
@@ -88,8 +106,8 @@ class SearchResults:
 
 
 def full_text_matches(queryset, search_query: SearchQuery):
-    """Stories whose indexed vector matches: the expression is SEARCH_INDEX's, so it is used."""
-    return queryset.annotate(search=SEARCH_VECTOR).filter(search=search_query)
+    """Stories whose stored vector matches, with the GIN index on it."""
+    return queryset.annotate(search=StoredSearchVector()).filter(search=search_query)
 
 
 def search_articles(raw_query: str) -> SearchResults:
@@ -100,10 +118,18 @@ def search_articles(raw_query: str) -> SearchResults:
         return SearchResults(live.none(), query, Terms([], []))
     if connection.vendor == "postgresql":
         search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
+        # A common word matches tens of thousands of a million stories; ranking them all
+        # would read every one's vector, so only the newest RANKED_CANDIDATES matches are
+        # ranked (found with the GIN index, or walking the newest stories for common words).
+        newest_matches = (
+            full_text_matches(Article.objects.live(), search_query)
+            .order_by("-published_at", "-pk")
+            .values("pk")[:RANKED_CANDIDATES]
+        )
         queryset = (
-            full_text_matches(live, search_query)
+            live.filter(pk__in=newest_matches)
             .annotate(
-                rank=SearchRank(SEARCH_VECTOR, search_query),
+                rank=SearchRank(StoredSearchVector(), search_query),
                 snippet=SearchHeadline(
                     "body",
                     search_query,

@@ -7,12 +7,13 @@ publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import search, text
+from . import caching, search, text
 from .hubs import hub_kind
-from .models import Article, CrossLink
+from .models import Article, CrossLink, attach_tags
 
 PAGE_SIZE = 20
 SECTION_BLOCK_SIZE = 4
@@ -21,6 +22,7 @@ LATEST_ON_FRONT = 10
 RELATED_TARGET = 4
 # Search terms longer than this are cut; nobody types more, and it bounds the work.
 SEARCH_MAX_CHARS = 500
+SEARCH_RESULTS = 20
 
 
 class LiveArticlesMixin:
@@ -46,12 +48,40 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
         )
 
 
+class ListingPaginator(Paginator):
+    """Pages through a listing queryset without counting it or reading the rows before a page.
+
+    The count is given (``caching.remembered``: once per content generation). A page's keys
+    come first, from the indexes alone (an index-only scan of the newest-first index, however
+    deep the page), then only the page's rows are read: OFFSET over full rows would read
+    every story before page 500 of a busy hub.
+    """
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count  # replaces the cached_property that would count the rows
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)}
+        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+
+
 class ArchiveView(LiveArticlesMixin, ListView):
     template_name = "articles/archive.html"
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return super().get_queryset().for_listing()
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        count = caching.remembered("archive-count", Article.objects.live().count)
+        return ListingPaginator(queryset, per_page, count=count, **kwargs)
 
 
 @dataclass
@@ -100,24 +130,21 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
         body, related = place_links(article.paragraphs, links)
-        # "More on …" tops the story's own links up to RELATED_TARGET. The query runs even
-        # when the links suffice, so the page costs the same queries however many it has.
-        wanted = max(0, RELATED_TARGET - len(links))
-        more_on = (
-            Article.objects.live()
-            .sharing_tags_with(article)
-            .exclude(pk__in=[link.target_id for link in links])
+        attach_tags([article])
+        # "More on …" tops the story's own links up to RELATED_TARGET: stories sharing a tag.
+        more_on = list(
+            Article.objects.live().sharing_tags_with(
+                article,
+                newest=RELATED_TARGET - len(links),
+                excluding=[link.target_id for link in links],
+            )
         )
-        more_on = list(more_on[: max(wanted, 1)])[:wanted]
-        tags = [*article.people.all(), *article.countries.all(), *article.topics.all()]
         return super().get_context_data(
             body=body,
             related=related,
             more_on=more_on,
-            more_on_names=[tag.name for tag in tags[:3]],
-            people=article.people.all(),
-            countries=article.countries.all(),
-            topics=article.topics.all(),
+            more_on_names=article.tag_names[:3],
+            **article.tags,
             **kwargs,
         )
 
@@ -134,6 +161,10 @@ class HubView(ListView):
         self.hub = self.hub_kind.get(self.kwargs["slug"])
         return self.hub_kind.articles(self.hub).for_listing()
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        count = self.hub_kind.live_count(self.hub)
+        return ListingPaginator(queryset, per_page, count=count, **kwargs)
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             hub=self.hub, hub_kind=self.hub_kind.kind, hub_label=self.hub_kind.label, **kwargs
@@ -145,5 +176,12 @@ class SearchView(TemplateView):
 
     def get_context_data(self, **kwargs):
         query = text.collapse_whitespace(self.request.GET.get("q", ""))[:SEARCH_MAX_CHARS]
-        results = list(search.search_articles(query)) if query else []
-        return super().get_context_data(query=query, results=results, **kwargs)
+        # The best SEARCH_RESULTS matches, in one query: a common word can match a good part
+        # of the archive, and neither a page of thousands nor counting them helps anyone.
+        found = search.search_articles(query)[: SEARCH_RESULTS + 1] if query else []
+        return super().get_context_data(
+            query=query,
+            results=found[:SEARCH_RESULTS],
+            more_results=len(found) > SEARCH_RESULTS,
+            **kwargs,
+        )

@@ -62,6 +62,8 @@ def server_env(database: str, cache: str) -> dict:
         SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         NEWSROOM_BENCH="1",
+        # Loopback speaks plain HTTP; in production TLS ends at the proxy in front.
+        SECURE_SSL_REDIRECT="false",
         NEWSROOM_PAGE_CACHE=cache,
         LOG_LEVEL="ERROR",
     )

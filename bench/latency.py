@@ -80,6 +80,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ["NEWSROOM_PAGE_CACHE"] = "off"
     os.environ["DEBUG"] = "false"
+    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
     targets.setup_django()
     from django.conf import settings
     from django.db import connection

@@ -5,16 +5,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import caching
+from articles import caching, views
 from articles.models import Person
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_BUDGET = 7
-HUB_BUDGET = 4
-FRONT_BUDGET = 3
-ARCHIVE_BUDGET = 3
+ARTICLE_BUDGET = 6
+HUB_BUDGET = 5
+FRONT_BUDGET = 6
+ARCHIVE_BUDGET = 4
 
 COUNTRY_CODES = [country.alpha_2 for country in pycountry.countries][:10]
 
@@ -52,40 +52,83 @@ def big_article():
 
 
 def test_article_page_queries_do_not_grow_with_tags_or_links(client):
-    """1 tag and no links costs the same queries as 30 tags, 3 authors and 12 links."""
+    """30 tags, 3 authors and 12 links cost no more queries than 1 tag and no links (which
+    looks for "More on" stories sharing the tag; enough links skip that), within budget."""
     small = queries_for(client, small_article().get_absolute_url())
     big = queries_for(client, big_article().get_absolute_url())
-    assert small == big
-    assert big <= ARTICLE_BUDGET
+    assert big <= small <= ARTICLE_BUDGET
 
 
-@pytest.mark.parametrize("items", [1, 20])
-def test_hub_queries_do_not_grow_with_items(client, django_assert_num_queries, items):
-    """A hub page with 1 or 20 stories, each with several authors, runs the same queries."""
+def hub_with(items: int) -> str:
+    """A person's hub with ``items`` stories, each with two authors and a section."""
+    section = SectionFactory()
     for _ in range(items):
-        ArticleFactory(people=["Hub Person"], authors=[AuthorFactory(), AuthorFactory()])
-    hub = Person.objects.get(name="Hub Person")
-    known_schedule()
-    with django_assert_num_queries(HUB_BUDGET):
-        assert client.get(hub.get_absolute_url()).status_code == 200
+        ArticleFactory(
+            people=["Hub Person"], section=section, authors=[AuthorFactory(), AuthorFactory()]
+        )
+    return Person.objects.get(name="Hub Person").get_absolute_url()
 
 
-@pytest.mark.parametrize("items", [1, 20])
-def test_front_page_queries_do_not_grow_with_items(client, django_assert_num_queries, items):
-    """The front page with 1 or 20 stories over several sections runs the same queries."""
-    sections = [SectionFactory(name=f"Section {n}") for n in range(5)]
+def test_hub_queries_do_not_grow_with_items(client):
+    """A hub page with 1 or 25 stories (two pages), each with several authors, runs the same
+    queries, within the budget; so does its second page."""
+    url = hub_with(1)
+    one = queries_for(client, url)
+    hub_with(24)
+    assert queries_for(client, url) == one <= HUB_BUDGET
+    assert queries_for(client, url + "?page=2") <= HUB_BUDGET
+
+
+@pytest.mark.usefixtures("without_page_cache")
+def test_hub_count_is_not_recounted_per_request(client):
+    """The hub's live-story count is worked out once per content generation: a second view
+    of the page skips the COUNT, and a new story is counted after it changes the content."""
+    url = hub_with(2)
+    first = queries_for(client, url)
+    assert queries_for(client, url) == first - 1
+    hub_with(1)
+    response = client.get(url)
+    assert response.context["paginator"].count == 3
+
+
+def front_page_with(items: int) -> None:
+    sections = [SectionFactory() for _ in range(5)]
     for n in range(items):
         ArticleFactory(section=sections[n % 5], authors=[AuthorFactory()])
+
+
+def test_front_page_queries_do_not_grow_with_items(client):
+    """The front page with 1 story, or 40 over ten sections, runs the same queries, within
+    the budget, and counts nothing."""
+    front_page_with(1)
+    one = queries_for(client, "/")
+    front_page_with(39)
     known_schedule()
-    with django_assert_num_queries(FRONT_BUDGET):
+    with CaptureQueriesContext(connection) as captured:
         assert client.get("/").status_code == 200
+    assert len(captured) == one <= FRONT_BUDGET
+    assert not [q for q in captured if "COUNT(" in q["sql"].upper()]
 
 
-@pytest.mark.parametrize("items", [1, 20])
-def test_archive_queries_do_not_grow_with_items(client, django_assert_num_queries, items):
-    """The archive with 1 or 20 stories runs the same queries."""
-    for _ in range(items):
+def test_archive_queries_do_not_grow_with_items(client):
+    """The archive with 1 or 45 stories (three pages) runs the same queries, on any page."""
+    ArticleFactory(authors=[AuthorFactory()])
+    one = queries_for(client, "/archive/")
+    for _ in range(44):
         ArticleFactory(authors=[AuthorFactory()])
+    assert queries_for(client, "/archive/") == one <= ARCHIVE_BUDGET
+    assert queries_for(client, "/archive/?page=3") <= one
+
+
+def test_search_lists_the_best_matches_in_one_query(client):
+    """A search runs one query for its results however many stories match, and shows at
+    most SEARCH_RESULTS of them, saying there are more."""
+    views_limit = views.SEARCH_RESULTS
+    for n in range(views_limit + 2):
+        ArticleFactory(headline=f"Zeppelin sighted {n}", authors=[AuthorFactory()])
     known_schedule()
-    with django_assert_num_queries(ARCHIVE_BUDGET):
-        assert client.get("/archive/").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/search/", {"q": "zeppelin"})
+    assert len(response.context["results"]) == views_limit
+    assert f"more than {views_limit} stories" in response.content.decode()
+    assert len(captured) <= 2

@@ -111,9 +111,10 @@ def article_json_ld(context, article) -> str:
         "publisher": _publisher(request),
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
-        "about": [_thing(request, "Person", person) for person in article.people.all()],
-        "mentions": [_thing(request, "Country", country) for country in article.countries.all()],
-        "keywords": [topic.name for topic in article.topics.all()],
+        # The page attached the story's tags (models.attach_tags): no query per kind here.
+        "about": [_thing(request, "Person", person) for person in article.tags["people"]],
+        "mentions": [_thing(request, "Country", country) for country in article.tags["countries"]],
+        "keywords": [topic.name for topic in article.tags["topics"]],
     }
     if article.image:
         news_article["image"] = [request.build_absolute_uri(article.image.url)]
