@@ -19,6 +19,29 @@ def role_groups():
     sync_role_groups(Group, Permission)
 
 
+def log_in_to_write(page, live_server, username: str, group: str) -> list[str]:
+    """Log a new member of ``group`` in at the story form; return the list that collects the
+    page's JavaScript errors (the browser's own favicon probe is the public site's business)."""
+    user = make_user(username, group)
+    user.set_password("a-long-test-password")
+    user.save()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not m.location["url"].endswith("/favicon.ico")
+            and errors.append(f"{m.text} {m.location['url']}")
+        ),
+    )
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/articles/article/add/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    return errors
+
+
 def test_editor_writes_links_and_publishes_a_story(page, live_server):
     """Log in, write a story, add an Also Read link by autocomplete, publish, read it.
 
@@ -28,25 +51,7 @@ def test_editor_writes_links_and_publishes_a_story(page, live_server):
     target = ArticleFactory(
         headline="Gaza ceasefire faces new hurdle", people=["Benjamin Netanyahu"]
     )
-    editor = make_user("eddie", "Editor")
-    editor.set_password("a-long-test-password")
-    editor.save()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # The browser's own favicon probe is the public site's business, not the admin's.
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.location["url"].endswith("/favicon.ico")
-            and errors.append(f"{m.text} {m.location['url']}")
-        ),
-    )
-
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/articles/article/add/")
-    page.get_by_label("Username").fill("eddie")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    errors = log_in_to_write(page, live_server, "eddie", "Editor")
 
     page.get_by_label("Headline").press_sequentially("Talks resume in Cairo")
     assert page.get_by_label("Slug").input_value() == "talks-resume-in-cairo"
@@ -108,24 +113,7 @@ def test_writer_pastes_wire_copy_and_submits_it_for_review(page, live_server):
     The line becomes a link at its place, and the writer is never offered publishing.
     """
     target = ArticleFactory(headline="Gaza ceasefire faces new hurdle")
-    writer = make_user("wanda", "Writer")
-    writer.set_password("a-long-test-password")
-    writer.save()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.location["url"].endswith("/favicon.ico")
-            and errors.append(f"{m.text} {m.location['url']}")
-        ),
-    )
-
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/articles/article/add/")
-    page.get_by_label("Username").fill("wanda")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
+    errors = log_in_to_write(page, live_server, "wanda", "Writer")
 
     page.get_by_label("Headline").press_sequentially("Hostages freed at dawn")
     page.locator(".ProseMirror[contenteditable='true']").click()
@@ -140,7 +128,7 @@ def test_writer_pastes_wire_copy_and_submits_it_for_review(page, live_server):
     page.wait_for_url(re.compile(r"/admin/articles/article/$"))
 
     story = Article.objects.get(slug="hostages-freed-at-dawn")
-    assert (story.status, story.created_by) == (Article.Status.REVIEW, writer)
+    assert (story.status, story.created_by.username) == (Article.Status.REVIEW, "wanda")
     assert len(story.paragraphs) == 2 and "Also Read" not in story.body
     link = story.links_out.get()
     assert (link.target, link.placement) == (target, 1)
