@@ -3,7 +3,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-DEV_ENV := DEBUG=$${DEBUG:-true}
 
 # The first interpreter that runs and is Python >= 3.12: $(PYTHON) if given, then the usual
 # names, then pyenv's installed versions (pyenv shims fail until a version is selected).
@@ -36,11 +35,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-run: $(VENV)/.installed
-	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) $(PY) manage.py import_articles seeds/
-	$(DEV_ENV) $(PY) manage.py ensure_editor
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+# Local development settings for this checkout (read by newsroom/settings.py, never committed),
+# so that `.venv/bin/python manage.py …` works here without exporting anything.
+.env: | $(VENV)/.installed
+	@printf '# Local development only; written by make run.\nDEBUG=true\nSECRET_KEY=%s\n' \
+	  "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env (DEBUG=true and a random SECRET_KEY for this checkout)"
+
+run: $(VENV)/.installed .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_articles seeds/
+	$(PY) manage.py ensure_editor
+	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Tests run with DEBUG off, as production does; they need a key, but not a real one. The test
 # client speaks plain HTTP, so the HTTPS redirect is off unless a test turns it on.
@@ -57,9 +63,9 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-check: $(VENV)/.installed
-	$(DEV_ENV) $(PY) manage.py check
-	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+check: $(VENV)/.installed .env
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  ALLOWED_HOSTS=$${ALLOWED_HOSTS:-news.example.org} DEBUG=false \
 	  $(PY) manage.py check --deploy --fail-level WARNING

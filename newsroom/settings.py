@@ -21,6 +21,20 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def read_local_env(path: Path) -> None:
+    """A developer's own settings, written by ``make run`` into ``.env`` (never committed):
+    ``KEY=value`` lines. The real environment wins, and the test suite ignores the file so it
+    runs with production's defaults wherever it runs."""
+    if os.environ.get("PYTEST_VERSION") or not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, separator, value = line.partition("=")
+        if separator and key.strip() and not key.lstrip().startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+read_local_env(Path(os.environ.get("NEWSROOM_ENV_FILE", BASE_DIR / ".env")))
+
 DEBUG = env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

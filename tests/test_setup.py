@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_settings(env_overrides, code="from django.conf import settings; print(settings.DEBUG)"):
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "PYTEST_VERSION"}
+    }
+    env["NEWSROOM_ENV_FILE"] = "/nonexistent/.env"  # this checkout's own .env plays no part
     env.update(env_overrides, DJANGO_SETTINGS_MODULE="newsroom.settings")
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
@@ -62,3 +65,23 @@ def test_ensure_editor_creates_one_account_once():
     call_command("ensure_editor", stdout=again)
     assert password not in again.getvalue()
     assert get_user_model().objects.count() == 1
+
+
+def test_local_env_file_configures_a_checkout_and_the_environment_wins(tmp_path):
+    """make run's .env lets manage.py run in a checkout; real environment variables win."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("# local\nDEBUG=true\nSECRET_KEY=from-the-file\nTIME_ZONE=Asia/Kolkata\n")
+    code = "from django.conf import settings as s; print(s.DEBUG, s.SECRET_KEY, s.TIME_ZONE)"
+    result = run_settings({"NEWSROOM_ENV_FILE": str(env_file), "TIME_ZONE": "UTC"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "from-the-file", "UTC"]
+
+
+def test_test_runs_ignore_the_local_env_file(tmp_path):
+    """Under pytest the suite keeps production's defaults even where a .env says DEBUG=true."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=true\n")
+    result = run_settings(
+        {"NEWSROOM_ENV_FILE": str(env_file), "PYTEST_VERSION": "9", "SECRET_KEY": "k"}
+    )
+    assert result.stdout.strip() == "False"
