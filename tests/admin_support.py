@@ -1,6 +1,5 @@
 """Helpers for the admin tests: users in the editorial groups, and change-form POST data."""
 
-import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils.timezone import localtime
@@ -85,12 +84,4 @@ def link_row(index: int, *, target="", headline="", placement="", order=0) -> di
         f"{prefix}target_headline": headline,
         f"{prefix}placement": placement,
         f"{prefix}order": order,
-    }
-
-
-@pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """Admin pages use {% static %}; tests run without collectstatic's manifest."""
-    settings.STORAGES = settings.STORAGES | {
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     }

@@ -8,7 +8,6 @@ the real admin is merged this does nothing.
 import importlib
 import sys
 
-import pytest
 from django.contrib import admin
 from django.urls import clear_url_caches
 
@@ -40,11 +39,3 @@ def staff_user(django_user_model, *permissions: str, username: str = "editor", e
             raise LookupError(f"no permission {app_label}.{codename}")
         user.user_permissions.add(*found)
     return user
-
-
-@pytest.fixture
-def plain_static_storage(settings):
-    """Admin pages use {% static %}; tests run without collectstatic's manifest."""
-    settings.STORAGES = settings.STORAGES | {
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    }

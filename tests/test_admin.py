@@ -16,7 +16,6 @@ from tests.admin_support import (
     change_url,
     link_row,
     make_user,
-    plain_static_storage,  # noqa: F401  (autouse fixture)
 )
 from tests.factories import ArticleFactory, CrossLinkFactory, draft
 

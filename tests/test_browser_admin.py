@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 
 from articles.models import Article
 from articles.roles import sync_role_groups
-from tests.admin_support import make_user, plain_static_storage  # noqa: F401  (autouse)
+from tests.admin_support import make_user
 from tests.factories import ArticleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

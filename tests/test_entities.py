@@ -10,7 +10,7 @@ from articles.admin_views import change_form_context
 from articles.entities import suggest_entities, suggest_for_article
 from articles.models import Person
 from tests.factories import ArticleFactory
-from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
+from tests.intel_support import staff_user  # noqa: F401
 
 # The seed story as it came off the wire: no header block, so no tags to read.
 SEED = Path(__file__).resolve().parent / "data" / "seed_000_raw.txt"
@@ -26,7 +26,7 @@ SEED_SUGGESTIONS = [
     "country: SA Saudi Arabia",
 ]
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+pytestmark = pytest.mark.django_db
 
 
 def confident(headline, body="", **kwargs):

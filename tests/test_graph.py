@@ -10,9 +10,9 @@ from articles.admin_views import change_form_context
 from articles.graph import MAX_NODES, neighbourhood
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, in_review, scheduled
-from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
+from tests.intel_support import staff_user  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+pytestmark = pytest.mark.django_db
 
 
 def change(article):

@@ -11,9 +11,9 @@ from django.utils import timezone
 from articles.linkhealth import describe_age, link_health, parse_age
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
-from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
+from tests.intel_support import staff_user  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+pytestmark = pytest.mark.django_db
 
 
 def change(article):

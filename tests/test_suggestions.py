@@ -11,9 +11,9 @@ from articles.admin_views import change_form_context
 from articles.models import Article, CrossLink
 from articles.suggestions import suggest_links
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
-from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
+from tests.intel_support import staff_user  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+pytestmark = pytest.mark.django_db
 # Adding a link changes its source story: both permissions are needed.
 LINKER = ("articles.add_crosslink", "articles.change_article")
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 from articles.models import CrossLink
 from articles.threads import story_threads, thread_of
 from tests.factories import ArticleFactory, CrossLinkFactory, draft
-from tests.intel_support import plain_static_storage, staff_user  # noqa: F401
+from tests.intel_support import staff_user  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
+pytestmark = pytest.mark.django_db
 
 
 def on(day, month=1, year=2025):

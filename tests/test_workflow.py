@@ -14,7 +14,6 @@ from tests.admin_support import (
     article_data,
     change_url,
     make_user,
-    plain_static_storage,  # noqa: F401  (autouse fixture)
 )
 from tests.factories import ArticleFactory, CrossLinkFactory, draft, in_review
 
