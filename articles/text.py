@@ -183,8 +183,36 @@ class _BlockSplitter(HTMLParser):
         self._close_loose()
 
 
+# A plain paragraph of sanitised HTML: ``<p>`` takes no attributes here, and the sanitiser
+# closes a paragraph before any block, so its content holds no other ``<p>``.
+_PLAIN_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+
+
+def _plain_paragraphs(body: str) -> list[str] | None:
+    """The blocks of a body made only of ``<p>`` elements (most stories), else None."""
+    blocks, end = [], 0
+    for match in _PLAIN_PARAGRAPH.finditer(body):
+        if body[end : match.start()].strip():
+            return None
+        end = match.end()
+        content = match[1]
+        if "<" in content or "&" in content:
+            content = html_to_text(content)
+        if content.strip():
+            blocks.append(match[0])
+    return blocks if not body[end:].strip() else None
+
+
 def html_blocks(body: str) -> list[str]:
-    """The top-level blocks (paragraphs, headings, lists …) of a sanitised body."""
+    """The top-level blocks (paragraphs, headings, lists …) of a sanitised body.
+
+    Every page and feed item splits its body, so the common case skips the HTML parser.
+    """
+    plain = _plain_paragraphs(body)
+    return plain if plain is not None else _parsed_blocks(body)
+
+
+def _parsed_blocks(body: str) -> list[str]:
     splitter = _BlockSplitter(body)
     splitter.feed(body)
     splitter.close()

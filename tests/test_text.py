@@ -62,6 +62,25 @@ def test_html_blocks_splits_top_level_blocks_and_wraps_loose_text():
     ]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<p>One</p>\n<p>Two &amp; <a href="https://example.com">three</a></p>',
+        "  <p>Leading and trailing space</p>\n\n",
+        "<p>Kept</p><p> </p><p><br></p><p>&nbsp;</p><p><strong></strong></p><p>Also kept</p>",
+        "<p>Para</p><blockquote><p>Quoted</p></blockquote><p>After</p>",
+        "<p>Para</p>loose text<p>After</p>",
+        "<p>Para</p><h2>Head</h2>",
+        "<ul><li><p>In a list</p></li></ul>",
+        "<p>Multi\nline <em>para</em></p>",
+        "",
+    ],
+)
+def test_html_blocks_fast_path_agrees_with_the_parser(body):
+    """Plain-paragraph bodies skip the HTML parser; the blocks are the same either way."""
+    assert text.html_blocks(body) == text._parsed_blocks(body)
+
+
 def test_extract_links_places_also_read_after_the_paragraphs_before_it():
     """'Also Read:' lines become links at their placement; 'Related:' goes to the end list."""
     body, links = text.extract_links(
