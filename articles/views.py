@@ -7,11 +7,10 @@ publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import caching, search, text
+from . import caching, paging, search, text
 from .hubs import hub_kind
 from .models import Article, CrossLink, attach_tags
 
@@ -48,40 +47,38 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
         )
 
 
-class ListingPaginator(Paginator):
-    """Pages through a listing queryset without counting it or reading the rows before a page.
+class NewestFirstListView(ListView):
+    """A listing of live stories paged by key (``articles.paging``), with its story count.
 
-    The count is given (``caching.remembered``: once per content generation). A page's keys
-    come first, from the indexes alone (an index-only scan of the newest-first index, however
-    deep the page), then only the page's rows are read: OFFSET over full rows would read
-    every story before page 500 of a busy hub.
+    ``count_stories`` says how many there are; it should not count per request.
     """
 
-    def __init__(self, object_list, per_page, *, count: int, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
-        self.count = count  # replaces the cached_property that would count the rows
+    def get_context_data(self, **kwargs):
+        listing = paging.listing_page(
+            self.object_list,
+            PAGE_SIZE,
+            before=self.request.GET.get("before"),
+            after=self.request.GET.get("after"),
+        )
+        return super().get_context_data(
+            object_list=listing.object_list,
+            listing=listing,
+            story_count=self.count_stories(),
+            **kwargs,
+        )
 
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys)}
-        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+    def count_stories(self) -> int:
+        raise NotImplementedError
 
 
-class ArchiveView(LiveArticlesMixin, ListView):
+class ArchiveView(LiveArticlesMixin, NewestFirstListView):
     template_name = "articles/archive.html"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         return super().get_queryset().for_listing()
 
-    def get_paginator(self, queryset, per_page, **kwargs):
-        count = caching.remembered("archive-count", Article.objects.live().count)
-        return ListingPaginator(queryset, per_page, count=count, **kwargs)
+    def count_stories(self):
+        return caching.remembered("archive-count", Article.objects.live().count)
 
 
 @dataclass
@@ -149,21 +146,19 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         )
 
 
-class HubView(ListView):
+class HubView(NewestFirstListView):
     """A person, country, topic, section or author page: its live stories, newest first."""
 
     kind = None
     template_name = "articles/hub.html"
-    paginate_by = PAGE_SIZE
 
     def get_queryset(self):
         self.hub_kind = hub_kind(self.kind)
         self.hub = self.hub_kind.get(self.kwargs["slug"])
         return self.hub_kind.articles(self.hub).for_listing()
 
-    def get_paginator(self, queryset, per_page, **kwargs):
-        count = self.hub_kind.live_count(self.hub)
-        return ListingPaginator(queryset, per_page, count=count, **kwargs)
+    def count_stories(self):
+        return self.hub_kind.live_count(self.hub)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -46,6 +46,18 @@ def time_view(client, paths: list[str], requests: int, warmup: int) -> dict:
     }
 
 
+def deep_page(hub: str, number: int) -> str:
+    """The address a reader reaches by following "Older stories" ``number - 1`` times from
+    the busiest person's hub (pages are keyed by the story before them, articles.paging)."""
+    from articles.hubs import HUB_KINDS
+    from articles.paging import ListingKey
+    from articles.views import PAGE_SIZE
+
+    stories = HUB_KINDS["people"].articles(targets.busiest_person())
+    last_before = stories.order_by("-published_at", "-pk")[(number - 1) * PAGE_SIZE - 1]
+    return f"{hub}?before={ListingKey.of(last_before)}"
+
+
 def explain(client, path: str) -> str:
     """EXPLAIN ANALYZE of the slowest query behind one request."""
     from django.db import connection
@@ -92,7 +104,7 @@ def main(argv=None) -> int:
     views = {
         "article": chosen["article"],
         "hub p1": [chosen["hub"]],
-        f"hub p{options.deep_page}": [f"{chosen['hub']}?page={options.deep_page}"],
+        f"hub p{options.deep_page}": [deep_page(chosen["hub"], options.deep_page)],
         "front": [chosen["front"]],
         "hub feed": [chosen["hub_feed"]],
         "search": [chosen["search"]],

@@ -4,6 +4,7 @@ Run with the benchmark's environment (DATABASE_URL and friends) by ``bench/run``
 ``bench/latency.py``; kept apart so both pick the same pages the same way.
 """
 
+import functools
 import json
 import os
 import random
@@ -21,6 +22,7 @@ def setup_django() -> None:
     django.setup()
 
 
+@functools.cache
 def busiest_person():
     """The person with the most live stories: the biggest hub, with the deepest pages."""
     from django.db.models import Count

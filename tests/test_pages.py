@@ -20,6 +20,7 @@ from tests.factories import (
     SectionFactory,
     draft,
 )
+from tests.paging import older_link
 
 pytestmark = pytest.mark.django_db
 
@@ -94,18 +95,18 @@ def test_archive_paginates_twenty_a_page_newest_first(client):
     stories = [ArticleFactory(published_at=ago(hours=n + 1)) for n in range(25)]
 
     first = client.get(reverse("articles:archive"))
-    second = client.get(reverse("articles:archive"), {"page": 2})
+    second = client.get(reverse("articles:archive") + older_link(first.content.decode()))
 
     assert list(first.context["object_list"]) == stories[:20]
     assert list(second.context["object_list"]) == stories[20:]
-    assert 'rel="next" href="?page=2"' in first.content.decode()
+    assert older_link(second.content.decode()) is None
 
 
-@pytest.mark.parametrize("page", ["x", "0", "3", "-1", "1.5", "9" * 30])
-def test_archive_rejects_bad_page_numbers_with_404(client, page):
-    """A page number that is not a number or out of range is a 404, not a 500."""
+@pytest.mark.parametrize("key", ["x", "0", "-1", "1.5", "9" * 30, "20000101T000000000000Z-1"])
+def test_archive_rejects_bad_page_keys_with_404(client, key):
+    """A page key that is malformed or has nothing older is a 404, not a 500."""
     ArticleFactory()
-    assert client.get(reverse("articles:archive"), {"page": page}).status_code == 404
+    assert client.get(reverse("articles:archive"), {"before": key}).status_code == 404
 
 
 # Article page

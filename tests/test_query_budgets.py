@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from articles import caching, views
 from articles.models import Person
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, SectionFactory
+from tests.paging import older_link
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_hub_queries_do_not_grow_with_items(client):
     one = queries_for(client, url)
     hub_with(24)
     assert queries_for(client, url) == one <= HUB_BUDGET
-    assert queries_for(client, url + "?page=2") <= HUB_BUDGET
+    assert queries_for(client, url + older_link(client.get(url).content.decode())) <= HUB_BUDGET
 
 
 @pytest.mark.usefixtures("without_page_cache")
@@ -88,7 +89,7 @@ def test_hub_count_is_not_recounted_per_request(client):
     assert queries_for(client, url) == first - 1
     hub_with(1)
     response = client.get(url)
-    assert response.context["paginator"].count == 3
+    assert response.context["story_count"] == 3
 
 
 def front_page_with(items: int) -> None:
@@ -117,7 +118,9 @@ def test_archive_queries_do_not_grow_with_items(client):
     for _ in range(44):
         ArticleFactory(authors=[AuthorFactory()])
     assert queries_for(client, "/archive/") == one <= ARCHIVE_BUDGET
-    assert queries_for(client, "/archive/?page=3") <= one
+    page_two = "/archive/" + older_link(client.get("/archive/").content.decode())
+    page_three = "/archive/" + older_link(client.get(page_two).content.decode())
+    assert queries_for(client, page_three) <= one
 
 
 def test_search_lists_the_best_matches_in_one_query(client):

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -37,12 +38,14 @@ def absolute(context, location: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def canonical_url(context) -> str:
-    """This listing's address without stray query parameters, keeping the page number."""
-    path = context["request"].path
-    page = context.get("page_obj")
-    if page is not None and page.number > 1:
-        path = f"{path}?page={page.number}"
-    return context["request"].build_absolute_uri(path)
+    """This listing's address without stray query parameters, keeping its page's key."""
+    request = context["request"]
+    path = request.path
+    if context.get("listing") is not None:
+        for direction in ("before", "after"):
+            if key := request.GET.get(direction):
+                path = f"{path}?{urlencode({direction: key})}"
+    return request.build_absolute_uri(path)
 
 
 @register.filter
