@@ -240,6 +240,23 @@ def test_more_on_fills_in_stories_sharing_tags_when_links_are_few(client):
     assert "Weather report" not in html
 
 
+def test_more_on_shows_the_newest_stories_of_busy_and_rare_tags_newest_first(client):
+    """ "More on …" tops up with the newest stories sharing any tag, newest first: the
+    latest of a busy person's many stories, not an old one filed under a rare topic."""
+    busy = [
+        ArticleFactory(people=["Busy Person"], published_at=timezone.now() - timedelta(days=n))
+        for n in range(10, 0, -1)
+    ]
+    ArticleFactory(topics=["Rare topic"], published_at=timezone.now() - timedelta(days=900))
+    article = ArticleFactory(
+        people=["Busy Person"], topics=["Rare topic"], published_at=timezone.now()
+    )
+
+    response = client.get(article.get_absolute_url())
+
+    assert response.context["more_on"] == busy[::-1][:4]
+
+
 def test_more_on_stays_away_when_the_story_has_enough_links(client):
     """A well-linked story shows its own links, not extra "More on …" stories."""
     article = ArticleFactory(people=["Joe Biden"])
