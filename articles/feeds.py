@@ -216,8 +216,9 @@ class ArticleFeed(Feed):
             prefetch_related_objects(self.articles, *item_relations())
             attach_tags(self.articles)
             feed = self.get_feed(obj, request)
-            response = HttpResponse(content_type=feed.content_type)
-            feed.write(response, "utf-8")
+            # Written to a string first: the XML writer makes thousands of small writes, and
+            # each one into the response would be encoded and stored on its own.
+            response = HttpResponse(feed.writeString("utf-8"), content_type=feed.content_type)
         response["ETag"] = etag
         if last_modified is not None:
             response["Last-Modified"] = http_date(last_modified)
