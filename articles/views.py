@@ -10,8 +10,7 @@ from itertools import groupby
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import caching, paging, search, text
-from .hubs import hub_kind
+from . import hubs, paging, search, text
 from .models import Article, CrossLink, attach_tags
 
 PAGE_SIZE = 20
@@ -48,10 +47,7 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
 
 
 class NewestFirstListView(ListView):
-    """A listing of live stories paged by key (``articles.paging``), with its story count.
-
-    ``count_stories`` says how many there are; it should not count per request.
-    """
+    """A listing of live stories paged by key (``articles.paging``)."""
 
     def get_context_data(self, **kwargs):
         listing = paging.listing_page(
@@ -60,15 +56,7 @@ class NewestFirstListView(ListView):
             before=self.request.GET.get("before"),
             after=self.request.GET.get("after"),
         )
-        return super().get_context_data(
-            object_list=listing.object_list,
-            listing=listing,
-            story_count=self.count_stories(),
-            **kwargs,
-        )
-
-    def count_stories(self) -> int:
-        raise NotImplementedError
+        return super().get_context_data(object_list=listing.object_list, listing=listing, **kwargs)
 
 
 class ArchiveView(LiveArticlesMixin, NewestFirstListView):
@@ -76,9 +64,6 @@ class ArchiveView(LiveArticlesMixin, NewestFirstListView):
 
     def get_queryset(self):
         return super().get_queryset().for_listing()
-
-    def count_stories(self):
-        return caching.remembered("archive-count", Article.objects.live().count)
 
 
 @dataclass
@@ -153,16 +138,19 @@ class HubView(NewestFirstListView):
     template_name = "articles/hub.html"
 
     def get_queryset(self):
-        self.hub_kind = hub_kind(self.kind)
+        self.hub_kind = hubs.hub_kind(self.kind)
         self.hub = self.hub_kind.get(self.kwargs["slug"])
         return self.hub_kind.articles(self.hub).for_listing()
 
-    def count_stories(self):
-        return self.hub_kind.live_count(self.hub)
-
     def get_context_data(self, **kwargs):
+        story_count = self.hub_kind.live_count(self.hub)
         return super().get_context_data(
-            hub=self.hub, hub_kind=self.hub_kind.kind, hub_label=self.hub_kind.label, **kwargs
+            hub=self.hub,
+            hub_kind=self.hub_kind.kind,
+            hub_label=self.hub_kind.label,
+            story_count=min(story_count, hubs.COUNT_CAP),
+            more_stories=story_count > hubs.COUNT_CAP,
+            **kwargs,
         )
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from articles import hubs
 from articles.models import Author, Country, Person, Section, Topic
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft
 from tests.paging import older_link
@@ -79,6 +80,26 @@ def test_hub_counts_a_single_story_in_the_singular(client):
     """One story is "1 story", not "1 stories"."""
     _, hub = tagged("people", 1)
     assert "1 story<" in client.get(hub.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hub_counts_only_up_to_its_cap(client, monkeypatch, kind):
+    """A hub with more live stories than it counts says "More than N" and counts no further:
+    the busiest hubs hold a quarter of the archive."""
+    monkeypatch.setattr(hubs, "COUNT_CAP", 3)
+    _, hub = tagged(kind, 3)
+    assert "3 stories<" in client.get(hub.get_absolute_url()).content.decode()
+    _, same_hub = tagged(kind, 1)
+    assert same_hub == hub
+    html = client.get(hub.get_absolute_url()).content.decode()
+    assert "More than 3 stories<" in html
+
+
+def test_hub_count_groups_thousands(client, monkeypatch):
+    monkeypatch.setattr(hubs, "COUNT_CAP", 1000)
+    monkeypatch.setattr(hubs.HubKind, "live_count", lambda self, obj: 1001)
+    _, hub = tagged("people", 1)
+    assert "More than 1,000 stories<" in client.get(hub.get_absolute_url()).content.decode()
 
 
 def test_hub_has_canonical_url_and_breadcrumb_json_ld(client):
