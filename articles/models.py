@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, router, transaction
 from django.db.models import F, Q, Value
-from django.db.models.functions import Lower, RowNumber
+from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager, _TaggableManager
@@ -198,6 +198,11 @@ def news_tags(verbose_name: str, through, what: str) -> TaggableManager:
 
 
 TAG_KINDS = ("people", "countries", "topics")
+
+
+def last_changed(prefix: str = ""):
+    """When a story last changed, as the database computes it: updated, else published."""
+    return Coalesce(f"{prefix}updated_at", f"{prefix}published_at")
 
 
 def attach_tags(articles) -> None:
@@ -419,6 +424,12 @@ class Article(models.Model):
                 fields=["section", "-published_at", "-id"],
                 condition=Q(status="published"),
                 name="article_section_published_idx",
+            ),
+            # The latest edit of any live story (the sitemap index) is the top of this.
+            models.Index(
+                fields=["-updated_at"],
+                condition=Q(status="published"),
+                name="article_updated_idx",
             ),
         ]
         constraints = [

@@ -59,6 +59,32 @@ def test_sitemap_lists_live_stories_and_hubs_with_real_lastmod(client):
         assert datetime.fromisoformat(urls[base + path]) == expected
 
 
+def test_sitemap_index_gives_each_sitemap_its_newest_change(client):
+    """The index's lastmod for the stories is the latest change of any live story (an
+    update to an old story counts), and for a hub kind the latest of its hubs'."""
+    edited = timezone.now() - timedelta(minutes=2)
+    ArticleFactory(
+        headline="Old, edited",
+        people=["Joe Biden"],
+        published_at=timezone.now() - timedelta(days=30),
+        updated_at=edited,
+    )
+    ArticleFactory(
+        headline="New", people=["Kamala Harris"], published_at=timezone.now() - timedelta(hours=1)
+    )
+    scheduled(headline="Later", people=["Nobody Yet"])
+    index = fetch(client, "/sitemap.xml")
+    lastmods = {
+        entry.findtext("s:loc", namespaces=NS).rsplit("/", 1)[-1]: entry.findtext(
+            "s:lastmod", namespaces=NS
+        )
+        for entry in index.findall("s:sitemap", NS)
+    }
+    expected = edited.replace(microsecond=0)
+    assert datetime.fromisoformat(lastmods["sitemap-articles.xml"]) == expected
+    assert datetime.fromisoformat(lastmods["sitemap-people.xml"]) == expected
+
+
 def test_sitemaps_leak_nothing_that_is_not_live(client):
     """Drafts, reviews, scheduled and archived stories, and hubs only they use, stay out."""
     ArticleFactory(headline="Live one", people=["Joe Biden"])
@@ -108,3 +134,6 @@ def test_sitemap_query_count_does_not_grow_with_stories(
         client.get("/sitemap-articles.xml")
     with django_assert_max_num_queries(2):
         client.get("/sitemap-people.xml")
+    # The index: each sitemap's newest change and page count, one query each at most.
+    with django_assert_max_num_queries(7):
+        client.get("/sitemap.xml")
