@@ -54,9 +54,28 @@ def recreate_database(name: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def server_env(database: str, cache: str) -> dict:
+# Production keeps its cache in Redis, shared by every worker; the bench does too when a Redis
+# answers here (a database of its own, emptied before each mode), else each worker has its own.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
+
+
+def bench_redis_url() -> str:
+    if url := os.environ.get("REDIS_URL"):
+        return url
+    try:
+        with socket.create_connection((HOST, 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            if sock.recv(16).startswith(b"+PONG"):
+                return DEFAULT_REDIS_URL
+    except OSError:
+        pass
+    return ""
+
+
+def server_env(database: str, cache: str, redis_url: str = "") -> dict:
     env = dict(os.environ)
     env.update(
+        REDIS_URL=redis_url,
         DATABASE_URL=database_url(database),
         DEBUG="false",
         SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50),
@@ -89,15 +108,18 @@ def free_port() -> int:
 class Server:
     """The production server on loopback, started and stopped by this process only."""
 
-    def __init__(self, env: dict, workers: int, threads: int, log_path: Path):
+    def __init__(self, env: dict, workers: int | None, threads: int | None, log_path: Path):
         self.port = free_port()
-        # Until the production setup has its own entry point (make serve), gunicorn as it
-        # would run there: gthread workers, so keep-alive connections are kept.
+        # The production server as `make serve` starts it (newsroom/gunicorn.conf.py, which
+        # reads the bind address and the worker counts from the environment).
         command = os.environ.get("BENCH_SERVER_COMMAND") or (
-            f"{ROOT / '.venv/bin/gunicorn'} newsroom.wsgi:application --bind {HOST}:{{port}} "
-            f"--workers {workers} --threads {threads} --worker-class gthread --keep-alive 10 "
-            "--log-level warning"
+            f"{ROOT / '.venv/bin/gunicorn'} --config newsroom/gunicorn.conf.py"
         )
+        env = {**env, "BIND": f"{HOST}:{self.port}"}
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
+        if threads:
+            env["GUNICORN_THREADS"] = str(threads)
         self.log = log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S602 - the command is ours or the operator's
             command.format(port=self.port),
@@ -321,6 +343,13 @@ def run_mode(mode, env, paths, options, load, log_path) -> dict:
         server.stop()
 
 
+def server_shape(options) -> str:
+    """The server's workers and threads as the production config resolves them."""
+    workers = options.workers or 2 * (os.cpu_count() or 1) + 1
+    threads = options.threads or 1
+    return f"{workers} sync workers" if threads == 1 else f"{workers}×{threads} gthread"
+
+
 def report(results: dict, header: str) -> str:
     lines = [header, ""]
     lines.append(
@@ -350,8 +379,12 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per page and mode")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per page")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="server processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per server process")
+    parser.add_argument(
+        "--workers", type=int, help="server processes (default: production's, 2 × CPUs + 1)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="threads per server process (default: production's, 1)"
+    )
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--modes", default="uncached,cached", help="comma-separated")
     options = parser.parse_args(argv)
@@ -363,7 +396,8 @@ def main(argv=None) -> int:
     load = wrk_load if options.tool == "wrk" else python_load
 
     started = time.monotonic()
-    env = server_env(options.database, "off")
+    redis_url = bench_redis_url()
+    env = server_env(options.database, "off", redis_url)
     if not options.reuse:
         log(f"recreating database {options.database}")
         recreate_database(options.database)
@@ -395,12 +429,18 @@ def main(argv=None) -> int:
     results = {}
     for mode in modes:
         results[mode] = run_mode(
-            mode, server_env(options.database, MODES[mode]), paths, options, load, log_path
+            mode,
+            server_env(options.database, MODES[mode], redis_url),
+            paths,
+            options,
+            load,
+            log_path,
         )
 
     header = (
         f"Newsroom bench {stamp}: {options.articles:,} stories (seed {options.seed}) on "
-        f"PostgreSQL; gunicorn {options.workers}×{options.threads} gthread; {options.tool} "
+        f"PostgreSQL; gunicorn {server_shape(options)}; cache "
+        f"{'Redis' if redis_url else 'local memory per worker'}; {options.tool} "
         f"{options.connections} connections, {options.duration:g} s per page; "
         f"{os.cpu_count()} CPUs; hub = {targets['hub']} ({targets['hub_stories']:,} stories)"
     )
