@@ -156,7 +156,7 @@ class TaggedBase(ItemBase):
             models.UniqueConstraint(fields=["content_object", "tag"], name="%(class)s_unique"),
         ]
         # A tag's stories, newest written first: "More on" reads a few from the top of it
-        # (ArticleQuerySet.sharing_tags_with), however rare or common the tag. It also
+        # (ArticleQuerySet.sharing_tags), however rare or common the tag. It also
         # serves every lookup by tag, so the tag's own foreign-key index is left out.
         indexes = [models.Index(fields=["tag", "-content_object"], name="%(class)s_tag_story")]
 
@@ -207,7 +207,8 @@ def last_changed(prefix: str = ""):
 
 def attach_tags(articles) -> None:
     """Set ``tags`` on each article: ``{"people": [...], "countries": [...], "topics": [...]}``,
-    each list by name, and ``tag_names``, all of them in that order.
+    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs; and
+    ``tag_names``, their names.
 
     One UNION ALL over the three through tables replaces the three prefetch queries the tag
     managers would make. The tags carry their name and slug, enough to show and link them.
@@ -232,7 +233,8 @@ def attach_tags(articles) -> None:
         found[row["article"]][TAG_KINDS[row["kind"]]].append(tag)
     for article in articles:
         article.tags = found[article.pk]
-        article.tag_names = [tag.name for kind in TAG_KINDS for tag in article.tags[kind]]
+        article.tagged = [(kind, tag) for kind in TAG_KINDS for tag in article.tags[kind]]
+        article.tag_names = [tag.name for _, tag in article.tagged]
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -305,9 +307,10 @@ class ArticleQuerySet(models.QuerySet):
         newest_first = blocks[0].union(*blocks[1:], all=True)
         return newest_first.order_by("section_order", "-published_at", "-id")
 
-    def sharing_tags_with(self, article, newest: int, excluding=()):
-        """The ``newest`` other stories tagged with any of ``article``'s people, countries or
-        topics (``attach_tags()`` first), newest first, leaving out the pks in ``excluding``.
+    def sharing_tags(self, tagged, newest: int, excluding=()):
+        """The ``newest`` stories tagged with any of ``tagged`` (``(kind, tag)`` pairs, as in
+        ``Article.tagged`` from ``attach_tags()``), newest first, leaving out the pks in
+        ``excluding``.
 
         Where the database can (PostgreSQL): the last few written of each tag, united, then
         the newest published of those. Each part reads a few entries from the top of the
@@ -315,22 +318,21 @@ class ArticleQuerySet(models.QuerySet):
         archive; asked for the newest *published* of a tag, the database has to guess which
         index to walk, and a wrong guess for a rare tag walks much of the archive.
         """
-        others = self.exclude(pk__in=[article.pk, *excluding]).order_by("-published_at", "-pk")
-        tagged = [(kind, tag.pk) for kind in TAG_KINDS for tag in article.tags[kind]]
+        others = self.exclude(pk__in=excluding).order_by("-published_at", "-pk")
         if not tagged or newest < 1:
             return others.none()
         if connection.features.supports_slicing_ordering_in_compound:
             per_tag = [
-                others.filter(**{kind: pk}).order_by("-pk").values("pk")[:newest]
-                for kind, pk in tagged
+                others.filter(**{kind: tag.pk}).order_by("-pk").values("pk")[:newest]
+                for kind, tag in tagged
             ]
             shared = Q(pk__in=per_tag[0].union(*per_tag[1:], all=True))
         else:
             shared = Q()
-            for kind, pk in tagged:
+            for kind, tag in tagged:
                 shared |= Q(
                     pk__in=getattr(Article, kind)
-                    .through.objects.filter(tag=pk)
+                    .through.objects.filter(tag=tag.pk)
                     .values("content_object")
                 )
         return others.filter(shared).select_related("section")[:newest]

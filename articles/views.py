@@ -18,6 +18,8 @@ SECTION_BLOCK_SIZE = 4
 LATEST_ON_FRONT = 10
 # "More on …" fills the story's related list up to this many items when it has few links.
 RELATED_TARGET = 4
+# … from stories sharing one of its first few tags (people first, then countries, topics).
+MORE_ON_TAGS = 3
 # Search terms longer than this are cut; nobody types more, and it bounds the work.
 SEARCH_MAX_CHARS = 500
 SEARCH_RESULTS = 20
@@ -113,19 +115,21 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         links = list(CrossLink.objects.shown_from(article))
         body, related = place_links(article.paragraphs, links)
         attach_tags([article])
-        # "More on …" tops the story's own links up to RELATED_TARGET: stories sharing a tag.
+        # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
+        # one of the tags its heading names.
+        named = article.tagged[:MORE_ON_TAGS]
         more_on = list(
-            Article.objects.live().sharing_tags_with(
-                article,
+            Article.objects.live().sharing_tags(
+                named,
                 newest=RELATED_TARGET - len(links),
-                excluding=[link.target_id for link in links],
+                excluding=[article.pk, *(link.target_id for link in links)],
             )
         )
         return super().get_context_data(
             body=body,
             related=related,
             more_on=more_on,
-            more_on_names=article.tag_names[:3],
+            more_on_names=[tag.name for _, tag in named],
             **article.tags,
             **kwargs,
         )

@@ -257,6 +257,21 @@ def test_more_on_shows_the_newest_stories_of_busy_and_rare_tags_newest_first(cli
     assert response.context["more_on"] == busy[::-1][:4]
 
 
+def test_more_on_draws_on_the_tags_its_heading_names(client):
+    """The heading names the story's first three tags (people, then countries, then
+    topics), and "More on" shows only stories sharing one of those."""
+    article = ArticleFactory(
+        people=["Ann Able", "Ben Baker"], countries=["IL"], topics=["Gaza ceasefire"]
+    )
+    sharing_a_named_tag = ArticleFactory(headline="Israel today", countries=["IL"])
+    ArticleFactory(headline="Only the topic", topics=["Gaza ceasefire"])
+
+    response = client.get(article.get_absolute_url())
+
+    assert response.context["more_on"] == [sharing_a_named_tag]
+    assert "More on Ann Able, Ben Baker, Israel" in response.content.decode()
+
+
 def test_more_on_stays_away_when_the_story_has_enough_links(client):
     """A well-linked story shows its own links, not extra "More on …" stories."""
     article = ArticleFactory(people=["Joe Biden"])
