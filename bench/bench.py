@@ -387,10 +387,16 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--modes", default="uncached,cached", help="comma-separated")
+    parser.add_argument(
+        "--pages", default=",".join(PAGES[1:]), help="comma-separated; hello-world always runs"
+    )
     options = parser.parse_args(argv)
     modes = [m for m in options.modes.split(",") if m]
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}")
+    pages = {"hello", *filter(None, options.pages.split(","))}
+    if unknown := pages - set(PAGES):
+        parser.error(f"unknown page(s): {', '.join(sorted(unknown))}")
     if options.tool == "auto":
         options.tool = "wrk" if shutil.which("wrk") else "python"
     load = wrk_load if options.tool == "wrk" else python_load
@@ -421,7 +427,7 @@ def main(argv=None) -> int:
             text=True,
         ).stdout
     )
-    paths = page_paths(targets)
+    paths = {page: urls for page, urls in page_paths(targets).items() if page in pages}
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_path = RESULTS / f"{stamp}-server.log"
