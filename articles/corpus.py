@@ -598,9 +598,9 @@ class CorpusGenerator:
 # The rows written beside each story, by the model attributes they fill.
 ROW_FIELDS = {
     Byline: ("article_id", "author_id", "position"),
-    TaggedPerson: ("content_object_id", "tag_id"),
-    TaggedCountry: ("content_object_id", "tag_id"),
-    TaggedTopic: ("content_object_id", "tag_id"),
+    TaggedPerson: ("content_object_id", "tag_id", "listed_at"),
+    TaggedCountry: ("content_object_id", "tag_id", "listed_at"),
+    TaggedTopic: ("content_object_id", "tag_id", "listed_at"),
     CrossLink: (
         "source_id",
         "target_id",
@@ -638,9 +638,10 @@ def write_batch(stories: list[_Story], report: CorpusReport, now: datetime) -> N
     for story in stories:
         article = story.article
         rows[Byline] += [(article.pk, pk, position) for position, pk in enumerate(story.author_ids)]
-        rows[TaggedPerson] += [(article.pk, pk) for pk in story.person_ids]
-        rows[TaggedCountry] += [(article.pk, pk) for pk in story.country_ids]
-        rows[TaggedTopic] += [(article.pk, pk) for pk in story.topic_ids]
+        listed = article.listed_at  # what Article.relist() keeps on the tag rows
+        rows[TaggedPerson] += [(article.pk, pk, listed) for pk in story.person_ids]
+        rows[TaggedCountry] += [(article.pk, pk, listed) for pk in story.country_ids]
+        rows[TaggedTopic] += [(article.pk, pk, listed) for pk in story.topic_ids]
         for target, headline, placement, order in story.links:
             rows[CrossLink].append(
                 (

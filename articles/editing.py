@@ -150,9 +150,11 @@ def archive(*, article: Article) -> Article:
 
 def _save_status(article: Article) -> Article:
     article.full_clean()
-    Article.objects.filter(pk=article.pk).update(
-        status=article.status, published_at=article.published_at, revision=F("revision") + 1
-    )
+    with transaction.atomic():
+        Article.objects.filter(pk=article.pk).update(
+            status=article.status, published_at=article.published_at, revision=F("revision") + 1
+        )
+        article.relist()
     # update() sends no signal: the public pages showing this story must be rendered afresh.
     caching.content_changed()
     article.refresh_from_db(fields=["revision"])

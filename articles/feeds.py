@@ -208,7 +208,7 @@ class ArticleFeed(Feed):
             self.live_articles(obj)
             .select_related("section")
             .annotate(links_live_since=newest_live_target())
-            .order_by("-published_at", "-pk")[:FEED_LENGTH]
+            .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
@@ -251,6 +251,7 @@ class ArticleFeed(Feed):
         return f'W/"{digest}"', last_modified and int(last_modified.timestamp())
 
     def live_articles(self, obj):
+        """The scope's live stories, with ``listed`` to order them by."""
         raise NotImplementedError
 
     def items(self):
@@ -353,7 +354,7 @@ class ArticleFeed(Feed):
 
 class LatestFeed(ArticleFeed):
     def live_articles(self, obj):
-        return Article.objects.live()
+        return Article.objects.live().with_listing_time()
 
     def title(self):
         return f"{settings.NEWSROOM_SITE_NAME}: latest stories"

@@ -7,8 +7,9 @@ feeds and sitemaps agree on what a hub holds.
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404
+from django.utils import timezone
 
 from . import caching
 from .models import Article, Author, Country, Person, Section, Topic
@@ -24,14 +25,25 @@ class HubKind:
     model: type[models.Model]
     lookup: str  # Article field that points at the hub object
     label: str  # singular, for headings: "Person"
+    # For tags: the relation to the tag rows, which carry ``listed_at`` and an index on
+    # (tag, listed_at), so a page of a tag's newest stories is read from the top of it.
+    tag_rows: str | None = None
 
     @property
     def url_name(self) -> str:
         return f"articles:{self.model._meta.model_name}"
 
     def articles(self, obj):
-        """The hub's live stories, newest first."""
-        return Article.objects.live().filter(**{self.lookup: obj})
+        """The hub's live stories, with ``listed``, the time they are listed by (newest
+        first: ``order_by("-listed", "-pk")``); ``obj`` may be an ``OuterRef``."""
+        now = timezone.now()
+        live = Article.objects.live(at=now)
+        if self.tag_rows is None:
+            return live.filter(**{self.lookup: obj}).with_listing_time()
+        # One filter() call, so the tag row filtered on is the one whose time is read.
+        return live.filter(
+            **{f"{self.tag_rows}__tag": obj, f"{self.tag_rows}__listed_at__lte": now}
+        ).annotate(listed=F(f"{self.tag_rows}__listed_at"))
 
     def live_count(self, obj) -> int:
         """How many live stories the hub has, up to ``COUNT_CAP + 1`` (read as "more than
@@ -51,9 +63,9 @@ class HubKind:
 HUB_KINDS = {
     hub.kind: hub
     for hub in (
-        HubKind("people", Person, "people", "Person"),
-        HubKind("countries", Country, "countries", "Country"),
-        HubKind("topics", Topic, "topics", "Topic"),
+        HubKind("people", Person, "people", "Person", tag_rows="taggedperson"),
+        HubKind("countries", Country, "countries", "Country", tag_rows="taggedcountry"),
+        HubKind("topics", Topic, "topics", "Topic", tag_rows="taggedtopic"),
         HubKind("sections", Section, "section", "Section"),
         HubKind("authors", Author, "authors", "Author"),
     )

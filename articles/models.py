@@ -149,16 +149,36 @@ class NewsTagManager(_TaggableManager):
 
 class TaggedBase(ItemBase):
     content_object = models.ForeignKey("Article", on_delete=models.CASCADE)
+    listed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The story's publication time while it is published, else empty; kept by "
+        "the story (Article.listed_at).",
+    )
 
     class Meta:
         abstract = True
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="%(class)s_unique"),
         ]
-        # A tag's stories, newest written first: "More on" reads a few from the top of it
-        # (ArticleQuerySet.sharing_tags), however rare or common the tag. It also
-        # serves every lookup by tag, so the tag's own foreign-key index is left out.
-        indexes = [models.Index(fields=["tag", "-content_object"], name="%(class)s_tag_story")]
+        indexes = [
+            # A tag's published stories, newest first, however rare or common the tag: hub
+            # pages, hub feeds and "More on" read a page from the top of it or from a key.
+            # Without it the database either walks the whole archive by date testing each
+            # story for the tag, or reads every story of the tag and sorts them.
+            models.Index(
+                fields=["tag", "-listed_at", "-content_object"],
+                condition=Q(listed_at__isnull=False),
+                name="%(class)s_tag_listed",
+            ),
+            # Every other lookup by tag, so the tag's own foreign-key index is left out.
+            models.Index(fields=["tag", "-content_object"], name="%(class)s_tag_story"),
+        ]
+
+    def save(self, *args, **kwargs):
+        self.listed_at = self.content_object.listed_at
+        super().save(*args, **kwargs)
 
 
 class TaggedPerson(TaggedBase):
@@ -255,6 +275,12 @@ class ArticleQuerySet(models.QuerySet):
     def live(self, at=None):
         return self.filter(self.live_condition(at=at))
 
+    def with_listing_time(self):
+        """Annotate ``listed``, the time a listing orders and pages stories by
+        (``articles.paging``): here their publication time; hubs of tags read it from the
+        tag rows (``HubKind.articles``)."""
+        return self.annotate(listed=F("published_at"))
+
     def with_liveness(self, at=None):
         """Annotate ``is_live`` for surfaces that show every status (admin, graph)."""
         return self.annotate(
@@ -312,29 +338,28 @@ class ArticleQuerySet(models.QuerySet):
         ``Article.tagged`` from ``attach_tags()``), newest first, leaving out the pks in
         ``excluding``.
 
-        Where the database can (PostgreSQL): the last few written of each tag, united, then
-        the newest published of those. Each part reads a few entries from the top of the
-        tag's index (``TaggedBase``), whether the tag has five stories or a quarter of the
-        archive; asked for the newest *published* of a tag, the database has to guess which
-        index to walk, and a wrong guess for a rare tag walks much of the archive.
+        Each tag's newest few published stories come from the top of its listing index
+        (``TaggedBase``), whether the tag has five stories or a quarter of the archive; the
+        newest of those that pass this queryset's filters (``live()``) are the answer.
         """
         others = self.exclude(pk__in=excluding).order_by("-published_at", "-pk")
         if not tagged or newest < 1:
             return others.none()
+        now = timezone.now()
+        per_tag = [
+            getattr(Article, kind)
+            .through.objects.filter(tag=tag.pk, listed_at__lte=now)
+            .exclude(content_object__in=excluding)
+            .order_by("-listed_at", "-content_object")
+            .values("content_object")[:newest]
+            for kind, tag in tagged
+        ]
         if connection.features.supports_slicing_ordering_in_compound:
-            per_tag = [
-                others.filter(**{kind: tag.pk}).order_by("-pk").values("pk")[:newest]
-                for kind, tag in tagged
-            ]
             shared = Q(pk__in=per_tag[0].union(*per_tag[1:], all=True))
         else:
             shared = Q()
-            for kind, tag in tagged:
-                shared |= Q(
-                    pk__in=getattr(Article, kind)
-                    .through.objects.filter(tag=tag.pk)
-                    .values("content_object")
-                )
+            for stories in per_tag:
+                shared |= Q(pk__in=stories)
         return others.filter(shared).select_related("section")[:newest]
 
     def by_headline(self, headline: str):
@@ -457,6 +482,7 @@ class Article(models.Model):
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
             CrossLink.objects.resolve_pending(self)
+            self.relist()
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
@@ -464,6 +490,19 @@ class Article(models.Model):
     def clean(self):
         if self.status == self.Status.PUBLISHED and not self.published_at:
             raise ValidationError({"published_at": "A published story needs a publication time."})
+
+    @property
+    def listed_at(self):
+        """When the story is listed under its tags: its publication time while it is
+        published. Whether it is live yet is still for ``live()`` to say."""
+        return self.published_at if self.status == self.Status.PUBLISHED else None
+
+    def relist(self) -> None:
+        """Copy ``listed_at`` onto the story's tag rows; after any change of its status or
+        publication time that bypasses ``save()``."""
+        for kind in TAG_KINDS:
+            through = getattr(Article, kind).through
+            through.objects.filter(content_object=self).update(listed_at=self.listed_at)
 
     @property
     def paragraphs(self) -> list[str]:

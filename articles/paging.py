@@ -1,10 +1,12 @@
 """Keyset paging for the archive and the hubs: newest first, however deep.
 
 A page is addressed by the story next to it, not by its number: ``?before=<key>`` lists the
-stories older than that one, ``?after=<key>`` the ones newer. Each page is one short scan of
-the newest-first index from its key, so page 500 of the busiest hub costs what page 1 does,
-where ``OFFSET`` reads every story before it. The addresses also stay put as stories are
-published, so readers, crawlers and caches see the same page at the same URL.
+stories older than that one, ``?after=<key>`` the ones newer, in the order of their listing
+time ``listed`` (``ArticleQuerySet.with_listing_time()``, ``HubKind.articles()``) and pk.
+Each page is one short scan of a newest-first index from its key, so page 500 of the busiest
+hub costs what page 1 does, where ``OFFSET`` reads every story before it. The addresses also
+stay put as stories are published, so readers, crawlers and caches see the same page at the
+same URL.
 """
 
 import datetime
@@ -14,43 +16,39 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.http import Http404
 
-# A story's place in the listing: its publication time (UTC, to the microsecond) and pk.
+# A story's place in the listing: its listing time (UTC, to the microsecond) and pk.
 _KEY = re.compile(r"(\d{8}T\d{12})Z-([1-9]\d{0,18})")
 _KEY_TIME = "%Y%m%dT%H%M%S%f"
 
 
 @dataclass(frozen=True)
 class ListingKey:
-    published_at: datetime.datetime
+    listed: datetime.datetime
     pk: int
 
     @classmethod
     def of(cls, article) -> "ListingKey":
-        return cls(article.published_at, article.pk)
+        return cls(article.listed, article.pk)
 
     @classmethod
     def parse(cls, value: str) -> "ListingKey":
         match = _KEY.fullmatch(value)
         try:
-            published_at = datetime.datetime.strptime(match[1], _KEY_TIME)
+            listed = datetime.datetime.strptime(match[1], _KEY_TIME)
         except (TypeError, ValueError):
             raise Http404("Not a page of this listing.") from None
-        return cls(published_at.replace(tzinfo=datetime.UTC), int(match[2]))
+        return cls(listed.replace(tzinfo=datetime.UTC), int(match[2]))
 
     def __str__(self):
-        return f"{self.published_at.astimezone(datetime.UTC):{_KEY_TIME}}Z-{self.pk}"
+        return f"{self.listed.astimezone(datetime.UTC):{_KEY_TIME}}Z-{self.pk}"
 
     def older(self) -> Q:
         """Stories listed after this one, newest first. The bare bound on the time lets the
         database start its index scan at the key; the rest only settles ties."""
-        return Q(published_at__lte=self.published_at) & (
-            Q(published_at__lt=self.published_at) | Q(pk__lt=self.pk)
-        )
+        return Q(listed__lte=self.listed) & (Q(listed__lt=self.listed) | Q(pk__lt=self.pk))
 
     def newer(self) -> Q:
-        return Q(published_at__gte=self.published_at) & (
-            Q(published_at__gt=self.published_at) | Q(pk__gt=self.pk)
-        )
+        return Q(listed__gte=self.listed) & (Q(listed__gt=self.listed) | Q(pk__gt=self.pk))
 
 
 @dataclass
@@ -77,10 +75,10 @@ def listing_page(queryset, per_page: int, *, before: str | None, after: str | No
     """
     if before and after:
         raise Http404("A page is either before or after a story.")
-    newest_first = queryset.order_by("-published_at", "-pk")
+    newest_first = queryset.order_by("-listed", "-pk")
     if after:
         rows = list(
-            queryset.filter(ListingKey.parse(after).newer()).order_by("published_at", "pk")[
+            queryset.filter(ListingKey.parse(after).newer()).order_by("listed", "pk")[
                 : per_page + 1
             ]
         )

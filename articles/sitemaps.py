@@ -46,13 +46,13 @@ class ArticleSitemap(Sitemap):
 
 
 class HubSitemap(Sitemap):
-    """Hubs with at least one live story; lastmod is when their most recently written live
-    story last changed.
+    """Hubs with at least one live story; lastmod is when their newest live story last
+    changed.
 
     One instance per request (``SITEMAPS`` holds factories): the hubs are read once, in one
     query, and the paginator and the index's lastmod use that list. The newest story of each
-    hub comes from the top of the hub's own index (by primary key), not from a maximum over
-    all its stories, which would read a quarter of the archive for the busiest hubs.
+    hub comes from the top of the hub's listing index, not from a maximum over all its
+    stories, which would read a quarter of the archive for the busiest hubs.
     """
 
     def __init__(self, hub_kind):
@@ -61,7 +61,9 @@ class HubSitemap(Sitemap):
     @cached_property
     def hubs(self) -> list:
         newest = (
-            self.hub_kind.articles(OuterRef("pk")).order_by("-pk").values(changed=last_changed())
+            self.hub_kind.articles(OuterRef("pk"))
+            .order_by("-listed", "-pk")
+            .values(changed=last_changed())
         )
         return list(
             self.hub_kind.model.objects.annotate(lastmod=Subquery(newest[:1]))

@@ -65,7 +65,7 @@ class ArchiveView(LiveArticlesMixin, NewestFirstListView):
     template_name = "articles/archive.html"
 
     def get_queryset(self):
-        return super().get_queryset().for_listing()
+        return super().get_queryset().for_listing().with_listing_time()
 
 
 @dataclass

@@ -54,7 +54,7 @@ def deep_page(hub: str, number: int) -> str:
     from articles.views import PAGE_SIZE
 
     stories = HUB_KINDS["people"].articles(targets.busiest_person())
-    last_before = stories.order_by("-published_at", "-pk")[(number - 1) * PAGE_SIZE - 1]
+    last_before = stories.order_by("-listed", "-pk")[(number - 1) * PAGE_SIZE - 1]
     return f"{hub}?before={ListingKey.of(last_before)}"
 
 
