@@ -3,8 +3,11 @@
 Runs Django's test Client against the database in DATABASE_URL (a big corpus made with
 ``manage.py generate_corpus``), with the page cache off, and prints the 95th-percentile time,
 the median and the query count of: an article page (a different story each request), the
-busiest person's hub at page 1 and page 500, the front page, that hub's feed and a search;
-then ``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest query of the search (``--explain``).
+busiest person's hub at page 1 and page 500, the front page, that hub's feed and a search —
+the views issue 8 names — then the hub and feed of a tag on about 0.25 % of the stories (the
+hardest size to list quickly), the busiest hub right after a content change (when its
+remembered count is worked out again) and the sitemap index; then ``EXPLAIN (ANALYZE,
+BUFFERS)`` of the slowest query of the search (``--explain``).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nr_bench .venv/bin/python bench/latency.py
 """
@@ -21,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import targets  # noqa: E402 - bench/ is a folder of scripts, not a package
 
 
-def time_view(client, paths: list[str], requests: int, warmup: int) -> dict:
+def time_view(client, paths: list[str], requests: int, warmup: int, before=None) -> dict:
+    """Percentiles of ``requests`` requests to ``paths`` in turn; ``before()`` runs, untimed,
+    before each one."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -29,6 +34,8 @@ def time_view(client, paths: list[str], requests: int, warmup: int) -> dict:
         client.get(paths[i % len(paths)])
     timings, statuses = [], set()
     for i in range(requests):
+        if before:
+            before()
         started = time.perf_counter()
         response = client.get(paths[(warmup + i) % len(paths)])
         timings.append((time.perf_counter() - started) * 1000)
@@ -56,6 +63,28 @@ def deep_page(hub: str, number: int) -> str:
     stories = HUB_KINDS["people"].articles(targets.busiest_person())
     last_before = stories.order_by("-listed", "-pk")[(number - 1) * PAGE_SIZE - 1]
     return f"{hub}?before={ListingKey.of(last_before)}"
+
+
+def mid_tag(share: float = 0.0025):
+    """The person, country or topic whose live stories are nearest ``share`` of all live
+    stories: too many to read and sort, too few to meet soon walking the archive by date."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from articles.models import TAG_KINDS, Article
+
+    now = timezone.now()
+    target = share * Article.objects.live(at=now).count()
+    best = None
+    for kind in TAG_KINDS:
+        through = getattr(Article, kind).through
+        for row in (
+            through.objects.filter(listed_at__lte=now).values("tag").annotate(stories=Count("*"))
+        ):
+            if best is None or abs(row["stories"] - target) < abs(best[2] - target):
+                best = (through.tag_model(), row["tag"], row["stories"])
+    model, pk, stories = best
+    return model.objects.get(pk=pk), stories
 
 
 def explain(client, path: str) -> str:
@@ -97,10 +126,14 @@ def main(argv=None) -> int:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from django.urls import reverse
 
+    from articles import caching
     from articles.models import Article
 
     chosen = targets.choose(articles=max(options.requests + options.warmup, 200))
+    tag, tag_stories = mid_tag()
+    tag_kind = type(tag)._meta.verbose_name_plural
     views = {
         "article": chosen["article"],
         "hub p1": [chosen["hub"]],
@@ -108,7 +141,12 @@ def main(argv=None) -> int:
         "front": [chosen["front"]],
         "hub feed": [chosen["hub_feed"]],
         "search": [chosen["search"]],
+        "tag hub": [tag.get_absolute_url()],
+        "tag feed": [reverse("articles:hub_feed", args=[tag_kind, tag.slug, "rss"])],
+        "hub p1 new": [chosen["hub"]],  # after a content change, see `before` below
+        "sitemap": [reverse("sitemap-index")],
     }
+    befores = {"hub p1 new": caching.content_changed}
     client = Client()
     print(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
@@ -116,14 +154,15 @@ def main(argv=None) -> int:
         f"{Article.objects.count():,} stories on {connection.vendor}; "
         f"hub {chosen['hub']} has {chosen['hub_stories']:,} live stories; "
         f"page cache {'on' if settings.NEWSROOM_PAGE_CACHE else 'off'}; "
-        f"{options.requests} requests per view"
+        f"{options.requests} requests per view; tag hub {tag.get_absolute_url()} has "
+        f"{tag_stories:,} live stories"
     )
-    print(f"{'view':<10} {'p95 ms':>8} {'p50 ms':>8} {'queries':>8} {'slowest':>8}  status")
+    print(f"{'view':<11} {'p95 ms':>8} {'p50 ms':>8} {'queries':>8} {'slowest':>8}  status")
     for name, paths in views.items():
-        r = time_view(client, paths, options.requests, options.warmup)
+        r = time_view(client, paths, options.requests, options.warmup, befores.get(name))
         statuses = ",".join(map(str, r["statuses"]))
         print(
-            f"{name:<10} {r['p95_ms']:8.1f} {r['p50_ms']:8.1f} {r['queries']:8d} "
+            f"{name:<11} {r['p95_ms']:8.1f} {r['p50_ms']:8.1f} {r['queries']:8d} "
             f"{r['slowest_sql_ms']:8.1f}  {statuses}"
         )
     for name in filter(None, options.explain.split(",")):

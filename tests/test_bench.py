@@ -118,3 +118,27 @@ def test_latency_harness_times_a_view_and_counts_its_queries(db, client, setting
     assert figures["statuses"] == [200]
     assert figures["queries"] >= 1
     assert 0 < figures["p50_ms"] <= figures["p95_ms"]
+
+
+def test_latency_harness_runs_the_untimed_step_before_each_request(db, client, settings):
+    """The "after a content change" row starts a new content generation before each request."""
+    settings.NEWSROOM_PAGE_CACHE = False
+    factories.ArticleFactory()
+    calls = []
+    figures = load_script("latency").time_view(
+        client, ["/"], requests=3, warmup=1, before=lambda: calls.append(1)
+    )
+    assert len(calls) == 3
+    assert figures["statuses"] == [200]
+
+
+def test_latency_harness_picks_the_tag_nearest_its_share_of_live_stories(db):
+    """The "tag hub" row is the tag whose live stories come nearest the share asked for;
+    stories that are not live do not count."""
+    for _ in range(6):
+        factories.ArticleFactory(people=["Busy Person"])
+    for _ in range(2):
+        factories.ArticleFactory(countries=["IL"])
+        factories.draft(topics=["Hidden topic"])
+    tag, stories = load_script("latency").mid_tag(share=0.2)  # 20 % of 10 live stories: 2
+    assert (tag.name, stories) == ("Israel", 2)
