@@ -290,11 +290,9 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        return (
-            self.select_related("section")
-            .prefetch_related(bylined_authors())
-            .order_by("-published_at", "-pk")
-        )
+        """What a story card shows (``includes/story_card.html``): with its section, newest
+        first. Cards name no authors, so none are fetched."""
+        return self.select_related("section").order_by("-published_at", "-pk")
 
     def for_detail(self):
         """With section and byline; the tags come in one query from ``attach_tags()``."""
