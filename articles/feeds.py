@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 
 from . import caching, text
 from .hubs import hub_kind
-from .models import Article, ArticleQuerySet, Byline, CrossLink, attach_tags
+from .models import Article, ArticleQuerySet, CrossLink, attach_tags_and_authors
 
 FEED_LENGTH = 50
 # Feeds are polled hard and cached by the CDN: fresh for five minutes, then served stale
@@ -48,7 +48,6 @@ def item_relations() -> tuple[Prefetch, ...]:
     queryset would hide every target published after the server started.
     """
     return (
-        Prefetch("bylines", queryset=Byline.objects.select_related("author")),
         Prefetch(
             "links_out",
             queryset=CrossLink.objects.shown().select_related("target").defer("target__body"),
@@ -214,7 +213,7 @@ class ArticleFeed(Feed):
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
             prefetch_related_objects(self.articles, *item_relations())
-            attach_tags(self.articles)
+            attach_tags_and_authors(self.articles)
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -306,8 +305,8 @@ class ArticleFeed(Feed):
 
     def item_authors(self, article):
         authors = [
-            {"name": byline.author.name, "url": self.absolute(byline.author.get_absolute_url())}
-            for byline in article.bylines.all()
+            {"name": author.name, "url": self.absolute(author.get_absolute_url())}
+            for author in article.bylined
         ]
         # Wire copy has no byline, only the agency credit; that is who wrote it.
         if not authors and article.source:

@@ -199,11 +199,6 @@ class TaggedTopic(TaggedBase):
     )
 
 
-def bylined_authors():
-    """Prefetch a story's authors in byline order."""
-    return models.Prefetch("authors", queryset=Author.objects.order_by("bylines__position"))
-
-
 def news_tags(verbose_name: str, through, what: str) -> TaggableManager:
     """One of an article's tag kinds: its own through model, canonical names, sorted."""
     return TaggableManager(
@@ -225,34 +220,52 @@ def last_changed(prefix: str = ""):
     return Coalesce(f"{prefix}updated_at", f"{prefix}published_at")
 
 
-def attach_tags(articles) -> None:
-    """Set ``tags`` on each article: ``{"people": [...], "countries": [...], "topics": [...]}``,
-    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs; and
-    ``tag_names``, their names.
+def attach_tags_and_authors(articles) -> None:
+    """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
+    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
+    ``tag_names``, their names; and ``bylined``, its authors in byline order.
 
-    One UNION ALL over the three through tables replaces the three prefetch queries the tag
-    managers would make. The tags carry their name and slug, enough to show and link them.
+    One UNION ALL over the three tag tables and the bylines replaces the four prefetch
+    queries the relations would make. Tags and authors carry their name and slug, enough to
+    show and link them.
     """
     ids = [article.pk for article in articles]
-    rows = [
+    tags = [
         getattr(Article, kind)
         .through.objects.filter(content_object__in=ids)
         .values(
             "tag_id",
             article=F("content_object"),
             kind=Value(rank),
+            position=Value(0),
             name=F("tag__name"),
             slug=F("tag__slug"),
         )
         for rank, kind in enumerate(TAG_KINDS)
     ]
+    # The same columns in the same order (the union takes the names of the first part; these
+    # differ where Byline has a field of that name).
+    authors = (
+        Byline.objects.filter(article__in=ids)
+        .order_by()
+        .values(
+            tag_id=F("author"),
+            article_=F("article"),
+            kind=Value(len(TAG_KINDS)),
+            position_=F("position"),
+            name=F("author__name"),
+            slug=F("author__slug"),
+        )
+    )
     models_by_rank = [getattr(Article, kind).through.tag_model() for kind in TAG_KINDS]
-    found = defaultdict(lambda: {kind: [] for kind in TAG_KINDS})
-    for row in rows[0].union(*rows[1:], all=True).order_by("kind", "name"):
-        tag = models_by_rank[row["kind"]](pk=row["tag_id"], name=row["name"], slug=row["slug"])
-        found[row["article"]][TAG_KINDS[row["kind"]]].append(tag)
+    models_by_rank.append(Author)
+    found = defaultdict(lambda: [[] for _ in models_by_rank])
+    for row in tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name"):
+        item = models_by_rank[row["kind"]](pk=row["tag_id"], name=row["name"], slug=row["slug"])
+        found[row["article"]][row["kind"]].append(item)
     for article in articles:
-        article.tags = found[article.pk]
+        *by_kind, article.bylined = found[article.pk]
+        article.tags = dict(zip(TAG_KINDS, by_kind, strict=True))
         article.tagged = [(kind, tag) for kind in TAG_KINDS for tag in article.tags[kind]]
         article.tag_names = [tag.name for _, tag in article.tagged]
 
@@ -295,8 +308,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.select_related("section").order_by("-published_at", "-pk")
 
     def for_detail(self):
-        """With section and byline; the tags come in one query from ``attach_tags()``."""
-        return self.select_related("section").prefetch_related(bylined_authors())
+        """With its section; tags and authors come in one query from
+        ``attach_tags_and_authors()``."""
+        return self.select_related("section")
 
     def latest_by_section(self, per_section: int, sections=None):
         """The newest ``per_section`` stories of every section, in section order, in one query.
@@ -333,7 +347,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def sharing_tags(self, tagged, newest: int, excluding=()):
         """The ``newest`` stories tagged with any of ``tagged`` (``(kind, tag)`` pairs, as in
-        ``Article.tagged`` from ``attach_tags()``), newest first, leaving out the pks in
+        ``Article.tagged`` from ``attach_tags_and_authors()``), newest first, leaving out the pks in
         ``excluding``.
 
         Each tag's newest few published stories come from the top of its listing index

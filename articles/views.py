@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import hubs, paging, search, text
-from .models import Article, CrossLink, attach_tags
+from .models import Article, CrossLink, attach_tags_and_authors
 
 PAGE_SIZE = 20
 SECTION_BLOCK_SIZE = 4
@@ -114,7 +114,7 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
         body, related = place_links(article.paragraphs, links)
-        attach_tags([article])
+        attach_tags_and_authors([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
         # one of the tags its heading names.
         named = article.tagged[:MORE_ON_TAGS]

@@ -47,7 +47,7 @@ HUB_ATTRIBUTES = {
 }
 SCOPES = (None, *HUB_KINDS)
 # Queries per feed, whatever the number of items, tags, bylines and links (issue 8's budget):
-# the items, their bylines, their tags (one UNION) and their shown links; a hub adds itself.
+# the items, their tags and bylines (one UNION) and their shown links; a hub adds itself.
 FEED_BUDGET = 5
 
 # These tests are about the feed views themselves; the page cache in front of them has its
@@ -248,6 +248,16 @@ def test_content_type_and_cache_headers(client, story, format):
     # Also Read target changes the feed too): never before the newest item.
     assert parse_http_date(response["Last-Modified"]) >= int(story.published_at.timestamp())
     assert "Cookie" not in response.get("Vary", "")
+
+
+def test_authors_come_in_byline_order(client, db):
+    """Bylines keep the order editors gave them, in every format, not alphabetical order."""
+    ArticleFactory(authors=[AuthorFactory(name="Zoe Writer"), AuthorFactory(name="Adam Reporter")])
+    names = ["Zoe Writer", "Adam Reporter"]
+    feed = get_json(client, feed_url("json"))
+    assert [author["name"] for author in feed["items"][0]["authors"]] == names
+    entry = parse(client, feed_url("atom")).entries[0]
+    assert [author["name"] for author in entry.authors] == names
 
 
 def test_wire_story_credits_the_agency_as_author(client, db):

@@ -100,7 +100,8 @@ def article_json_ld(context, article) -> str:
     """JSON-LD ``NewsArticle`` and ``BreadcrumbList`` for a live story page."""
     request = context["request"]
     url = request.build_absolute_uri(article.get_absolute_url())
-    authors = [_thing(request, "Person", author) for author in article.authors.all()]
+    # The page attached the story's tags and authors (models.attach_tags_and_authors).
+    authors = [_thing(request, "Person", author) for author in article.bylined]
     if not authors and article.source:
         authors = [{"@type": "Organization", "name": article.source}]
     news_article = {
@@ -114,7 +115,6 @@ def article_json_ld(context, article) -> str:
         "publisher": _publisher(request),
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
-        # The page attached the story's tags (models.attach_tags): no query per kind here.
         "about": [_thing(request, "Person", person) for person in article.tags["people"]],
         "mentions": [_thing(request, "Country", country) for country in article.tags["countries"]],
         "keywords": [topic.name for topic in article.tags["topics"]],
