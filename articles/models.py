@@ -352,8 +352,10 @@ class ArticleQuerySet(models.QuerySet):
 
         Each tag's newest few published stories come from the top of its listing index
         (``TaggedBase``), whether the tag has five stories or a quarter of the archive; the
-        newest of those that pass this queryset's filters (``live()``) are the answer.
+        newest of those that pass this queryset's filters (``live()``) are the answer. Each
+        tag gives as many more as there are stories to leave out, which may be among them.
         """
+        excluding = list(excluding)
         others = self.exclude(pk__in=excluding).order_by("-published_at", "-pk")
         if not tagged or newest < 1:
             return others.none()
@@ -361,9 +363,8 @@ class ArticleQuerySet(models.QuerySet):
         per_tag = [
             getattr(Article, kind)
             .through.objects.filter(tag=tag.pk, listed_at__lte=now)
-            .exclude(content_object__in=excluding)
             .order_by("-listed_at", "-content_object")
-            .values("content_object")[:newest]
+            .values("content_object")[: newest + len(excluding)]
             for kind, tag in tagged
         ]
         if connection.features.supports_slicing_ordering_in_compound:

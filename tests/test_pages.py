@@ -272,6 +272,23 @@ def test_more_on_draws_on_the_tags_its_heading_names(client):
     assert "More on Ann Able, Ben Baker, Israel" in response.content.decode()
 
 
+def test_more_on_does_not_repeat_the_story_or_its_links_and_still_fills_up(client):
+    """Stories the page already shows (itself, its Also Read targets) are left out of
+    "More on", even when they are the tag's newest, and older ones take their places."""
+    now = timezone.now()
+    older = [
+        ArticleFactory(people=["Joe Biden"], published_at=now - timedelta(days=n))
+        for n in (5, 4, 3)
+    ]
+    linked = ArticleFactory(people=["Joe Biden"], published_at=now - timedelta(days=1))
+    article = ArticleFactory(people=["Joe Biden"], published_at=now - timedelta(hours=1))
+    CrossLinkFactory(source=article, target=linked)
+
+    response = client.get(article.get_absolute_url())
+
+    assert response.context["more_on"] == older[::-1]
+
+
 def test_more_on_stays_away_when_the_story_has_enough_links(client):
     """A well-linked story shows its own links, not extra "More on …" stories."""
     article = ArticleFactory(people=["Joe Biden"])
