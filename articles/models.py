@@ -498,7 +498,12 @@ class Article(models.Model):
             self.relist()
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return self.url_for(self.slug)
+
+    @staticmethod
+    def url_for(slug: str) -> str:
+        """The address of the story with ``slug``, for code holding the slug alone."""
+        return reverse("articles:detail", kwargs={"slug": slug})
 
     def clean(self):
         if self.status == self.Status.PUBLISHED and not self.published_at:
