@@ -1,4 +1,5 @@
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pycountry
 from django.conf import settings
@@ -45,6 +46,8 @@ class Section(models.Model):
 
 
 class Author(models.Model):
+    hub_url_name = "articles:author"
+
     name = models.CharField(max_length=150, unique=True)
     slug = models.CharField(max_length=150, unique=True, validators=[validate_slug])
     bio = models.TextField(blank=True)
@@ -60,7 +63,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:author", kwargs={"slug": self.slug})
+        return reverse(self.hub_url_name, kwargs={"slug": self.slug})
 
 
 class NewsTag(TagBase):
@@ -220,6 +223,23 @@ def last_changed(prefix: str = ""):
     return Coalesce(f"{prefix}updated_at", f"{prefix}published_at")
 
 
+@dataclass(frozen=True, slots=True)
+class HubRef:
+    """A tag or an author as a story shows it: a name linking to its hub page. Lighter than
+    a model instance, and a feed shows a few hundred."""
+
+    pk: int
+    name: str
+    slug: str
+    url_name: str
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse(self.url_name, kwargs={"slug": self.slug})
+
+
 def attach_tags_and_authors(articles) -> None:
     """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
     each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
@@ -257,12 +277,13 @@ def attach_tags_and_authors(articles) -> None:
             slug=F("author__slug"),
         )
     )
-    models_by_rank = [getattr(Article, kind).through.tag_model() for kind in TAG_KINDS]
-    models_by_rank.append(Author)
-    found = defaultdict(lambda: [[] for _ in models_by_rank])
-    for row in tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name"):
-        item = models_by_rank[row["kind"]](pk=row["tag_id"], name=row["name"], slug=row["slug"])
-        found[row["article"]][row["kind"]].append(item)
+    url_names = [getattr(Article, kind).through.tag_model().hub_url_name for kind in TAG_KINDS]
+    url_names.append(Author.hub_url_name)
+    found = defaultdict(lambda: [[] for _ in url_names])
+    rows = tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name")
+    for row in rows:
+        ref = HubRef(row["tag_id"], row["name"], row["slug"], url_names[row["kind"]])
+        found[row["article"]][row["kind"]].append(ref)
     for article in articles:
         *by_kind, article.bylined = found[article.pk]
         article.tags = dict(zip(TAG_KINDS, by_kind, strict=True))
