@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from . import caching
-from .models import Article, Author, Country, Person, Section, Topic
+from .models import TAG_KINDS, Article, Author, Country, Person, Section, Topic
 
 # Hubs count their stories up to this many and say "more than" beyond it: the busiest hold
 # a quarter of the archive, and counting them all would read every one of their rows.
@@ -25,13 +25,20 @@ class HubKind:
     model: type[models.Model]
     lookup: str  # Article field that points at the hub object
     label: str  # singular, for headings: "Person"
-    # For tags: the relation to the tag rows, which carry ``listed_at`` and an index on
-    # (tag, listed_at), so a page of a tag's newest stories is read from the top of it.
-    tag_rows: str | None = None
 
     @property
     def url_name(self) -> str:
         return f"articles:{self.model._meta.model_name}"
+
+    @property
+    def tag_rows(self) -> str | None:
+        """For a tag kind, the relation from a story to its rows of that tag, which carry
+        ``listed_at`` under an index on (tag, listed_at): a page of a tag's newest stories is
+        read from the top of it."""
+        if self.lookup not in TAG_KINDS:
+            return None
+        through = getattr(Article, self.lookup).through
+        return through._meta.get_field("content_object").related_query_name()
 
     def articles(self, obj):
         """The hub's live stories, with ``listed``, the time they are listed by (newest
@@ -45,11 +52,12 @@ class HubKind:
             **{f"{self.tag_rows}__tag": obj, f"{self.tag_rows}__listed_at__lte": now}
         ).annotate(listed=F(f"{self.tag_rows}__listed_at"))
 
-    def live_count(self, obj) -> int:
-        """How many live stories the hub has, up to ``COUNT_CAP + 1`` (read as "more than
-        COUNT_CAP"); counted once per content generation."""
+    def live_count(self, obj) -> tuple[int, bool]:
+        """How many live stories the hub has, counted up to ``COUNT_CAP``, and whether it
+        has more; counted once per content generation."""
         capped = self.articles(obj).order_by()[: COUNT_CAP + 1]
-        return caching.remembered(f"hub-count:{self.kind}:{obj.pk}", capped.count)
+        counted = caching.remembered(f"hub-count:{self.kind}:{obj.pk}", capped.count)
+        return min(counted, COUNT_CAP), counted > COUNT_CAP
 
     def get(self, slug: str):
         """The hub object for a slug, or 404 when it has no live story."""
@@ -63,9 +71,9 @@ class HubKind:
 HUB_KINDS = {
     hub.kind: hub
     for hub in (
-        HubKind("people", Person, "people", "Person", tag_rows="taggedperson"),
-        HubKind("countries", Country, "countries", "Country", tag_rows="taggedcountry"),
-        HubKind("topics", Topic, "topics", "Topic", tag_rows="taggedtopic"),
+        HubKind("people", Person, "people", "Person"),
+        HubKind("countries", Country, "countries", "Country"),
+        HubKind("topics", Topic, "topics", "Topic"),
         HubKind("sections", Section, "section", "Section"),
         HubKind("authors", Author, "authors", "Author"),
     )

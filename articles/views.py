@@ -10,7 +10,8 @@ from itertools import groupby
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import hubs, paging, search, text
+from . import paging, search, text
+from .hubs import hub_kind
 from .models import Article, CrossLink, attach_tags_and_authors
 
 PAGE_SIZE = 20
@@ -142,18 +143,18 @@ class HubView(NewestFirstListView):
     template_name = "articles/hub.html"
 
     def get_queryset(self):
-        self.hub_kind = hubs.hub_kind(self.kind)
+        self.hub_kind = hub_kind(self.kind)
         self.hub = self.hub_kind.get(self.kwargs["slug"])
         return self.hub_kind.articles(self.hub).for_listing()
 
     def get_context_data(self, **kwargs):
-        story_count = self.hub_kind.live_count(self.hub)
+        story_count, more_stories = self.hub_kind.live_count(self.hub)
         return super().get_context_data(
             hub=self.hub,
             hub_kind=self.hub_kind.kind,
             hub_label=self.hub_kind.label,
-            story_count=min(story_count, hubs.COUNT_CAP),
-            more_stories=story_count > hubs.COUNT_CAP,
+            story_count=story_count,
+            more_stories=more_stories,
             **kwargs,
         )
 

@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results"
@@ -63,13 +65,10 @@ def bench_redis_url() -> str:
     if url := os.environ.get("REDIS_URL"):
         return url
     try:
-        with socket.create_connection((HOST, 6379), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            if sock.recv(16).startswith(b"+PONG"):
-                return DEFAULT_REDIS_URL
-    except OSError:
-        pass
-    return ""
+        redis.Redis.from_url(DEFAULT_REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        return ""
+    return DEFAULT_REDIS_URL
 
 
 def server_env(database: str, cache: str, redis_url: str = "") -> dict:

@@ -97,7 +97,7 @@ def test_hub_counts_only_up_to_its_cap(client, monkeypatch, kind):
 
 def test_hub_count_groups_thousands(client, monkeypatch):
     monkeypatch.setattr(hubs, "COUNT_CAP", 1000)
-    monkeypatch.setattr(hubs.HubKind, "live_count", lambda self, obj: 1001)
+    monkeypatch.setattr(hubs.HubKind, "live_count", lambda self, obj: (1000, True))
     _, hub = tagged("people", 1)
     assert "More than 1,000 stories<" in client.get(hub.get_absolute_url()).content.decode()
 
