@@ -1,5 +1,6 @@
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pycountry
 from django.conf import settings
@@ -13,6 +14,40 @@ from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
 from . import text
+
+
+def checked_name(name: str, max_length: int, what: str = "name") -> str:
+    """``name`` as it is stored: white space collapsed. ``ValueError`` with a message an editor
+    can act on when it is empty, longer than ``max_length`` or has no letter or digit (it
+    would make no address: ``!!!``, ``🙂``). Sections, authors and the tag kinds all keep
+    their names through this one rule (``normalise_name``)."""
+    name = text.collapse_whitespace(name)
+    if not name:
+        raise ValueError(f"the {what} is empty")
+    if len(name) > max_length:
+        raise ValueError(
+            f"the {what} “{name[:40]}…” is {len(name)} characters long; at most {max_length}"
+        )
+    if not text.slugify(name):
+        raise ValueError(
+            f"the {what} “{name}” has no letter or digit, so it cannot have an address"
+        )
+    return name
+
+
+# Story times outside this range are refused at every entry point: Python cannot represent
+# some of them once converted to UTC, so they break every page that shows the story.
+EARLIEST_STORY_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_STORY_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def validate_story_time(value) -> None:
+    if value is not None and not EARLIEST_STORY_TIME <= value < LATEST_STORY_TIME:
+        raise ValidationError(
+            "Use a time between %(earliest)s and %(latest)s.",
+            params={"earliest": EARLIEST_STORY_TIME.year, "latest": LATEST_STORY_TIME.year - 1},
+            code="out_of_range",
+        )
 
 
 def validate_slug(value: str) -> None:
@@ -38,11 +73,16 @@ class Section(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        self.name = self.normalise_name(self.name)
         self.slug = self.slug or text.slugify(self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("articles:section", kwargs={"slug": self.slug})
+
+    @classmethod
+    def normalise_name(cls, name: str) -> str:
+        return checked_name(name, cls._meta.get_field("name").max_length, "section name")
 
 
 class Author(models.Model):
@@ -59,11 +99,16 @@ class Author(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        self.name = self.normalise_name(self.name)
         self.slug = self.slug or text.slugify(self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse(self.hub_url_name, kwargs={"slug": self.slug})
+
+    @classmethod
+    def normalise_name(cls, name: str) -> str:
+        return checked_name(name, cls._meta.get_field("name").max_length, "author's name")
 
 
 class NewsTag(TagBase):
@@ -80,7 +125,8 @@ class NewsTag(TagBase):
 
     @classmethod
     def normalise_name(cls, name: str) -> str:
-        return text.collapse_whitespace(name)
+        what = f"{cls._meta.verbose_name}'s name"
+        return checked_name(name, cls._meta.get_field("name").max_length, what)
 
     def save(self, *args, **kwargs):
         self.name = self.normalise_name(self.name)
@@ -431,10 +477,14 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         null=True,
         blank=True,
+        validators=[validate_story_time],
         help_text="A time in the future schedules the story; it goes live then.",
     )
     updated_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the published story last changed."
+        null=True,
+        blank=True,
+        validators=[validate_story_time],
+        help_text="When the published story last changed.",
     )
     section = models.ForeignKey(
         Section, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
