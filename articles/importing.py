@@ -1,13 +1,16 @@
 """Seed text format: parse story files, import them idempotently, export them back.
 
-The format is described in the README ("Story files"). Parsing is pure and reports the first
-problem as ``file:line: what is wrong``; writing happens one file per transaction.
+The format is described in the README ("Story files"). Parsing reports the first problem as
+``file:line: what is wrong``; it reads nothing but the story file and its image. Writing
+happens one file per transaction.
 """
 
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
@@ -15,9 +18,21 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from . import text
-from .models import Article, Author, Byline, Country, CrossLink, Section, SlugRedirect
+from .models import (
+    Article,
+    Author,
+    Byline,
+    Country,
+    CrossLink,
+    Person,
+    Section,
+    SlugRedirect,
+    Topic,
+    validate_story_time,
+)
 
 LIST_KEYS = ("authors", "people", "countries", "topics", "former-slugs")
 DATE_KEYS = ("published", "updated")
@@ -38,6 +53,10 @@ HEADER_KEYS = (
 )
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
+# The models whose normalise_name() says what a name in each list may be.
+NAMED = {"authors": Author, "people": Person, "countries": Country, "topics": Topic}
+# Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
 class StoryFileError(Exception):
@@ -60,10 +79,11 @@ class StoryFile:
     links: list[text.LinkSpec]
     image: Path | None
     lines: dict[str, int] = field(repr=False, compare=False)
+    # The image's bytes as read and verified while parsing: what is stored is what was checked.
+    image_data: bytes = field(default=b"", repr=False)
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        image = self.image.read_bytes() if self.image else b""
         state = repr(
             (
                 self.slug,
@@ -71,14 +91,21 @@ class StoryFile:
                 self.section,
                 self.authors,
                 sorted(self.tags.items()),
+                self.former_slugs,
                 self.links,
             )
         )
-        return hashlib.sha256(state.encode() + image).hexdigest()
+        return hashlib.sha256(state.encode() + self.image_data).hexdigest()
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, self.lines.get("headline", 1))
 
 
 def read_story_text(path: Path) -> str:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise StoryFileError(path, 0, f"cannot read the file ({error.strerror})") from None
     limit = settings.NEWSROOM_IMPORT_MAX_BYTES
     if len(data) > limit:
         raise StoryFileError(
@@ -100,27 +127,41 @@ def read_story_text(path: Path) -> str:
 
 
 def parse_datetime(value: str):
+    """An aware datetime, or None for text that is no ISO 8601 date and time."""
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+    except (ValueError, OverflowError):
         return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
     return moment
 
 
-def parse_story(path: Path, content: str) -> StoryFile:
-    lines = content.split("\n")
+@dataclass
+class Header:
+    """A story file's header block: values by lower-case key, and the line each came from."""
+
+    path: Path
+    values: dict[str, str]
+    lines: dict[str, int]
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.values.get(key, default)
+
+    def fail(self, key: str, message: str):
+        raise StoryFileError(self.path, self.lines.get(key, 1), message)
+
+
+def read_header(path: Path, lines: list[str]) -> tuple[Header, int]:
+    """The header block and the index of the first line after it."""
     number = 0
     while number < len(lines) and not lines[number].strip():
         number += 1
-
-    header: dict[str, str] = {}
-    header_lines: dict[str, int] = {}
+    header = Header(path, {}, {})
     while number < len(lines) and lines[number].strip():
         match = HEADER_LINE.match(lines[number].strip())
         if not match:
-            if not header:
+            if not header.values:
                 raise StoryFileError(
                     path,
                     number + 1,
@@ -141,73 +182,131 @@ def parse_story(path: Path, content: str) -> StoryFile:
                 f"unknown header key '{match['key']}' (known keys: "
                 f"{', '.join(k.title() for k in HEADER_KEYS)})",
             )
-        if key in header:
+        if key in header.values:
             raise StoryFileError(
                 path,
                 number + 1,
-                f"'{match['key']}' is given twice (first on line {header_lines[key]})",
+                f"'{match['key']}' is given twice (first on line {header.lines[key]})",
             )
-        header[key] = text.collapse_whitespace(match["value"])
-        header_lines[key] = number + 1
+        header.values[key] = text.collapse_whitespace(match["value"])
+        header.lines[key] = number + 1
         number += 1
+    return header, number
 
-    def fail(key: str, message: str):
-        raise StoryFileError(path, header_lines.get(key, 1), message)
 
-    headline = header.get("headline", "")
-    if not headline:
-        fail("headline", "the story has no headline ('Headline: …' is required)")
-
-    slug = header.get("slug") or text.slugify(headline)
-    if not slug:
-        fail("headline", "cannot make an address (slug) from this headline; add 'Slug: …'")
-    if text.slugify(slug) != slug:
-        fail("slug", f"'{slug}' is not a valid slug; try '{text.slugify(slug)}'")
-
-    status = header.get("status", Article.Status.PUBLISHED).lower()
-    if status not in Article.Status.values:
-        fail("status", f"unknown status '{status}' (one of {', '.join(Article.Status.values)})")
-
+def story_dates(header: Header, status: str) -> dict:
+    """Publication and update times, each within the range every story time must keep."""
     dates = {}
     for key in DATE_KEYS:
-        if header.get(key):
-            dates[key] = parse_datetime(header[key])
-            if dates[key] is None:
-                fail(key, f"'{header[key]}' is not a date and time like 2025-01-29T09:30:00+05:30")
+        if not header.get(key):
+            continue
+        moment = parse_datetime(header.get(key))
+        if moment is None:
+            header.fail(
+                key, f"'{header.get(key)}' is not a date and time like 2025-01-29T09:30:00+05:30"
+            )
+        try:
+            validate_story_time(moment)
+        except ValidationError as error:
+            header.fail(key, f"'{header.get(key)}' is out of range: {' '.join(error.messages)}")
+        dates[key] = moment
     if status == Article.Status.PUBLISHED and "published" not in dates:
-        fail("status", "a published story needs 'Published: <date and time>'")
+        header.fail("status", "a published story needs 'Published: <date and time>'")
+    return dates
 
-    body_format = header.get("format", "text").lower()
-    if body_format not in FORMATS:
-        fail("format", f"unknown format '{body_format}' (text or html)")
 
-    tags = {}
-    for key in LIST_KEYS:
-        names = [
-            n for n in (text.collapse_whitespace(v) for v in header.get(key, "").split(";")) if n
-        ]
-        tags[key] = list(dict.fromkeys(names))
-    try:
-        tags["countries"] = list(
-            dict.fromkeys(Country.normalise_name(n) for n in tags["countries"])
+def checked_names(header: Header, key: str, model) -> list[str]:
+    """The ``;``-separated names under ``key`` as ``model`` keeps them, each once: names
+    with the same address (slug) are one name."""
+    names: dict[str, str] = {}
+    for given in header.get(key).split(";"):
+        if not text.collapse_whitespace(given):
+            continue
+        try:
+            name = model.normalise_name(given)
+        except ValueError as error:
+            header.fail(key, str(error))
+        names.setdefault(text.slugify(name), name)
+    return list(names.values())
+
+
+def story_names(header: Header, slug: str) -> tuple[str, dict[str, list[str]], list[str]]:
+    """The section, the lists of names by key, and the former slugs."""
+    section = ""
+    if header.get("section"):
+        try:
+            section = Section.normalise_name(header.get("section"))
+        except ValueError as error:
+            header.fail("section", str(error))
+    names = {key: checked_names(header, key, model) for key, model in NAMED.items()}
+    former_slugs = list(
+        dict.fromkeys(
+            n
+            for n in (text.collapse_whitespace(v) for v in header.get("former-slugs").split(";"))
+            if n
         )
-    except ValueError as error:
-        fail("countries", str(error))
-    authors = tags.pop("authors")
-    former_slugs = tags.pop("former-slugs")
+    )
     for old in former_slugs:
         if text.slugify(old) != old or old == slug:
-            fail("former-slugs", f"'{old}' is not a former slug of this story")
+            header.fail("former-slugs", f"'{old}' is not a former slug of this story")
+    return section, names, former_slugs
 
-    image = None
-    if header.get("image"):
-        image = (path.parent / header["image"]).resolve()
+
+def story_image(header: Header) -> tuple[Path | None, bytes]:
+    """The image named in the header and its bytes, verified to be a picture a browser shows.
+
+    The image must be a file in the story file's folder or below it: no absolute path, no
+    ``..`` and no symbolic link may lead out of it, so a story file cannot publish any other
+    file the importing user can read.
+    """
+    given = header.get("image")
+    if not given:
+        return None, b""
+    try:
+        folder = header.path.parent.resolve()
+        image = (folder / given).resolve()
+        if Path(given).is_absolute() or not image.is_relative_to(folder):
+            header.fail(
+                "image", f"image '{given}' must be a file in the story file's folder or below it"
+            )
         if not image.is_file():
-            fail("image", f"image file '{header['image']}' not found next to the story file")
+            header.fail("image", f"image file '{given}' not found next to the story file")
+        limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_BYTES
+        with image.open("rb") as opened:
+            data = opened.read(limit + 1)
+    except (OSError, ValueError):
+        header.fail("image", f"image file '{given}' cannot be read")
+    if len(data) > limit:
+        header.fail("image", f"image '{given}' is larger than {limit / 1e6:g} MB, the limit")
+    problem = image_problem(data)
+    if problem:
+        header.fail("image", f"image '{given}' {problem}")
+    return image, data
 
+
+def image_problem(data: bytes) -> str:
+    """What is wrong with ``data`` as a lead image, or '' if nothing is."""
+    limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as picture:
+            if picture.width * picture.height > limit:
+                return (
+                    f"is {picture.width}×{picture.height} pixels; "
+                    f"images may have at most {limit / 1e6:g} million"
+                )
+            picture.verify()
+    # Pillow's decoders refuse broken data with many kinds of exception (Django's ImageField
+    # catches Exception for the same reason); any of them means "not a usable image".
+    except Exception:
+        return "is not a JPEG, PNG, WebP or GIF image (or the file is damaged)"
+    return ""
+
+
+def story_body(path: Path, lines: list[str], start: int, body_format: str):
+    """The body as stored HTML, and its links with the line each came from."""
     paragraphs, starts = [], []
     current: list[str] = []
-    for line_number in range(number, len(lines) + 1):
+    for line_number in range(start, len(lines) + 1):
         line = lines[line_number] if line_number < len(lines) else ""
         if line.strip():
             if not current:
@@ -236,43 +335,85 @@ def parse_story(path: Path, content: str) -> StoryFile:
     if not body:
         raise StoryFileError(
             path,
-            starts[0] if starts else number + 1,
+            starts[0] if starts else start + 1,
             "the story has no body: write its paragraphs after the header's blank line",
         )
+    return body_html, links
 
+
+def check_links(path: Path, headline: str, links: list[text.LinkSpec]) -> None:
     own_key = text.headline_key(headline)
+    longest = CrossLink._meta.get_field("target_headline").max_length
     seen: dict[str, int] = {}
     for link in links:
         key = text.headline_key(link.headline)
+        if not key:
+            raise StoryFileError(path, link.index, "a link needs a headline with letters or digits")
+        if len(link.headline) > longest:
+            raise StoryFileError(
+                path, link.index, f"the linked headline is longer than {longest} characters"
+            )
         if key == own_key:
             raise StoryFileError(path, link.index, "a story cannot link to itself")
         if key in seen:
             raise StoryFileError(path, link.index, f"links to the same story as line {seen[key]}")
         seen[key] = link.index
 
+
+def parse_story(path: Path, content: str) -> StoryFile:
+    """The story in ``content`` (the text of the file at ``path``); StoryFileError, naming
+    the line, for anything that could not be imported as it stands."""
+    lines = content.split("\n")
+    header, body_start = read_header(path, lines)
+
+    headline = header.get("headline")
+    if not headline:
+        header.fail("headline", "the story has no headline ('Headline: …' is required)")
+    slug = header.get("slug") or text.slugify(headline)
+    if not slug:
+        header.fail("headline", "cannot make an address (slug) from this headline; add 'Slug: …'")
+    if text.slugify(slug) != slug:
+        header.fail("slug", f"'{slug}' is not a valid slug; try '{text.slugify(slug)}'")
+
+    status = header.get("status", Article.Status.PUBLISHED).lower()
+    if status not in Article.Status.values:
+        header.fail(
+            "status", f"unknown status '{status}' (one of {', '.join(Article.Status.values)})"
+        )
+    dates = story_dates(header, status)
+    body_format = header.get("format", "text").lower()
+    if body_format not in FORMATS:
+        header.fail("format", f"unknown format '{body_format}' (text or html)")
+
+    section, names, former_slugs = story_names(header, slug)
+    image, image_data = story_image(header)
+    body_html, links = story_body(path, lines, body_start, body_format)
+    check_links(path, headline, links)
+
     values = {
         "headline": headline,
-        "standfirst": header.get("standfirst", ""),
+        "standfirst": header.get("standfirst"),
         "body": body_html,
         "status": status,
         "published_at": dates.get("published"),
         "updated_at": dates.get("updated"),
-        "source": header.get("source", ""),
-        "image_caption": header.get("image-caption", ""),
-        "image_credit": header.get("image-credit", ""),
-        "image_alt": header.get("image-alt", ""),
+        "source": header.get("source"),
+        "image_caption": header.get("image-caption"),
+        "image_credit": header.get("image-credit"),
+        "image_alt": header.get("image-alt"),
     }
     return StoryFile(
         path=path,
         slug=slug,
         values=values,
-        section=header.get("section", ""),
-        authors=authors,
+        section=section,
+        authors=names.pop("authors"),
         former_slugs=former_slugs,
-        tags=tags,
+        tags=names,
         links=links,
         image=image,
-        lines=header_lines,
+        image_data=image_data,
+        lines=header.lines,
     )
 
 
@@ -311,7 +452,7 @@ def write_story(story: StoryFile) -> str:
     image_name = ""
     if story.image:
         image_name = f"articles/{story.slug}/{story.image.name}"
-        content = story.image.read_bytes()
+        content = story.image_data
         storage = article.image.storage
         if not (storage.exists(image_name) and storage.open(image_name).read() == content):
             storage.delete(image_name)
