@@ -2,12 +2,14 @@
 
 The format is described in the README ("Story files"). Parsing reports the first problem as
 ``file:line: what is wrong``; it reads nothing but the story file and its image. Writing
-happens one file per transaction.
+happens one file per transaction, and never over a story the newsroom changed since its
+last import unless the operator asks for it (``overwrite``).
 """
 
 import hashlib
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -16,7 +18,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
@@ -431,94 +434,155 @@ FIELD_KEYS = {
 }
 
 
-def write_story(story: StoryFile) -> str:
-    """Bring the database in line with one story file; say 'created', 'updated' or 'unchanged'."""
-    article = Article.objects.filter(slug=story.slug).first()
+def newsroom_change(article: Article) -> str:
+    """Why the stored story is no longer what an import left, or '' if it still is."""
+    if article.imported_revision is None:
+        return f"story '{article.slug}' was written in the newsroom, not imported"
+    if article.revision != article.imported_revision:
+        return (
+            f"story '{article.slug}' was edited in the newsroom since it was imported "
+            f"(revision {article.revision} > {article.imported_revision})"
+        )
+    return ""
+
+
+def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]:
+    """Bring the database in line with one story file, in one transaction.
+
+    Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped`` or
+    ``overwritten``) and why, for the last two. A story the newsroom changed since its last
+    import (or wrote itself) is skipped unless ``overwrite``; the same file as last time
+    changes nothing. An image file written for the story is deleted again if this
+    transaction rolls back (not if a caller's transaction around it rolls back later).
+    """
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            return _write_story(story, overwrite, written)
+    except BaseException:
+        for name in written:
+            Article.image.field.storage.delete(name)
+        raise
+
+
+def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple[str, str]:
+    article = Article.objects.select_for_update().filter(slug=story.slug).first()
+    change = newsroom_change(article) if article else ""
+    if article and article.imported_digest == story.digest and not (change and overwrite):
+        return "unchanged", ""
+    if change and not overwrite:
+        return "skipped", f"{change}; use --overwrite to replace it"
+
     created = article is None
-    article = article or Article(slug=story.slug)
-    changed = created
-
-    values = dict(story.values)
-    if story.section:
-        section = Section.objects.filter(name__iexact=story.section).first()
-        values["section"] = section or Section.objects.create(name=story.section)
-    else:
-        values["section"] = None
-    for name, value in values.items():
-        if getattr(article, name) != value:
-            setattr(article, name, value)
-            changed = True
-
-    image_name = ""
-    if story.image:
-        image_name = f"articles/{story.slug}/{story.image.name}"
-        content = story.image_data
-        storage = article.image.storage
-        if not (storage.exists(image_name) and storage.open(image_name).read() == content):
-            storage.delete(image_name)
-            storage.save(image_name, ContentFile(content))
-    if article.image.name != image_name:
-        article.image.name = image_name
-        changed = True
-
+    article = article or Article(slug=story.slug, revision=0)
+    for name, value in story.values.items():
+        setattr(article, name, value)
+    with reported_at(story, "section"):
+        article.section = named(Section, story.section) if story.section else None
+    # A form opened before this import must be stale after it (see editing.save_article).
+    article.revision += 1
     try:
         article.full_clean(validate_unique=False)
     except ValidationError as error:
         key, messages = next(iter(error.message_dict.items()))
         raise StoryFileError(
-            story.path, story.lines.get(FIELD_KEYS.get(key, ""), 1), f"{key}: {' '.join(messages)}"
+            story.path, story.line(FIELD_KEYS.get(key, "")), f"{key}: {' '.join(messages)}"
         ) from None
-    if changed:
+    written.extend(store_image(article, story))
+    article.imported_digest, article.imported_revision = story.digest, article.revision
+    with reported_at(story, "headline"):
         article.save()
-
-    changed |= sync_bylines(article, story.authors)
+    with reported_at(story, "authors"):
+        sync_bylines(article, story.authors)
     for key, names in story.tags.items():
-        manager = getattr(article, key)
-        if sorted(manager.names()) != sorted(names):
-            manager.set(names)
-            changed = True
-    changed |= sync_links(article, story.links)
-    changed |= sync_former_slugs(article, story)
-    return "created" if created else "updated" if changed else "unchanged"
+        with reported_at(story, key):
+            manager = getattr(article, key)
+            if sorted(manager.names()) != sorted(names):
+                manager.set(names)
+    with reported_at(story, "headline"):
+        sync_links(article, story.links)
+    sync_former_slugs(article, story)
+    return ("created" if created else "overwritten" if change else "updated"), change
 
 
-def sync_former_slugs(article: Article, story: StoryFile) -> bool:
+@contextmanager
+def reported_at(story: StoryFile, key: str):
+    """A model or the database refusing what the header's ``key`` line gave becomes
+    ``file:line: reason``, and the file's transaction rolls back."""
+    try:
+        yield
+    except ValidationError as error:
+        raise StoryFileError(story.path, story.line(key), " ".join(error.messages)) from None
+    except (ValueError, IntegrityError, DataError) as error:
+        raise StoryFileError(
+            story.path, story.line(key), f"the database refused this: {error}"
+        ) from None
+
+
+def named(model, name: str):
+    """The section or author called ``name``, or with the address it would have (names that
+    differ only in case or punctuation are one); created if there is none."""
+    found = model.objects.filter(Q(name__iexact=name) | Q(slug=text.slugify(name)))
+    return found.order_by("pk").first() or model.objects.create(name=name)
+
+
+def store_image(article: Article, story: StoryFile) -> list[str]:
+    """Point ``article`` at the story's image; the storage names of files written for it.
+
+    A stored file is never replaced in place: new bytes go to a new name (the storage picks
+    a free one), so a page or a failed import still finds the old image intact.
+    """
+    if not story.image:
+        article.image = ""
+        return []
+    if article.image and stored_bytes(article.image) == story.image_data:
+        return []
+    article.image.save(story.image.name, ContentFile(story.image_data), save=False)
+    return [article.image.name]
+
+
+def stored_bytes(image) -> bytes | None:
+    try:
+        with image.storage.open(image.name, "rb") as stored:
+            return stored.read()
+    except OSError:
+        return None
+
+
+def sync_former_slugs(article: Article, story: StoryFile) -> None:
     """Old addresses of the story keep answering 301 (see SlugRedirect)."""
     current = set(article.slug_redirects.values_list("old_slug", flat=True))
     if current == set(story.former_slugs):
-        return False
+        return
     taken = SlugRedirect.objects.filter(old_slug__in=story.former_slugs).exclude(article=article)
     if taken.exists():
         raise StoryFileError(
             story.path,
-            story.lines.get("former-slugs", 1),
+            story.line("former-slugs"),
             f"former slug '{taken.first().old_slug}' belongs to another story",
         )
     article.slug_redirects.exclude(old_slug__in=story.former_slugs).delete()
     for old in story.former_slugs:
         if old not in current:
             SlugRedirect.objects.create(old_slug=old, article=article)
-    return True
 
 
-def sync_bylines(article: Article, names: list[str]) -> bool:
+def sync_bylines(article: Article, names: list[str]) -> None:
     current = list(article.bylines.order_by("position").values_list("author__name", flat=True))
     if current == names:
-        return False
+        return
     article.bylines.all().delete()
-    for position, name in enumerate(names):
-        author = Author.objects.filter(name__iexact=name).first() or Author.objects.create(
-            name=name
-        )
+    # Two names may be one author: one by name, the other by the address an editor gave it.
+    authors = dict.fromkeys(named(Author, name) for name in names)
+    for position, author in enumerate(authors):
         Byline.objects.create(article=article, author=author, position=position)
-    return True
 
 
-def sync_links(article: Article, links: list[text.LinkSpec]) -> bool:
+def sync_links(article: Article, links: list[text.LinkSpec]) -> None:
     wanted = [(link.headline, link.placement, link.order) for link in links]
     current = list(article.links_out.values_list("target_headline", "placement", "order"))
     if current == wanted:
-        return False
+        return
     article.links_out.all().delete()
     for headline, placement, order in wanted:
         target = (
@@ -534,17 +598,23 @@ def sync_links(article: Article, links: list[text.LinkSpec]) -> bool:
             placement=placement,
             order=order,
         )
-    return True
 
 
 @dataclass
 class ImportReport:
+    """What a run did: each imported file's outcome (with the reason for a skipped or
+    overwritten story in ``notes``), and the files that failed."""
+
     outcomes: dict[Path, str] = field(default_factory=dict)
+    notes: dict[Path, str] = field(default_factory=dict)
     errors: list[StoryFileError] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Path]:
         return [error.path for error in self.errors]
+
+    def having(self, outcome: str) -> list[Path]:
+        return [path for path, done in self.outcomes.items() if done == outcome]
 
 
 def story_paths(paths) -> list[Path]:
@@ -554,7 +624,9 @@ def story_paths(paths) -> list[Path]:
     return found
 
 
-def import_stories(paths) -> ImportReport:
+def import_stories(paths, *, overwrite: bool = False) -> ImportReport:
+    """Import every story file in ``paths``; each file is tried, and one that fails writes
+    nothing. ``overwrite`` replaces stories the newsroom changed since their last import."""
     report = ImportReport()
     parsed: list[StoryFile] = []
     for path in story_paths(paths):
@@ -581,10 +653,13 @@ def import_stories(paths) -> ImportReport:
             )
             continue
         try:
-            with transaction.atomic():
-                report.outcomes[story.path] = write_story(story)
+            outcome, note = write_story(story, overwrite=overwrite)
         except StoryFileError as error:
             report.errors.append(error)
+            continue
+        report.outcomes[story.path] = outcome
+        if note:
+            report.notes[story.path] = note
     return report
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from PIL import Image
 
 from articles.importing import StoryFileError, import_stories, parse_story
-from articles.models import Article, Author, Person, Section, Topic
+from articles.models import Article, Author, Person, Section, SlugRedirect, Topic
+from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +223,56 @@ def test_an_image_over_the_size_limits_is_refused(tmp_path, media):
     assert "is larger than 5e-05 MB" in refused(path, path.read_text()).message
 
 
+# When image files are written ------------------------------------------------------------
+
+
+def test_a_rejected_import_leaves_the_stored_image_and_media_as_they_were(tmp_path, media):
+    """The image used to be written before the story was checked: a file refused later had
+    already replaced the published image. Now nothing reaches media unless the file imports."""
+    photo = picture(tmp_path / "photo.png", "red")
+    path = write(tmp_path, "a.txt", story_with("Image: photo.png"))
+    import_stories([path])
+    before = media_files(media)
+    SlugRedirect.objects.create(old_slug="taken", article=ArticleFactory())
+
+    picture(photo, "blue")
+    write(tmp_path, "a.txt", story_with("Image: photo.png\nFormer-Slugs: taken"))
+    report = import_stories([path])
+
+    assert [str(e) for e in report.errors] == [
+        f"{path}:4: former slug 'taken' belongs to another story"
+    ]
+    assert media_files(media) == before
+    with Image.open(Article.objects.get(slug="a-story").image) as stored:
+        assert stored.getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_a_rejected_new_story_leaves_no_file_in_media(tmp_path, media):
+    SlugRedirect.objects.create(old_slug="taken", article=ArticleFactory())
+    picture(tmp_path / "photo.png")
+    path = write(tmp_path, "a.txt", story_with("Image: photo.png\nFormer-Slugs: taken"))
+    assert import_stories([path]).failed == [path]
+    assert media_files(media) == {}
+
+
+def test_a_new_image_never_overwrites_the_stored_file_in_place(tmp_path, media):
+    """Pages and caches may still show the old image: a changed image gets a new name."""
+    photo = picture(tmp_path / "photo.png", "red")
+    path = write(tmp_path, "a.txt", story_with("Image: photo.png"))
+    import_stories([path])
+    old = Article.objects.get().image.name
+    old_bytes = media_files(media)[old]
+
+    picture(photo, "blue")
+    assert import_stories([path]).outcomes == {path: "updated"}
+
+    article = Article.objects.get()
+    assert article.image.name != old
+    assert media_files(media)[old] == old_bytes
+    with Image.open(article.image) as stored:
+        assert stored.getpixel((0, 0)) == (0, 0, 255)
+
+
 # Names, and every file tried -----------------------------------------------------------------
 
 
@@ -255,6 +307,53 @@ def test_every_file_is_tried_and_each_bad_name_is_reported_at_its_line(tmp_path)
     assert not Person.objects.exists() and not Topic.objects.exists()
     assert not Author.objects.exists()
     assert list(Section.objects.values_list("name", flat=True)) == ["World"]
+
+
+def test_names_with_one_address_are_one_name(tmp_path):
+    """A section or author differing only in case or punctuation from a known one is that
+    one (two rows cannot share an address); the same holds within one list."""
+    world = SectionFactory(name="World")
+    path = write(
+        tmp_path,
+        "a.txt",
+        story_with(
+            "Section: world!\nAuthors: Asha Rao; asha rao.; Tom Levy\nPeople: Joe Biden; joe  biden"
+        ),
+    )
+    assert import_stories([path]).outcomes == {path: "created"}
+    article = Article.objects.get()
+    assert article.section == world
+    assert list(article.authors.order_by("bylines__position").values_list("name", flat=True)) == [
+        "Asha Rao",
+        "Tom Levy",
+    ]
+    assert list(article.people.names()) == ["Joe Biden"]
+
+
+def test_two_names_of_one_author_make_one_byline(tmp_path):
+    """An author found by name and again by the address an editor gave them is bylined once
+    (it was a second byline for the same author: an IntegrityError and a traceback)."""
+    asha = AuthorFactory(name="Asha Rao", slug="asha")
+    path = write(tmp_path, "a.txt", story_with("Authors: Asha Rao; Asha; Tom Levy"))
+    assert import_stories([path]).outcomes == {path: "created"}
+    bylined = Article.objects.get().authors.order_by("bylines__position")
+    assert list(bylined) == [asha, Author.objects.get(name="Tom Levy")]
+
+
+def test_what_the_database_refuses_while_writing_is_reported_and_the_run_goes_on(tmp_path):
+    """Whatever a model or the database refuses while writing a file becomes file:line and
+    rolls that file back. Here PostgreSQL refuses a headline whose comparison key outgrows
+    its column (each “㎒” compares as “mhz”); SQLite does not check lengths and keeps it."""
+    bad = write(tmp_path, "a.txt", story_with("Slug: megahertz").replace("A story", "㎒" * 300))
+    good = write(tmp_path, "b.txt", GOOD)
+    report = import_stories([bad, good])
+    assert report.outcomes[good] == "created"
+    if connection.vendor == "postgresql":
+        assert [(e.path, e.line) for e in report.errors] == [(bad, 1)]
+        assert report.errors[0].message.startswith("the database refused this: value too long")
+        assert not Article.objects.filter(slug="megahertz").exists()
+    else:
+        assert report.outcomes[bad] == "created"
 
 
 @pytest.mark.parametrize(
