@@ -1,23 +1,41 @@
 """Seed text format: parse story files, import them idempotently, export them back.
 
-The format is described in the README ("Story files"). Parsing is pure and reports the first
-problem as ``file:line: what is wrong``; writing happens one file per transaction.
+The format is described in the README ("Story files"). Parsing reports the first problem as
+``file:line: what is wrong``; it reads nothing but the story file and its image. Writing
+happens one file per transaction, and never over a story the newsroom changed since its
+last import unless the operator asks for it (``overwrite``).
 """
 
 import hashlib
+import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from PIL import Image
 
 from . import text
-from .models import Article, Author, Byline, Country, CrossLink, Section, SlugRedirect
+from .models import (
+    Article,
+    Author,
+    Byline,
+    Country,
+    CrossLink,
+    Person,
+    Section,
+    SlugRedirect,
+    Topic,
+    validate_story_time,
+)
 
 LIST_KEYS = ("authors", "people", "countries", "topics", "former-slugs")
 DATE_KEYS = ("published", "updated")
@@ -38,6 +56,10 @@ HEADER_KEYS = (
 )
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
+# The models whose normalise_name() says what a name in each list may be.
+NAMED = {"authors": Author, "people": Person, "countries": Country, "topics": Topic}
+# Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
 class StoryFileError(Exception):
@@ -60,10 +82,11 @@ class StoryFile:
     links: list[text.LinkSpec]
     image: Path | None
     lines: dict[str, int] = field(repr=False, compare=False)
+    # The image's bytes as read and verified while parsing: what is stored is what was checked.
+    image_data: bytes = field(default=b"", repr=False)
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        image = self.image.read_bytes() if self.image else b""
         state = repr(
             (
                 self.slug,
@@ -71,14 +94,21 @@ class StoryFile:
                 self.section,
                 self.authors,
                 sorted(self.tags.items()),
+                self.former_slugs,
                 self.links,
             )
         )
-        return hashlib.sha256(state.encode() + image).hexdigest()
+        return hashlib.sha256(state.encode() + self.image_data).hexdigest()
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, self.lines.get("headline", 1))
 
 
 def read_story_text(path: Path) -> str:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise StoryFileError(path, 0, f"cannot read the file ({error.strerror})") from None
     limit = settings.NEWSROOM_IMPORT_MAX_BYTES
     if len(data) > limit:
         raise StoryFileError(
@@ -100,27 +130,41 @@ def read_story_text(path: Path) -> str:
 
 
 def parse_datetime(value: str):
+    """An aware datetime, or None for text that is no ISO 8601 date and time."""
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+    except (ValueError, OverflowError):
         return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
     return moment
 
 
-def parse_story(path: Path, content: str) -> StoryFile:
-    lines = content.split("\n")
+@dataclass
+class Header:
+    """A story file's header block: values by lower-case key, and the line each came from."""
+
+    path: Path
+    values: dict[str, str]
+    lines: dict[str, int]
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.values.get(key, default)
+
+    def fail(self, key: str, message: str):
+        raise StoryFileError(self.path, self.lines.get(key, 1), message)
+
+
+def read_header(path: Path, lines: list[str]) -> tuple[Header, int]:
+    """The header block and the index of the first line after it."""
     number = 0
     while number < len(lines) and not lines[number].strip():
         number += 1
-
-    header: dict[str, str] = {}
-    header_lines: dict[str, int] = {}
+    header = Header(path, {}, {})
     while number < len(lines) and lines[number].strip():
         match = HEADER_LINE.match(lines[number].strip())
         if not match:
-            if not header:
+            if not header.values:
                 raise StoryFileError(
                     path,
                     number + 1,
@@ -141,73 +185,131 @@ def parse_story(path: Path, content: str) -> StoryFile:
                 f"unknown header key '{match['key']}' (known keys: "
                 f"{', '.join(k.title() for k in HEADER_KEYS)})",
             )
-        if key in header:
+        if key in header.values:
             raise StoryFileError(
                 path,
                 number + 1,
-                f"'{match['key']}' is given twice (first on line {header_lines[key]})",
+                f"'{match['key']}' is given twice (first on line {header.lines[key]})",
             )
-        header[key] = text.collapse_whitespace(match["value"])
-        header_lines[key] = number + 1
+        header.values[key] = text.collapse_whitespace(match["value"])
+        header.lines[key] = number + 1
         number += 1
+    return header, number
 
-    def fail(key: str, message: str):
-        raise StoryFileError(path, header_lines.get(key, 1), message)
 
-    headline = header.get("headline", "")
-    if not headline:
-        fail("headline", "the story has no headline ('Headline: …' is required)")
-
-    slug = header.get("slug") or text.slugify(headline)
-    if not slug:
-        fail("headline", "cannot make an address (slug) from this headline; add 'Slug: …'")
-    if text.slugify(slug) != slug:
-        fail("slug", f"'{slug}' is not a valid slug; try '{text.slugify(slug)}'")
-
-    status = header.get("status", Article.Status.PUBLISHED).lower()
-    if status not in Article.Status.values:
-        fail("status", f"unknown status '{status}' (one of {', '.join(Article.Status.values)})")
-
+def story_dates(header: Header, status: str) -> dict:
+    """Publication and update times, each within the range every story time must keep."""
     dates = {}
     for key in DATE_KEYS:
-        if header.get(key):
-            dates[key] = parse_datetime(header[key])
-            if dates[key] is None:
-                fail(key, f"'{header[key]}' is not a date and time like 2025-01-29T09:30:00+05:30")
+        if not header.get(key):
+            continue
+        moment = parse_datetime(header.get(key))
+        if moment is None:
+            header.fail(
+                key, f"'{header.get(key)}' is not a date and time like 2025-01-29T09:30:00+05:30"
+            )
+        try:
+            validate_story_time(moment)
+        except ValidationError as error:
+            header.fail(key, f"'{header.get(key)}' is out of range: {' '.join(error.messages)}")
+        dates[key] = moment
     if status == Article.Status.PUBLISHED and "published" not in dates:
-        fail("status", "a published story needs 'Published: <date and time>'")
+        header.fail("status", "a published story needs 'Published: <date and time>'")
+    return dates
 
-    body_format = header.get("format", "text").lower()
-    if body_format not in FORMATS:
-        fail("format", f"unknown format '{body_format}' (text or html)")
 
-    tags = {}
-    for key in LIST_KEYS:
-        names = [
-            n for n in (text.collapse_whitespace(v) for v in header.get(key, "").split(";")) if n
-        ]
-        tags[key] = list(dict.fromkeys(names))
-    try:
-        tags["countries"] = list(
-            dict.fromkeys(Country.normalise_name(n) for n in tags["countries"])
+def checked_names(header: Header, key: str, model) -> list[str]:
+    """The ``;``-separated names under ``key`` as ``model`` keeps them, each once: names
+    with the same address (slug) are one name."""
+    names: dict[str, str] = {}
+    for given in header.get(key).split(";"):
+        if not text.collapse_whitespace(given):
+            continue
+        try:
+            name = model.normalise_name(given)
+        except ValueError as error:
+            header.fail(key, str(error))
+        names.setdefault(text.slugify(name), name)
+    return list(names.values())
+
+
+def story_names(header: Header, slug: str) -> tuple[str, dict[str, list[str]], list[str]]:
+    """The section, the lists of names by key, and the former slugs."""
+    section = ""
+    if header.get("section"):
+        try:
+            section = Section.normalise_name(header.get("section"))
+        except ValueError as error:
+            header.fail("section", str(error))
+    names = {key: checked_names(header, key, model) for key, model in NAMED.items()}
+    former_slugs = list(
+        dict.fromkeys(
+            n
+            for n in (text.collapse_whitespace(v) for v in header.get("former-slugs").split(";"))
+            if n
         )
-    except ValueError as error:
-        fail("countries", str(error))
-    authors = tags.pop("authors")
-    former_slugs = tags.pop("former-slugs")
+    )
     for old in former_slugs:
         if text.slugify(old) != old or old == slug:
-            fail("former-slugs", f"'{old}' is not a former slug of this story")
+            header.fail("former-slugs", f"'{old}' is not a former slug of this story")
+    return section, names, former_slugs
 
-    image = None
-    if header.get("image"):
-        image = (path.parent / header["image"]).resolve()
+
+def story_image(header: Header) -> tuple[Path | None, bytes]:
+    """The image named in the header and its bytes, verified to be a picture a browser shows.
+
+    The image must be a file in the story file's folder or below it: no absolute path, no
+    ``..`` and no symbolic link may lead out of it, so a story file cannot publish any other
+    file the importing user can read.
+    """
+    given = header.get("image")
+    if not given:
+        return None, b""
+    try:
+        folder = header.path.parent.resolve()
+        image = (folder / given).resolve()
+        if Path(given).is_absolute() or not image.is_relative_to(folder):
+            header.fail(
+                "image", f"image '{given}' must be a file in the story file's folder or below it"
+            )
         if not image.is_file():
-            fail("image", f"image file '{header['image']}' not found next to the story file")
+            header.fail("image", f"image file '{given}' not found next to the story file")
+        limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_BYTES
+        with image.open("rb") as opened:
+            data = opened.read(limit + 1)
+    except (OSError, ValueError):
+        header.fail("image", f"image file '{given}' cannot be read")
+    if len(data) > limit:
+        header.fail("image", f"image '{given}' is larger than {limit / 1e6:g} MB, the limit")
+    problem = image_problem(data)
+    if problem:
+        header.fail("image", f"image '{given}' {problem}")
+    return image, data
 
+
+def image_problem(data: bytes) -> str:
+    """What is wrong with ``data`` as a lead image, or '' if nothing is."""
+    limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as picture:
+            if picture.width * picture.height > limit:
+                return (
+                    f"is {picture.width}×{picture.height} pixels; "
+                    f"images may have at most {limit / 1e6:g} million"
+                )
+            picture.verify()
+    # Pillow's decoders refuse broken data with many kinds of exception (Django's ImageField
+    # catches Exception for the same reason); any of them means "not a usable image".
+    except Exception:
+        return "is not a JPEG, PNG, WebP or GIF image (or the file is damaged)"
+    return ""
+
+
+def story_body(path: Path, lines: list[str], start: int, body_format: str):
+    """The body as stored HTML, and its links with the line each came from."""
     paragraphs, starts = [], []
     current: list[str] = []
-    for line_number in range(number, len(lines) + 1):
+    for line_number in range(start, len(lines) + 1):
         line = lines[line_number] if line_number < len(lines) else ""
         if line.strip():
             if not current:
@@ -236,43 +338,85 @@ def parse_story(path: Path, content: str) -> StoryFile:
     if not body:
         raise StoryFileError(
             path,
-            starts[0] if starts else number + 1,
+            starts[0] if starts else start + 1,
             "the story has no body: write its paragraphs after the header's blank line",
         )
+    return body_html, links
 
+
+def check_links(path: Path, headline: str, links: list[text.LinkSpec]) -> None:
     own_key = text.headline_key(headline)
+    longest = CrossLink._meta.get_field("target_headline").max_length
     seen: dict[str, int] = {}
     for link in links:
         key = text.headline_key(link.headline)
+        if not key:
+            raise StoryFileError(path, link.index, "a link needs a headline with letters or digits")
+        if len(link.headline) > longest:
+            raise StoryFileError(
+                path, link.index, f"the linked headline is longer than {longest} characters"
+            )
         if key == own_key:
             raise StoryFileError(path, link.index, "a story cannot link to itself")
         if key in seen:
             raise StoryFileError(path, link.index, f"links to the same story as line {seen[key]}")
         seen[key] = link.index
 
+
+def parse_story(path: Path, content: str) -> StoryFile:
+    """The story in ``content`` (the text of the file at ``path``); StoryFileError, naming
+    the line, for anything that could not be imported as it stands."""
+    lines = content.split("\n")
+    header, body_start = read_header(path, lines)
+
+    headline = header.get("headline")
+    if not headline:
+        header.fail("headline", "the story has no headline ('Headline: …' is required)")
+    slug = header.get("slug") or text.slugify(headline)
+    if not slug:
+        header.fail("headline", "cannot make an address (slug) from this headline; add 'Slug: …'")
+    if text.slugify(slug) != slug:
+        header.fail("slug", f"'{slug}' is not a valid slug; try '{text.slugify(slug)}'")
+
+    status = header.get("status", Article.Status.PUBLISHED).lower()
+    if status not in Article.Status.values:
+        header.fail(
+            "status", f"unknown status '{status}' (one of {', '.join(Article.Status.values)})"
+        )
+    dates = story_dates(header, status)
+    body_format = header.get("format", "text").lower()
+    if body_format not in FORMATS:
+        header.fail("format", f"unknown format '{body_format}' (text or html)")
+
+    section, names, former_slugs = story_names(header, slug)
+    image, image_data = story_image(header)
+    body_html, links = story_body(path, lines, body_start, body_format)
+    check_links(path, headline, links)
+
     values = {
         "headline": headline,
-        "standfirst": header.get("standfirst", ""),
+        "standfirst": header.get("standfirst"),
         "body": body_html,
         "status": status,
         "published_at": dates.get("published"),
         "updated_at": dates.get("updated"),
-        "source": header.get("source", ""),
-        "image_caption": header.get("image-caption", ""),
-        "image_credit": header.get("image-credit", ""),
-        "image_alt": header.get("image-alt", ""),
+        "source": header.get("source"),
+        "image_caption": header.get("image-caption"),
+        "image_credit": header.get("image-credit"),
+        "image_alt": header.get("image-alt"),
     }
     return StoryFile(
         path=path,
         slug=slug,
         values=values,
-        section=header.get("section", ""),
-        authors=authors,
+        section=section,
+        authors=names.pop("authors"),
         former_slugs=former_slugs,
-        tags=tags,
+        tags=names,
         links=links,
         image=image,
-        lines=header_lines,
+        image_data=image_data,
+        lines=header.lines,
     )
 
 
@@ -290,94 +434,155 @@ FIELD_KEYS = {
 }
 
 
-def write_story(story: StoryFile) -> str:
-    """Bring the database in line with one story file; say 'created', 'updated' or 'unchanged'."""
-    article = Article.objects.filter(slug=story.slug).first()
+def newsroom_change(article: Article) -> str:
+    """Why the stored story is no longer what an import left, or '' if it still is."""
+    if article.imported_revision is None:
+        return f"story '{article.slug}' was written in the newsroom, not imported"
+    if article.revision != article.imported_revision:
+        return (
+            f"story '{article.slug}' was edited in the newsroom since it was imported "
+            f"(revision {article.revision} > {article.imported_revision})"
+        )
+    return ""
+
+
+def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]:
+    """Bring the database in line with one story file, in one transaction.
+
+    Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped`` or
+    ``overwritten``) and why, for the last two. A story the newsroom changed since its last
+    import (or wrote itself) is skipped unless ``overwrite``; the same file as last time
+    changes nothing. An image file written for the story is deleted again if this
+    transaction rolls back (not if a caller's transaction around it rolls back later).
+    """
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            return _write_story(story, overwrite, written)
+    except BaseException:
+        for name in written:
+            Article.image.field.storage.delete(name)
+        raise
+
+
+def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple[str, str]:
+    article = Article.objects.select_for_update().filter(slug=story.slug).first()
+    change = newsroom_change(article) if article else ""
+    if article and article.imported_digest == story.digest and not (change and overwrite):
+        return "unchanged", ""
+    if change and not overwrite:
+        return "skipped", f"{change}; use --overwrite to replace it"
+
     created = article is None
-    article = article or Article(slug=story.slug)
-    changed = created
-
-    values = dict(story.values)
-    if story.section:
-        section = Section.objects.filter(name__iexact=story.section).first()
-        values["section"] = section or Section.objects.create(name=story.section)
-    else:
-        values["section"] = None
-    for name, value in values.items():
-        if getattr(article, name) != value:
-            setattr(article, name, value)
-            changed = True
-
-    image_name = ""
-    if story.image:
-        image_name = f"articles/{story.slug}/{story.image.name}"
-        content = story.image.read_bytes()
-        storage = article.image.storage
-        if not (storage.exists(image_name) and storage.open(image_name).read() == content):
-            storage.delete(image_name)
-            storage.save(image_name, ContentFile(content))
-    if article.image.name != image_name:
-        article.image.name = image_name
-        changed = True
-
+    article = article or Article(slug=story.slug, revision=0)
+    for name, value in story.values.items():
+        setattr(article, name, value)
+    with reported_at(story, "section"):
+        article.section = named(Section, story.section) if story.section else None
+    # A form opened before this import must be stale after it (see editing.save_article).
+    article.revision += 1
     try:
         article.full_clean(validate_unique=False)
     except ValidationError as error:
         key, messages = next(iter(error.message_dict.items()))
         raise StoryFileError(
-            story.path, story.lines.get(FIELD_KEYS.get(key, ""), 1), f"{key}: {' '.join(messages)}"
+            story.path, story.line(FIELD_KEYS.get(key, "")), f"{key}: {' '.join(messages)}"
         ) from None
-    if changed:
+    written.extend(store_image(article, story))
+    article.imported_digest, article.imported_revision = story.digest, article.revision
+    with reported_at(story, "headline"):
         article.save()
-
-    changed |= sync_bylines(article, story.authors)
+    with reported_at(story, "authors"):
+        sync_bylines(article, story.authors)
     for key, names in story.tags.items():
-        manager = getattr(article, key)
-        if sorted(manager.names()) != sorted(names):
-            manager.set(names)
-            changed = True
-    changed |= sync_links(article, story.links)
-    changed |= sync_former_slugs(article, story)
-    return "created" if created else "updated" if changed else "unchanged"
+        with reported_at(story, key):
+            manager = getattr(article, key)
+            if sorted(manager.names()) != sorted(names):
+                manager.set(names)
+    with reported_at(story, "headline"):
+        sync_links(article, story.links)
+    sync_former_slugs(article, story)
+    return ("created" if created else "overwritten" if change else "updated"), change
 
 
-def sync_former_slugs(article: Article, story: StoryFile) -> bool:
+@contextmanager
+def reported_at(story: StoryFile, key: str):
+    """A model or the database refusing what the header's ``key`` line gave becomes
+    ``file:line: reason``, and the file's transaction rolls back."""
+    try:
+        yield
+    except ValidationError as error:
+        raise StoryFileError(story.path, story.line(key), " ".join(error.messages)) from None
+    except (ValueError, IntegrityError, DataError) as error:
+        raise StoryFileError(
+            story.path, story.line(key), f"the database refused this: {error}"
+        ) from None
+
+
+def named(model, name: str):
+    """The section or author called ``name``, or with the address it would have (names that
+    differ only in case or punctuation are one); created if there is none."""
+    found = model.objects.filter(Q(name__iexact=name) | Q(slug=text.slugify(name)))
+    return found.order_by("pk").first() or model.objects.create(name=name)
+
+
+def store_image(article: Article, story: StoryFile) -> list[str]:
+    """Point ``article`` at the story's image; the storage names of files written for it.
+
+    A stored file is never replaced in place: new bytes go to a new name (the storage picks
+    a free one), so a page or a failed import still finds the old image intact.
+    """
+    if not story.image:
+        article.image = ""
+        return []
+    if article.image and stored_bytes(article.image) == story.image_data:
+        return []
+    article.image.save(story.image.name, ContentFile(story.image_data), save=False)
+    return [article.image.name]
+
+
+def stored_bytes(image) -> bytes | None:
+    try:
+        with image.storage.open(image.name, "rb") as stored:
+            return stored.read()
+    except OSError:
+        return None
+
+
+def sync_former_slugs(article: Article, story: StoryFile) -> None:
     """Old addresses of the story keep answering 301 (see SlugRedirect)."""
     current = set(article.slug_redirects.values_list("old_slug", flat=True))
     if current == set(story.former_slugs):
-        return False
+        return
     taken = SlugRedirect.objects.filter(old_slug__in=story.former_slugs).exclude(article=article)
     if taken.exists():
         raise StoryFileError(
             story.path,
-            story.lines.get("former-slugs", 1),
+            story.line("former-slugs"),
             f"former slug '{taken.first().old_slug}' belongs to another story",
         )
     article.slug_redirects.exclude(old_slug__in=story.former_slugs).delete()
     for old in story.former_slugs:
         if old not in current:
             SlugRedirect.objects.create(old_slug=old, article=article)
-    return True
 
 
-def sync_bylines(article: Article, names: list[str]) -> bool:
+def sync_bylines(article: Article, names: list[str]) -> None:
     current = list(article.bylines.order_by("position").values_list("author__name", flat=True))
     if current == names:
-        return False
+        return
     article.bylines.all().delete()
-    for position, name in enumerate(names):
-        author = Author.objects.filter(name__iexact=name).first() or Author.objects.create(
-            name=name
-        )
+    # Two names may be one author: one by name, the other by the address an editor gave it.
+    authors = dict.fromkeys(named(Author, name) for name in names)
+    for position, author in enumerate(authors):
         Byline.objects.create(article=article, author=author, position=position)
-    return True
 
 
-def sync_links(article: Article, links: list[text.LinkSpec]) -> bool:
+def sync_links(article: Article, links: list[text.LinkSpec]) -> None:
     wanted = [(link.headline, link.placement, link.order) for link in links]
     current = list(article.links_out.values_list("target_headline", "placement", "order"))
     if current == wanted:
-        return False
+        return
     article.links_out.all().delete()
     for headline, placement, order in wanted:
         target = (
@@ -393,17 +598,23 @@ def sync_links(article: Article, links: list[text.LinkSpec]) -> bool:
             placement=placement,
             order=order,
         )
-    return True
 
 
 @dataclass
 class ImportReport:
+    """What a run did: each imported file's outcome (with the reason for a skipped or
+    overwritten story in ``notes``), and the files that failed."""
+
     outcomes: dict[Path, str] = field(default_factory=dict)
+    notes: dict[Path, str] = field(default_factory=dict)
     errors: list[StoryFileError] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Path]:
         return [error.path for error in self.errors]
+
+    def having(self, outcome: str) -> list[Path]:
+        return [path for path, done in self.outcomes.items() if done == outcome]
 
 
 def story_paths(paths) -> list[Path]:
@@ -413,7 +624,9 @@ def story_paths(paths) -> list[Path]:
     return found
 
 
-def import_stories(paths) -> ImportReport:
+def import_stories(paths, *, overwrite: bool = False) -> ImportReport:
+    """Import every story file in ``paths``; each file is tried, and one that fails writes
+    nothing. ``overwrite`` replaces stories the newsroom changed since their last import."""
     report = ImportReport()
     parsed: list[StoryFile] = []
     for path in story_paths(paths):
@@ -440,10 +653,13 @@ def import_stories(paths) -> ImportReport:
             )
             continue
         try:
-            with transaction.atomic():
-                report.outcomes[story.path] = write_story(story)
+            outcome, note = write_story(story, overwrite=overwrite)
         except StoryFileError as error:
             report.errors.append(error)
+            continue
+        report.outcomes[story.path] = outcome
+        if note:
+            report.notes[story.path] = note
     return report
 
 

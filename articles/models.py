@@ -517,6 +517,20 @@ class Article(models.Model):
     revision = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every save; guards lost updates."
     )
+    # What the last import wrote (articles.importing): a later import replaces the story only
+    # while its revision is still the one the import left, unless the operator insists.
+    imported_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Digest of the story file as last imported; empty if never imported.",
+    )
+    imported_revision = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The revision the last import left; a later one means the newsroom edited it.",
+    )
 
     objects = ArticleQuerySet.as_manager()
 

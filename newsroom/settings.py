@@ -189,6 +189,10 @@ NEWSROOM_BENCH = env_bool("NEWSROOM_BENCH")
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", default=True)
 # Seed files larger than this are refused by the importer.
 NEWSROOM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Lead images a story file names are refused above these sizes (a photo from a 45-megapixel
+# camera fits; a decompression bomb does not).
+NEWSROOM_IMPORT_MAX_IMAGE_BYTES = 25_000_000
+NEWSROOM_IMPORT_MAX_IMAGE_PIXELS = 50_000_000
 # The host named in feed item ids (tag URIs); set it when the site answers on several
 # names, so every feed gives a story the same id. Empty: the requested host.
 NEWSROOM_FEED_ID_HOST = os.environ.get("FEED_ID_HOST", "")

@@ -3,11 +3,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from articles import editing, text
+from articles.editing import StaleRevision
 from articles.importing import import_stories
 from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
+from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -387,3 +391,133 @@ def test_command_exits_non_zero_and_names_the_failed_files(tmp_path):
 def test_missing_path_is_reported(tmp_path):
     report = import_stories([tmp_path / "nope.txt"])
     assert "no such file" in str(report.errors[0])
+
+
+# Re-importing over the newsroom's work ------------------------------------------------------
+
+
+def run_import(*paths, **options):
+    """The command as an operator runs it: its output, its messages, and no exception."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_articles", *map(str, paths), stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def png_bytes(colour, size=(4, 3)):
+    data = io.BytesIO()
+    Image.new("RGB", size, colour).save(data, "PNG")
+    return data.getvalue()
+
+
+def edit_in_the_admin(article, **fields):
+    """What saving the admin's change form does: the editing service, then the tags."""
+    people = fields.pop("people", None)
+    for name, value in fields.items():
+        setattr(article, name, value)
+    editing.save_article(article=article, base_revision=article.revision)
+    if people is not None:
+        article.people.set(people)
+    return article
+
+
+def test_running_make_run_again_keeps_the_seed_story_edits_and_says_nothing(tmp_path, settings):
+    """`make run` re-imports seeds/: edits made since (tags, links, image, text) survive, and
+    the second run prints its summary alone."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    run_import(SEEDS)
+    article = Article.objects.get()
+    article.image.save("desk.png", ContentFile(png_bytes("blue")), save=False)
+    edit_in_the_admin(article, standfirst="Rewritten by the desk.", people=["Kamala Harris"])
+    editing.add_wire_links(
+        article=article, links=[text.LinkSpec("A story the desk linked", None, 0)]
+    )
+    before = snapshot()
+
+    out, err = run_import(SEEDS)
+
+    assert (out, err) == ("Imported 1 file(s): 0 created, 0 updated, 1 unchanged.\n", "")
+    assert snapshot() == before
+    assert before[article.slug]["people"] == ["Kamala Harris"]
+
+
+def test_a_changed_file_skips_the_story_edited_in_the_newsroom(tmp_path):
+    """A new version of the file does not replace a story edited since its import: the
+    command names the file, says why, and succeeds (skipping is no failure)."""
+    path = write(tmp_path, "a.txt", GOOD)
+    run_import(path)
+    edit_in_the_admin(Article.objects.get(), standfirst="Desk edit.")
+    write(tmp_path, "a.txt", GOOD.replace("Second paragraph.", "Wire update."))
+
+    out, err = run_import(path)
+
+    assert err == (
+        f"{path}: skipped: story 'ceasefire-faces-new-hurdle' was edited in the newsroom "
+        "since it was imported (revision 2 > 1); use --overwrite to replace it\n"
+    )
+    assert out == (
+        "Imported 1 file(s): 0 created, 0 updated, 0 unchanged, 1 skipped "
+        f"({path}: changed in the newsroom; --overwrite replaces them).\n"
+    )
+    article = Article.objects.get()
+    assert article.standfirst == "Desk edit."
+    assert "Wire update." not in article.body
+
+
+def test_a_file_never_replaces_a_story_written_in_the_newsroom(tmp_path):
+    """A file whose slug is a story written in the admin leaves it and its links alone."""
+    own = ArticleFactory(headline="Ceasefire faces new hurdle", body="<p>Our own copy.</p>")
+    other = ArticleFactory()
+    CrossLink.objects.create(source=own, target=other, placement=None)
+    path = write(tmp_path, "a.txt", GOOD)
+
+    out, err = run_import(path)
+
+    assert err == (
+        f"{path}: skipped: story 'ceasefire-faces-new-hurdle' was written in the newsroom, "
+        "not imported; use --overwrite to replace it\n"
+    )
+    assert "1 skipped" in out
+    own.refresh_from_db()
+    assert own.body == "<p>Our own copy.</p>"
+    assert list(own.links_out.values_list("target", flat=True)) == [other.pk]
+
+
+def test_overwrite_replaces_the_newsroom_story_and_says_so(tmp_path):
+    """--overwrite replaces a story written or edited in the newsroom, and says whose work
+    it replaced; afterwards the story counts as imported again."""
+    own = ArticleFactory(headline="Ceasefire faces new hurdle", body="<p>Our own copy.</p>")
+    CrossLink.objects.create(source=own, target=ArticleFactory(), placement=None)
+    path = write(tmp_path, "a.txt", GOOD)
+
+    out, err = run_import(path, overwrite=True)
+
+    assert err == (
+        f"{path}: overwritten: story 'ceasefire-faces-new-hurdle' was written in the "
+        "newsroom, not imported\n"
+    )
+    assert out == "Imported 1 file(s): 0 created, 0 updated, 1 overwritten, 0 unchanged.\n"
+    own.refresh_from_db()
+    assert own.paragraphs == ["<p>First paragraph.</p>", "<p>Second paragraph.</p>"]
+    assert not own.links_out.exists()
+    assert run_import(path) == ("Imported 1 file(s): 0 created, 0 updated, 1 unchanged.\n", "")
+
+    edit_in_the_admin(own, standfirst="Desk edit.")
+    out, err = run_import(path, overwrite=True)
+    assert "overwritten: story 'ceasefire-faces-new-hurdle' was edited in the newsroom" in err
+    own.refresh_from_db()
+    assert own.standfirst == ""
+
+
+def test_an_import_makes_a_form_opened_before_it_stale(tmp_path):
+    """Every import that changes a story moves its revision, so the admin's lost-update
+    guard refuses a form opened before the import instead of erasing what it brought."""
+    path = write(tmp_path, "a.txt", GOOD)
+    import_stories([path])
+    opened = Article.objects.get()
+    write(tmp_path, "a.txt", GOOD.replace("Second paragraph.", "Wire update."))
+    assert import_stories([path]).outcomes == {path: "updated"}
+
+    opened.standfirst = "Saved from a stale form."
+    with pytest.raises(StaleRevision):
+        editing.save_article(article=opened, base_revision=opened.revision)
+    assert "Wire update." in Article.objects.get().body
