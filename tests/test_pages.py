@@ -110,6 +110,39 @@ def test_archive_rejects_bad_page_keys_with_404(client, key):
     assert client.get(reverse("articles:archive"), {"before": key}).status_code == 404
 
 
+HOSTILE_KEYS = [
+    "\x00",
+    "' OR 1=1; --",
+    "9" * 10_000,
+    "🙂",
+    "٢٠٢٥٠١٠١T000000000000Z-١",
+    "20250230T000000000000Z-1",
+    "00010101T000000000000Z-1",
+    "99991231T235959999999Z-9999999999999999999",
+]
+LISTINGS = [
+    "/archive/",
+    "/people/joe-biden/",
+    "/countries/israel/",
+    "/topics/gaza/",
+    "/sections/world/",
+    "/authors/asha-rao/",
+]
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_listings_answer_any_page_key_without_an_error(client, key):
+    """The archive and every kind of hub answer a page or a 404 to any ?before=/?after=,
+    both at once, or either given twice: never a 500."""
+    ArticleFactory(people=["Joe Biden"], countries=["IL"], topics=["Gaza"])
+    ArticleFactory(authors=[AuthorFactory(name="Asha Rao")])
+    client.raise_request_exception = False
+    for url in LISTINGS:
+        for query in ({"before": key}, {"after": key}, {"before": key, "after": key}):
+            assert client.get(url, query).status_code in (200, 404), (url, query)
+        assert client.get(url, {"before": [key, "x"]}).status_code in (200, 404), url
+
+
 # Article page
 
 
@@ -457,6 +490,11 @@ def test_search_without_results_shows_a_friendly_message(client):
         "'; DROP TABLE articles_article; --",
         "<script>alert(1)</script>",
         "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+        "é" * 10_000,
+        "AT&T q=x&q=y %00 %ff",
+        "“curly” ‘quotes’ \"straight\" 'single'",
+        "1' UNION SELECT password FROM auth_user --",
+        "שלום OR مرحبا -नमस्ते",
     ],
 )
 def test_search_survives_any_input(client, query):

@@ -121,9 +121,14 @@ def test_robots_txt_names_both_sitemaps(client):
 
 
 def test_unknown_sitemap_section_and_bad_page_are_404(client):
+    """Unknown sections and pages that are no page number, or beyond the last, are a 404."""
+    ArticleFactory(headline="Live one", people=["Joe Biden"])
     assert client.get("/sitemap-nope.xml").status_code == 404
     assert client.get("/sitemap-articles.xml?p=abc").status_code == 404
     assert client.get("/sitemap-articles.xml?p=99").status_code == 404
+    for page in ("0", "-1", "1.5", "\x00", "٢", "9" * 400, "' OR 1=1 --"):
+        for url in ("/sitemap-articles.xml", "/sitemap-people.xml", "/news-sitemap.xml"):
+            assert client.get(url, {"p": page}).status_code == 404, (url, page)
 
 
 def index_locations(client):
