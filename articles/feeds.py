@@ -101,9 +101,22 @@ def add_media_content(handler, image):
 
 
 class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
+    """RSS 2.0, with every ``title`` and ``description`` (channel and item) as HTML.
+
+    The spec leaves open whether those hold text or HTML, and readers guess: feedparser takes
+    a description as HTML and a title as HTML when it looks like some (``<b>…</b>``, an
+    entity), many take both as HTML always (Django ticket #6533). The RSS Board's advice
+    (``&#x3C;`` for ``<``) reaches an XML parser as the same ``<``, so it does not help. So
+    the text goes in as HTML that shows it literally (``<`` as ``&amp;lt;``): a name such as
+    ``<img src=x onerror=…>`` reads as written and never renders. The item description comes
+    as HTML already (``ArticleFeed.item_description``, which Atom's summary shares).
+    Categories, ``dc:creator`` and the ``media:`` text stay plain text, as feedparser reads them.
+    """
+
+    def __init__(self, title, link, description, *args, **kwargs):
+        super().__init__(escape(title), link, escape(description), *args, **kwargs)
+
     def add_item(self, title, *args, **kwargs):
-        # RSS readers take a title as HTML (Django ticket #6533): a plain-text headline such
-        # as "Q&A: <b> tags" goes in escaped once more, or readers would render the markup.
         super().add_item(escape(title), *args, **kwargs)
 
     def rss_attributes(self):

@@ -28,6 +28,8 @@ from .models import Article
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 SNIPPET_WORDS = 30
+# Words of context before the first match in a snippet made in Python.
+SNIPPET_LEAD = 8
 RANKED_CANDIDATES = 100
 CONFIG = "english"
 
@@ -166,15 +168,23 @@ def search_articles(raw_query: str) -> SearchResults:
 
 
 def python_snippet(article: Article, terms: list[str]) -> str:
-    """Some words of the body around the first match, matches wrapped in <mark>."""
+    """Whole words of the body around the first match, matches wrapped in <mark>.
+
+    Positions come from one pattern matched against the body itself: a casefolded copy
+    can differ in length ("ß" folds to "ss"), and a count of characters rebuilt from split
+    words misses the spaces between them. The window starts at the word the first match
+    starts in (a match may begin inside one: "srael" in "Israeli"), SNIPPET_LEAD words earlier.
+    """
     body = text.html_to_text(article.body)
-    lowered = body.casefold()
-    positions = [lowered.find(term.casefold()) for term in terms]
-    first = min((p for p in positions if p >= 0), default=0)
-    words_before = body[:first].split()[-8:]
-    start = first - len(" ".join(words_before)) if words_before else first
-    window = " ".join(body[max(start, 0) :].split()[:SNIPPET_WORDS])
-    pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+    # Longest first, so "Gaza ceasefire" is marked whole where "Gaza" also matches.
+    alternatives = sorted({re.escape(term) for term in terms if term}, key=len, reverse=True)
+    pattern = re.compile("|".join(alternatives) or "(?!)", re.IGNORECASE)  # (?!): no match
+    words = list(re.finditer(r"\S+", body))
+    first = pattern.search(body)
+    offset = first.start() if first else 0
+    at = next((n for n, word in enumerate(words) if word.end() > offset), 0)
+    start = max(at - SNIPPET_LEAD, 0)
+    window = " ".join(word.group() for word in words[start : start + SNIPPET_WORDS])
     pieces, last = [], 0
     for match in pattern.finditer(window):
         pieces += [escape(window[last : match.start()]), f"<mark>{escape(match.group())}</mark>"]

@@ -1,4 +1,9 @@
-"""Sitemaps (every live story and hub), a Google News sitemap and robots.txt."""
+"""Sitemaps (every live story and hub), a Google News sitemap and robots.txt.
+
+A sitemap with no URL is not a valid sitemap (the protocol's ``urlset`` needs one), so the
+index lists only sitemaps with URLs and such a sitemap answers 404. The Google News sitemap
+is the exception: Google documents it as empty whenever nothing was published in its window.
+"""
 
 from datetime import timedelta
 from functools import partial
@@ -7,7 +12,7 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Max, OuterRef, Subquery
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -36,6 +41,9 @@ class ArticleSitemap(Sitemap):
 
     def lastmod(self, article):
         return whole_seconds(article.lastmod)
+
+    def has_urls(self) -> bool:
+        return self.items().exists()
 
     def get_latest_lastmod(self):
         """The latest publication or edit of a live story: two index lookups, where
@@ -75,6 +83,9 @@ class HubSitemap(Sitemap):
     def items(self):
         return self.hubs
 
+    def has_urls(self) -> bool:
+        return bool(self.hubs)
+
     def get_latest_lastmod(self):
         return max((self.lastmod(hub) for hub in self.hubs), default=None)
 
@@ -101,6 +112,31 @@ SITEMAPS = {"articles": ArticleSitemap} | {
 }
 
 
+@require_safe
+def sitemap_index(request):
+    """The index of the sitemaps that have URLs: one EXISTS for the stories, and the hub
+    lists the hub sitemaps read anyway (``HubSitemap.hubs``); no count beyond the one that
+    numbers the stories' pages. With nothing public at all there is no index: 404."""
+    sitemaps = {section: make() for section, make in SITEMAPS.items()}
+    listed = {section: sitemap for section, sitemap in sitemaps.items() if sitemap.has_urls()}
+    if not listed:
+        raise Http404("Nothing is published yet.")
+    return sitemap_views.index(request, listed, sitemap_url_name="sitemap-section")
+
+
+@require_safe
+def sitemap_section(request, section):
+    """One page of one sitemap; a page without URLs (no live story or hub of the kind) is
+    404, as is an unknown section or page."""
+    response = sitemap_views.sitemap(
+        request, SITEMAPS, section=section, template_name="sitemaps/sitemap.xml"
+    )
+    if not response.context_data["urlset"]:
+        raise Http404("This sitemap has no URLs.")
+    return response
+
+
+@require_safe
 def news_sitemap(request):
     response = sitemap_views.sitemap(
         request, {"news": NewsSitemap}, template_name="sitemaps/news.xml"

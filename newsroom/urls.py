@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from articles.sitemaps import SITEMAPS, news_sitemap, robots_txt
+from articles.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
 from newsroom.health import healthz
 
 handler500 = "newsroom.health.server_error"
@@ -15,18 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),
-    path(
-        "sitemap.xml",
-        sitemap_views.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
-        name="sitemap-index",
-    ),
-    path(
-        "sitemap-<section>.xml",
-        sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS, "template_name": "sitemaps/sitemap.xml"},
-        name="sitemap-section",
-    ),
+    path("sitemap.xml", sitemap_index, name="sitemap-index"),
+    path("sitemap-<section>.xml", sitemap_section, name="sitemap-section"),
     path("news-sitemap.xml", news_sitemap, name="sitemap-news"),
     path("", include("articles.urls")),
 ]

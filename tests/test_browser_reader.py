@@ -124,3 +124,26 @@ def test_pages_have_no_serious_accessibility_findings(page, live_server, story, 
             if violation["impact"] in {"serious", "critical"}
         ]
         assert serious == [], path
+
+
+def test_each_also_read_box_is_a_landmark_with_its_own_name(page, live_server, story):
+    """Three Also Read boxes on one story are three complementary landmarks named by their
+    label and first headline, and axe's landmark-unique (a moderate finding, which the
+    serious-only sweep above lets through) finds nothing."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    third = ArticleFactory(headline="Markets steady after the invitation")
+    CrossLinkFactory(source=story, target=third, placement=4, order=0)
+    page.goto(live_server.url + story.get_absolute_url())
+
+    boxes = page.get_by_role("complementary")
+    assert boxes.count() == 3
+    for headline in [
+        "Ceasefire talks resume in Doha",
+        "Envoy lands in Riyadh",
+        "Markets steady after the invitation",
+    ]:
+        name = f"Also Read {headline}"
+        assert page.get_by_role("complementary", name=name, exact=True).count() == 1, name
+    results = Axe().run(page, options={"runOnly": {"type": "rule", "values": ["landmark-unique"]}})
+    assert results.response["violations"] == []

@@ -113,13 +113,18 @@ def get_json(client, url):
     return json.loads(response.content)
 
 
+def shown_text(detail):
+    """What a reader shows for one of feedparser's text constructs (a title, a subtitle, a
+    summary): plain text as it is; HTML rendered, so it must hold no markup, only text."""
+    if detail.type == "text/html":
+        assert "<" not in detail.value, f"markup a reader would render: {detail.value!r}"
+        return html.unescape(detail.value)
+    return detail.value
+
+
 def entry_title(entry):
     """The headline as a reader shows it: RSS titles are HTML, Atom ones plain text."""
-    title = entry.title_detail
-    if title.type == "text/html":
-        # What a reader displays: markup is rendered (here dropped), entities decoded.
-        return html.unescape(re.sub(r"<[^>]*>", "", title.value))
-    return title.value
+    return shown_text(entry.title_detail)
 
 
 # Reading every feed ---------------------------------------------------------------------
@@ -429,6 +434,71 @@ def test_markup_in_a_headline_is_text(client, db, format):
         assert get_json(client, feed_url(format))["items"][0]["title"] == headline
     else:
         assert entry_title(parse(client, feed_url(format)).entries[0]) == headline
+
+
+MARKUP_NAMES = ["<img src=x onerror=alert(1)>", "Q&A: <b>Bold</b> &amp; <i>co</i>"]
+
+
+@pytest.fixture(params=MARKUP_NAMES)
+def markup_story(request, db):
+    """A story whose headline, standfirst, person, topic, section and author are all one
+    name written with markup (a country's name comes from ISO 3166, so it has none)."""
+    name = request.param
+    return tagged_story(
+        headline=name,
+        standfirst=name,
+        people=[name],
+        topics=[name],
+        authors=[AuthorFactory(name=name)],
+        section=SectionFactory(name=name),
+    )
+
+
+def feed_titles(story, kind):
+    """The feed's title and the words its description must hold for the scope."""
+    if kind is None:
+        return "Newsroom: latest stories", "The newest stories from Newsroom."
+    name = HUB_ATTRIBUTES[kind](story).name
+    return f"{name} · Newsroom", f" {name}, the newest first, from Newsroom."
+
+
+@pytest.mark.parametrize("kind", SCOPES)
+@pytest.mark.parametrize("format", XML_FORMATS)
+def test_markup_in_names_reads_as_text_in_xml_feeds(client, markup_story, format, kind):
+    """A name written with markup reads literally in every title, description, author and
+    category of the site and hub feeds, channel and item alike, and never renders: no
+    HTML a reader renders holds an ``<img`` from it."""
+    name = markup_story.headline
+    feed = parse(client, scope_url(markup_story, format, kind))
+    title, description = feed_titles(markup_story, kind)
+
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert shown_text(feed.feed.title_detail) == title
+    assert description in shown_text(feed.feed.subtitle_detail)
+    (entry,) = feed.entries
+    assert entry_title(entry) == name
+    assert shown_text(entry.summary_detail) == name
+    assert [author.name for author in entry.authors] == [name]
+    assert {tag.term for tag in entry.tags} == {name, "Israel"}
+    assert entry.content[0].type == "text/html"
+    assert "<img" not in entry.content[0].value
+
+
+@pytest.mark.parametrize("kind", SCOPES)
+def test_markup_in_names_reads_as_text_in_json_feeds(client, markup_story, kind):
+    """JSON Feed's titles, summaries, authors and tags are plain text: the name as written;
+    its one HTML field holds no ``<img`` from it."""
+    name = markup_story.headline
+    feed = get_json(client, scope_url(markup_story, "json", kind))
+    title, description = feed_titles(markup_story, kind)
+
+    assert feed["title"] == title
+    assert description in feed["description"]
+    (item,) = feed["items"]
+    assert item["title"] == item["summary"] == name
+    assert [author["name"] for author in item["authors"]] == [name]
+    assert set(item["tags"]) == {name, "Israel"}
+    assert "<img" not in item["content_html"]
 
 
 @pytest.mark.parametrize("generator", FEED_TYPES.values())

@@ -29,6 +29,9 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         topics=["Gaza ceasefire"],
     )
     CrossLinkFactory(source=story, placement=None)
+    # Also Read boxes, two at one placement: their ids and aria-labelledby must be valid.
+    for placement in (1, 2, 2):
+        CrossLinkFactory(source=story, placement=placement)
     pages = {
         "front": "/",
         "archive": "/archive/",

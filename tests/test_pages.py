@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,6 +110,39 @@ def test_archive_rejects_bad_page_keys_with_404(client, key):
     assert client.get(reverse("articles:archive"), {"before": key}).status_code == 404
 
 
+HOSTILE_KEYS = [
+    "\x00",
+    "' OR 1=1; --",
+    "9" * 10_000,
+    "🙂",
+    "٢٠٢٥٠١٠١T000000000000Z-١",
+    "20250230T000000000000Z-1",
+    "00010101T000000000000Z-1",
+    "99991231T235959999999Z-9999999999999999999",
+]
+LISTINGS = [
+    "/archive/",
+    "/people/joe-biden/",
+    "/countries/israel/",
+    "/topics/gaza/",
+    "/sections/world/",
+    "/authors/asha-rao/",
+]
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_listings_answer_any_page_key_without_an_error(client, key):
+    """The archive and every kind of hub answer a page or a 404 to any ?before=/?after=,
+    both at once, or either given twice: never a 500."""
+    ArticleFactory(people=["Joe Biden"], countries=["IL"], topics=["Gaza"])
+    ArticleFactory(authors=[AuthorFactory(name="Asha Rao")])
+    client.raise_request_exception = False
+    for url in LISTINGS:
+        for query in ({"before": key}, {"after": key}, {"before": key, "after": key}):
+            assert client.get(url, query).status_code in (200, 404), (url, query)
+        assert client.get(url, {"before": [key, "x"]}).status_code in (200, 404), url
+
+
 # Article page
 
 
@@ -194,6 +228,64 @@ def test_also_read_boxes_sit_right_after_their_paragraphs(client):
     assert "Listed at the end" not in body
     related = html[html.index('id="related-heading"') :]
     assert "Listed at the end" in related
+
+
+class LandmarkNames(HTMLParser):
+    """The text of every element with an id, and the attributes of each ``<aside>``: enough
+    to work out the accessible name ``aria-labelledby`` or ``aria-label`` gives each box."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.text_by_id, self.asides, self.open = {}, [], []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "aside":
+            self.asides.append(attrs)
+        if "id" in attrs:
+            assert attrs["id"] not in self.text_by_id, f"id {attrs['id']} twice"
+            self.text_by_id[attrs["id"]] = ""
+            self.open.append((tag, attrs["id"]))
+
+    def handle_endtag(self, tag):
+        if self.open and self.open[-1][0] == tag:
+            self.open.pop()
+
+    def handle_data(self, data):
+        for _, element_id in self.open:
+            self.text_by_id[element_id] += data
+
+    def name(self, attrs):
+        if "aria-labelledby" in attrs:
+            return " ".join(
+                self.text_by_id[ref].strip() for ref in attrs["aria-labelledby"].split()
+            )
+        return attrs.get("aria-label", "")
+
+    def aside_names(self):
+        return [self.name(aside) for aside in self.asides if aside.get("class") == "also-read"]
+
+
+def test_each_also_read_box_has_its_own_accessible_name(client):
+    """Three boxes on one story are three landmarks with three names: the box's label and
+    its first headline, taken from ids that appear once on the page (axe landmark-unique)."""
+    source = ArticleFactory(body=body_of("First para.", "Second para.", "Third para."))
+    for placement, headline in [(1, "Talks resume"), (2, "Envoy lands"), (3, "Markets <calm>")]:
+        CrossLinkFactory(
+            source=source, target=ArticleFactory(headline=headline), placement=placement
+        )
+    CrossLinkFactory(
+        source=source, target=ArticleFactory(headline="Second in box"), placement=2, order=1
+    )
+
+    names = LandmarkNames(client.get(source.get_absolute_url()).content.decode()).aside_names()
+
+    assert names == [
+        "Also Read Talks resume",
+        "Also Read Envoy lands",
+        "Also Read Markets <calm>",
+    ]
 
 
 def test_placement_survives_an_empty_body():
@@ -398,6 +490,11 @@ def test_search_without_results_shows_a_friendly_message(client):
         "'; DROP TABLE articles_article; --",
         "<script>alert(1)</script>",
         "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+        "é" * 10_000,
+        "AT&T q=x&q=y %00 %ff",
+        "“curly” ‘quotes’ \"straight\" 'single'",
+        "1' UNION SELECT password FROM auth_user --",
+        "שלום OR مرحبا -नमस्ते",
     ],
 )
 def test_search_survives_any_input(client, query):

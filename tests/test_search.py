@@ -1,10 +1,22 @@
+import html
+import re
+
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
+from django.utils.html import escape
+from hypothesis import given
+from hypothesis import strategies as st
 
 from articles import text
 from articles.models import Article
-from articles.search import full_text_matches, search_articles
+from articles.search import (
+    SNIPPET_LEAD,
+    SNIPPET_WORDS,
+    full_text_matches,
+    python_snippet,
+    search_articles,
+)
 from tests.factories import ArticleFactory, archived, draft, in_review, scheduled
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +112,102 @@ def test_postgres_search_can_use_the_gin_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "article_search_idx" in plan
+
+
+# Snippets made in Python (SQLite) -------------------------------------------------------
+
+
+def snippet_of(paragraphs, *terms):
+    """The Python snippet of a story with this body, for these search terms."""
+    return python_snippet(Article(body=text.text_to_html(list(paragraphs))), list(terms))
+
+
+def shown_words(snippet):
+    """The snippet as a reader reads it: marks dropped, entities decoded, split into words."""
+    return html.unescape(re.sub(r"</?mark>", "", snippet)).split()
+
+
+# Seven words between the first word a snippet shows and the match (SNIPPET_LEAD is 8).
+BETWEEN = "und die Straße nach Norden am Meer"
+
+
+@pytest.mark.parametrize(
+    ("first_word", "matched", "term", "marked"),
+    [
+        ("Donald", "Trump", "Trump", "<mark>Trump</mark>"),
+        ("Jerusalem", "Israel's", "israel", "<mark>Israel</mark>&#x27;s"),
+        ("(Jerusalem)", "(Israelis)", "Israel", "(<mark>Israel</mark>is)"),
+        ("“Quoted,”", "“Trump,”", "Trump", "“<mark>Trump</mark>,”"),
+        ("İzmir", "Ankara", "ankara", "<mark>Ankara</mark>"),
+        ("Maßnahmen", "Straßen", "straßen", "<mark>Straßen</mark>"),
+        ("राष्ट्रपति", "मोदी", "मोदी", "<mark>मोदी</mark>"),
+        ("שָׁלוֹם", "Netanyahu", "Netanyahu", "<mark>Netanyahu</mark>"),
+    ],
+)
+def test_python_snippet_keeps_whole_words(first_word, matched, term, marked):
+    """The snippet starts at a whole word: after punctuation, after letters that casefold
+    to more letters (ß, İ), in scripts with combining marks; the match keeps its case."""
+    body = f"Words before. {first_word} {BETWEEN} {matched} after."
+    assert snippet_of(["Earlier paragraph.", body], term) == (
+        f"{escape(first_word)} {BETWEEN} {marked} after."
+    )
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "term", "expected"),
+    [
+        ("Trump spoke.", "trump", "<mark>Trump</mark> spoke."),
+        ("“Trump,” he said.", "Trump", "“<mark>Trump</mark>,” he said."),
+        ("Talks (Israeli) ended.", "Israel", "Talks (<mark>Israel</mark>i) ended."),
+    ],
+)
+def test_python_snippet_of_a_short_body_is_all_of_it(paragraph, term, expected):
+    """A match at the start of the text, or a body shorter than a snippet, shows whole."""
+    assert snippet_of([paragraph], term) == expected
+
+
+def test_python_snippet_starts_a_few_words_before_the_match():
+    """A match deep in the body shows SNIPPET_LEAD whole words before it and stops at
+    SNIPPET_WORDS words."""
+    words = [f"word{n}" for n in range(100)]
+    snippet = snippet_of([" ".join(words)], "word50")
+    assert shown_words(snippet) == words[50 - SNIPPET_LEAD : 50 - SNIPPET_LEAD + SNIPPET_WORDS]
+    assert "<mark>word50</mark>" in snippet
+
+
+def test_python_snippet_marks_the_longest_term():
+    """Of two terms where one contains the other, the longer one is marked whole."""
+    snippet = snippet_of(["The Gaza ceasefire holds."], "Gaza", "Gaza ceasefire")
+    assert "<mark>Gaza ceasefire</mark>" in snippet
+
+
+WORD = st.text(
+    st.characters(categories=["L", "M", "N", "P", "S"], exclude_characters="\ufffe\uffff"),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(
+    paragraphs=st.lists(st.lists(WORD, min_size=1, max_size=12), min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_python_snippet_is_a_run_of_whole_words_around_the_match(paragraphs, data):
+    """Whatever the body and wherever the term sits in it, the snippet reads as a run of
+    the body's whole words that holds the word the first match is in, the matches marked."""
+    words = [word for paragraph in paragraphs for word in paragraph]
+    where = data.draw(st.integers(0, len(words) - 1))
+    begin = data.draw(st.integers(0, len(words[where]) - 1))
+    term = words[where][begin : data.draw(st.integers(begin + 1, len(words[where])))]
+
+    snippet = snippet_of([" ".join(paragraph) for paragraph in paragraphs], term)
+
+    shown = shown_words(snippet)
+    runs = [words[n : n + len(shown)] for n in range(len(words) - len(shown) + 1)]
+    assert shown in runs
+    first = re.search(re.escape(term), " ".join(words), re.IGNORECASE).start()
+    matched_word = len(" ".join(words)[:first].split(" ")) - 1
+    start = runs.index(shown)
+    assert start <= matched_word < start + len(shown)
+    for marked in re.findall(r"<mark>(.*?)</mark>", snippet):
+        assert re.fullmatch(re.escape(term), html.unescape(marked), re.IGNORECASE)

@@ -2,9 +2,12 @@ from datetime import datetime, timedelta
 from xml.etree import ElementTree  # noqa: S405 - parsing our own output
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import caching
+from articles.sitemaps import ArticleSitemap
 from tests.factories import ArticleFactory, AuthorFactory, archived, draft, in_review, scheduled
 
 pytestmark = pytest.mark.django_db
@@ -118,9 +121,91 @@ def test_robots_txt_names_both_sitemaps(client):
 
 
 def test_unknown_sitemap_section_and_bad_page_are_404(client):
+    """Unknown sections and pages that are no page number, or beyond the last, are a 404."""
+    ArticleFactory(headline="Live one", people=["Joe Biden"])
     assert client.get("/sitemap-nope.xml").status_code == 404
     assert client.get("/sitemap-articles.xml?p=abc").status_code == 404
     assert client.get("/sitemap-articles.xml?p=99").status_code == 404
+    for page in ("0", "-1", "1.5", "\x00", "٢", "9" * 400, "' OR 1=1 --"):
+        for url in ("/sitemap-articles.xml", "/sitemap-people.xml", "/news-sitemap.xml"):
+            assert client.get(url, {"p": page}).status_code == 404, (url, page)
+
+
+def index_locations(client):
+    return [loc.text for loc in fetch(client, "/sitemap.xml").findall("s:sitemap/s:loc", NS)]
+
+
+def test_index_lists_only_sitemaps_with_urls(client):
+    """A kind of hub no live story has yet (here topics and authors, and the people only a
+    draft names) is left out of the index; every sitemap it lists has at least one URL."""
+    ArticleFactory(headline="Live one", countries=["IL"])
+    draft(headline="Hidden", people=["Secret Person"], topics=["Secret topic"])
+    listed = index_locations(client)
+
+    assert [loc.rsplit("/", 1)[-1] for loc in listed] == [
+        "sitemap-articles.xml",
+        "sitemap-countries.xml",
+        "sitemap-sections.xml",
+    ]
+    for loc in listed:
+        assert fetch(client, loc.replace("http://testserver", "")).findall("s:url", NS), loc
+
+
+@pytest.mark.parametrize("section", ["people", "topics", "authors"])
+def test_an_empty_sitemap_is_404(client, section):
+    """A sitemap with no URL is no valid sitemap: asked for directly, it is not found."""
+    ArticleFactory(headline="Live one")
+    draft(headline="Hidden", people=["Secret Person"], topics=["Secret topic"])
+    assert client.get(f"/sitemap-{section}.xml").status_code == 404
+
+
+def test_nothing_public_means_no_sitemaps(client):
+    """Before anything is published there is no sitemap, not even an empty index."""
+    draft(headline="Hidden", people=["Secret Person"])
+    scheduled(headline="Later")
+    for url in ("/sitemap.xml", "/sitemap-articles.xml", "/sitemap-people.xml"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_news_sitemap_without_fresh_stories_is_empty_and_well_formed(client):
+    """Google documents an empty News sitemap as fine (robots.txt names it, so it answers):
+    a well-formed urlset with no URL when nothing was published in the last 48 hours."""
+    ArticleFactory(headline="Three days old", published_at=timezone.now() - timedelta(days=3))
+    tree = fetch(client, "/news-sitemap.xml")
+    assert tree.tag == f"{{{NS['s']}}}urlset"
+    assert tree.findall("s:url", NS) == []
+
+
+def test_every_page_of_a_paginated_sitemap_exists(client, monkeypatch):
+    """The index lists each page of a sitemap longer than its limit; each page it lists
+    has URLs, together they hold every story once, and the page after the last is 404."""
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    stories = [ArticleFactory(headline=f"Story {n}") for n in range(5)]
+    pages = [loc for loc in index_locations(client) if "sitemap-articles.xml" in loc]
+
+    assert [page.rsplit("/", 1)[-1] for page in pages] == [
+        "sitemap-articles.xml",
+        "sitemap-articles.xml?p=2",
+        "sitemap-articles.xml?p=3",
+    ]
+    found = []
+    for page in pages:
+        urls = fetch(client, page.replace("http://testserver", "")).findall("s:url/s:loc", NS)
+        assert urls, page
+        found += [url.text for url in urls]
+    assert sorted(found) == sorted(f"http://testserver{s.get_absolute_url()}" for s in stories)
+    assert client.get("/sitemap-articles.xml?p=4").status_code == 404
+
+
+def test_index_counts_nothing_but_the_story_pages(client, django_assert_max_num_queries):
+    """Whether a sitemap has URLs is an EXISTS (or the hub list it reads anyway), never a
+    COUNT: the one count is the page count of the stories' sitemap, as before."""
+    ArticleFactory(headline="Live one", people=["Joe Biden"])
+    caching.next_publication(caching.generation())  # once per content generation, see caching
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/sitemap.xml").status_code == 200
+    counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
+    assert len(counts) == 1, counts
 
 
 @pytest.mark.parametrize("count", [1, 15])
@@ -134,6 +219,7 @@ def test_sitemap_query_count_does_not_grow_with_stories(
         client.get("/sitemap-articles.xml")
     with django_assert_max_num_queries(2):
         client.get("/sitemap-people.xml")
-    # The index: each sitemap's newest change and page count, one query each at most.
-    with django_assert_max_num_queries(7):
+    # The index: each sitemap's newest change and page count, one query each at most, and
+    # whether the stories' sitemap has any (one EXISTS).
+    with django_assert_max_num_queries(8):
         client.get("/sitemap.xml")
