@@ -462,7 +462,9 @@ class Article(models.Model):
         ARCHIVED = "archived", "Archived"
 
     headline = models.CharField(max_length=300)
-    headline_key = models.CharField(max_length=300, editable=False, db_index=True)
+    headline_key = models.CharField(
+        max_length=text.HEADLINE_KEY_MAX_LENGTH, editable=False, db_index=True
+    )
     slug = models.CharField(
         max_length=120,
         unique=True,
@@ -693,7 +695,9 @@ class CrossLink(models.Model):
     target_headline = models.CharField(
         max_length=300, help_text="The headline as written in the copy."
     )
-    target_key = models.CharField(max_length=300, editable=False, db_index=True)
+    target_key = models.CharField(
+        max_length=text.HEADLINE_KEY_MAX_LENGTH, editable=False, db_index=True
+    )
     placement = models.PositiveIntegerField(
         null=True,
         blank=True,

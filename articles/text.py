@@ -15,6 +15,9 @@ import nh3
 ALSO_READ_PREFIX = "also read:"
 RELATED_PREFIX = "related:"
 SLUG_MAX_LENGTH = 100
+# As long as a headline may be: NFKC and case folding can lengthen text ("㎒" is "mhz"), so
+# keys are cut to fit the column that stores them.
+HEADLINE_KEY_MAX_LENGTH = 300
 
 # Characters XML 1.0 forbids and that have no business in stored text either.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -69,7 +72,7 @@ def headline_key(headline: str) -> str:
     """
     text = unicodedata.normalize("NFKC", headline).translate(_QUOTES).casefold()
     kept = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text)
-    return collapse_whitespace(kept)
+    return collapse_whitespace(kept)[:HEADLINE_KEY_MAX_LENGTH].rstrip()
 
 
 def slugify(value: str, max_length: int = SLUG_MAX_LENGTH) -> str:

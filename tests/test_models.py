@@ -130,3 +130,10 @@ def test_shown_links_need_both_ends_live():
     CrossLinkFactory(source=ArticleFactory(status="archived"))
     CrossLink.objects.create(source=live_link.source, target_headline="Not written yet")
     assert list(CrossLink.objects.shown()) == [live_link]
+
+
+def test_a_headline_whose_key_folds_longer_still_saves(db):
+    story = ArticleFactory(headline="㎒" * 300)
+    story.refresh_from_db()
+    assert story.headline == "㎒" * 300
+    assert Article.objects.by_headline("MHz" * 300).get() == story

@@ -112,3 +112,11 @@ def test_extract_links_rejects_an_empty_also_read():
 
 def test_strip_control_chars_keeps_newlines_and_tabs():
     assert text.strip_control_chars("a\x00b\x0bc\td\ne") == "abc\td\ne"
+
+
+def test_headline_key_fits_its_column_when_folding_lengthens_the_text():
+    # NFKC turns each "㎒" into "mhz": a 300-character headline made a 900-character key,
+    # which PostgreSQL refused when the story was saved.
+    key = text.headline_key("㎒" * 300)
+    assert len(key) <= text.HEADLINE_KEY_MAX_LENGTH
+    assert key == text.headline_key("MHz" * 300)
