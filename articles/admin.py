@@ -6,7 +6,6 @@ story. Every rule is checked on the server (``has_change_permission``, the form'
 and ``save_model``), so hidden buttons are a convenience, not the protection.
 """
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,8 +38,10 @@ from .forms import (
     EDITOR_STATUSES,
     ArticleAdminForm,
     BylineInlineForm,
+    CountryForm,
     CrossLinkInlineForm,
     KnownChoiceAutocompleteSelect,
+    NamedModelForm,
     paragraph_choices,
     placement_paragraphs,
 )
@@ -113,6 +114,7 @@ class KnownAutocompleteMixin:
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
+    form = NamedModelForm
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name"]
@@ -121,6 +123,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    form = NamedModelForm
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -129,6 +132,7 @@ class AuthorAdmin(admin.ModelAdmin):
 class NewsTagAdmin(admin.ModelAdmin):
     """Our own tag admin: taggit's assumes its default ``Tag`` model."""
 
+    form = NamedModelForm
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name"]
     readonly_fields = ["slug"]
@@ -179,20 +183,7 @@ class CountryAdmin(NewsTagAdmin):
     list_display = ["name", "code", "slug", "story_count"]
     search_fields = ["name", "code"]
     readonly_fields = ["code", "slug"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class CountryForm(form):
-            def clean_name(self):
-                try:
-                    return Country.normalise_name(self.cleaned_data["name"])
-                except ValueError:
-                    raise forms.ValidationError(
-                        "Not a country: use a name such as “Israel” or an ISO code such as “IL”."
-                    ) from None
-
-        return CountryForm
+    form = CountryForm
 
 
 class ArticlePartInline(KnownAutocompleteMixin, admin.TabularInline):

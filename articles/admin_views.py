@@ -17,10 +17,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from . import entities, graph, linkhealth, suggestions, threads
-from .models import Article, Country, CrossLink
+from .models import Article, Country, CrossLink, Person
 
 app_name = "newsroom_admin"
 
@@ -168,15 +169,13 @@ class AcceptEntityForm(forms.Form):
 
     def clean_suggested_tag(self):
         kind, _, name = self.cleaned_data["suggested_tag"].partition(":")
-        name = " ".join(name.split())
-        if kind not in ("person", "country") or not name or len(name) > 100:
+        tag_model = {"person": Person, "country": Country}.get(kind)
+        if tag_model is None:
             raise forms.ValidationError("Choose a person or a country to tag.")
-        if kind == "country":
-            try:
-                name = Country.normalise_name(name)
-            except ValueError as error:
-                raise forms.ValidationError(str(error)) from error
-        return kind, name
+        try:
+            return kind, tag_model.normalise_name(name)
+        except ValueError as error:
+            raise forms.ValidationError(f"{capfirst(str(error))}.") from error
 
 
 @require_POST
