@@ -50,6 +50,11 @@ def validate_story_time(value) -> None:
         )
 
 
+def slug_not_empty() -> models.CheckConstraint:
+    """An empty slug is no address: the pages that link to the row could not be built."""
+    return models.CheckConstraint(condition=~Q(slug=""), name="%(class)s_slug_not_empty")
+
+
 def validate_slug(value: str) -> None:
     if text.slugify(value) != value:
         raise ValidationError(
@@ -68,6 +73,7 @@ class Section(models.Model):
 
     class Meta:
         ordering = ["position", "name"]
+        constraints = [slug_not_empty()]
 
     def __str__(self):
         return self.name
@@ -94,6 +100,7 @@ class Author(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [slug_not_empty()]
 
     def __str__(self):
         return self.name
@@ -119,6 +126,7 @@ class NewsTag(TagBase):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="%(class)s_name_ci_unique"),
+            slug_not_empty(),
         ]
 
     hub_url_name = None
