@@ -19,7 +19,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 from taggit.forms import TagField, TagWidget
 
 from . import editing, text
-from .models import Article, Country, CrossLink, Person, Topic
+from .models import TAG_KINDS, Article, Country, CrossLink, Person, Topic
 
 # What the editor's toolbar offers; the server-side allow-list is ``text.sanitise_html``.
 PROSE_EXTENSIONS = {
@@ -40,6 +40,11 @@ PROSE_EXTENSIONS = {
     "History": True,
 }
 EDITOR_STATUSES = {Article.Status.DRAFT, Article.Status.REVIEW}
+MISSING_REVISION = (
+    "Not saved: the form did not say which version of the story it was opened at, so "
+    "saving it could undo changes made since. Your changes are still in the form below: "
+    "copy them, reload this page and make them again."
+)
 END_LIST_LABEL = "Related stories list (end)"
 
 
@@ -364,13 +369,17 @@ class ArticleAdminForm(forms.ModelForm):
         return cleaned
 
     def _check_revision(self, cleaned):
+        if cleaned.get("base_revision") is None:
+            raise forms.ValidationError(MISSING_REVISION, code="missing_revision")
         try:
             editing.check_revision(
                 article=self.instance, base_revision=cleaned.get("base_revision")
             )
         except editing.StaleRevision:
             stored = Article.objects.get(pk=self.instance.pk)
-            raise forms.ValidationError(stale_message(stored, cleaned, self.fields)) from None
+            raise forms.ValidationError(
+                stale_message(stored, cleaned, self.fields), code="stale_revision"
+            ) from None
 
     def _check_unpublish(self, cleaned, status):
         if (
@@ -409,6 +418,10 @@ def stale_message(stored: Article, cleaned: dict, fields) -> str:
         fields[name].label or name
         for name in ("headline", "slug", "standfirst", "body", "status", "published_at", "section")
         if name in cleaned and name in fields and cleaned[name] != getattr(stored, name)
+    ] + [
+        fields[kind].label or kind
+        for kind in TAG_KINDS
+        if kind in cleaned and sorted(cleaned[kind]) != sorted(getattr(stored, kind).names())
     ]
     entry = (
         LogEntry.objects.filter(

@@ -450,6 +450,15 @@ class ArticleQuerySet(models.QuerySet):
                 shared |= Q(pk__in=stories)
         return others.filter(shared).select_related("section")[:newest]
 
+    def bump_revision(self, **fields) -> int:
+        """Move these stories' revision on, updating ``fields`` in the same statement.
+
+        Every write to a story or its parts (tags, links, bylines, old addresses) that is
+        not the story form's own save calls this, so that a form opened before the write is
+        refused (``editing.check_revision``) instead of silently undoing it.
+        """
+        return self.update(revision=F("revision") + 1, **fields)
+
     def by_headline(self, headline: str):
         return self.filter(headline_key=text.headline_key(headline))
 
@@ -661,15 +670,17 @@ class CrossLinkQuerySet(models.QuerySet):
         ).select_related("target__section")
 
     def resolve_pending(self, article: Article) -> int:
-        """Point pending links written with this story's headline at it."""
+        """Point pending links written with this story's headline at it; the stories they
+        belong to have changed (their revision moves on)."""
         already_linking = self.filter(target=article).values("source")
-        return (
+        resolvable = (
             self.pending()
             .filter(target_key=article.headline_key)
             .exclude(source=article)
             .exclude(source__in=already_linking)
-            .update(target=article)
         )
+        Article.objects.filter(pk__in=resolvable.values("source")).bump_revision()
+        return resolvable.update(target=article)
 
 
 class CrossLink(models.Model):
