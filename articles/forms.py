@@ -46,6 +46,10 @@ MISSING_REVISION = (
     "copy them, reload this page and make them again."
 )
 END_LIST_LABEL = "Related stories list (end)"
+OLD_ADDRESS_NEEDS_EDITOR = (
+    "“%(slug)s” is an old address of the story “%(headline)s”; only an editor can give it to "
+    "another story."
+)
 
 
 class TagSuggestWidget(TagWidget):
@@ -337,6 +341,20 @@ class ArticleAdminForm(forms.ModelForm):
         status = self.fields.get("status")
         if status is not None and not self.can_publish:
             status.choices = [(v, label) for v, label in status.choices if v in EDITOR_STATUSES]
+
+    def clean_slug(self):
+        # An old address of a story that is not live may be given to another story by an
+        # editor (the redirect goes), not by a writer. Live stories keep theirs whoever
+        # asks (Article.clean).
+        slug = self.cleaned_data["slug"]
+        owner = Article.objects.with_liveness().exclude(pk=self.instance.pk).redirected_from(slug)
+        if owner is not None and not owner.is_live and not self.can_publish:
+            raise forms.ValidationError(
+                OLD_ADDRESS_NEEDS_EDITOR,
+                params={"slug": slug, "headline": owner.headline},
+                code="old_address",
+            )
+        return slug
 
     def clean_body(self):
         try:

@@ -471,6 +471,12 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(slug_redirects__old_slug=old_slug).first()
 
 
+OLD_ADDRESS_OF_LIVE_STORY = (
+    "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
+    "are sent there. Choose another slug."
+)
+
+
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -594,8 +600,20 @@ class Article(models.Model):
         return reverse("articles:detail", kwargs={"slug": slug})
 
     def clean(self):
+        errors = {}
         if self.status == self.Status.PUBLISHED and not self.published_at:
-            raise ValidationError({"published_at": "A published story needs a publication time."})
+            errors["published_at"] = "A published story needs a publication time."
+        # An old address of a live story belongs to it: taking it would turn the links
+        # readers have to that story into a 404, and later into another story.
+        owner = self.slug and Article.objects.live().exclude(pk=self.pk).redirected_from(self.slug)
+        if owner:
+            errors["slug"] = ValidationError(
+                OLD_ADDRESS_OF_LIVE_STORY,
+                params={"slug": self.slug, "headline": owner.headline},
+                code="old_address_of_live_story",
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def listed_at(self):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -363,3 +364,68 @@ class TestFormsWithoutARevision:
             editing.save_article(article=story, base_revision=None)
         story.refresh_from_db()
         assert story.headline == "Original headline"
+
+
+class TestOldAddresses:
+    """An old address of a live story belongs to it (its SlugRedirect answers 301 there)."""
+
+    @pytest.fixture
+    def renamed(self):
+        story = ArticleFactory(headline="Talks resume", slug="new-address")
+        SlugRedirect.objects.create(old_slug="old-address", article=story)
+        return story
+
+    def assert_still_redirects(self, client, renamed):
+        client.logout()
+        response = client.get("/news/old-address/")
+        assert (response.status_code, response["Location"]) == (301, renamed.get_absolute_url())
+
+    def test_a_writer_cannot_take_a_live_storys_old_address(self, client, writer, renamed):
+        """A writer's draft given a live story's old address is refused with a message; the
+        redirect stays and readers following it still reach the story."""
+        story = own_draft(writer)
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 200
+        errors = str(response.context["adminform"].form.errors["slug"])
+        assert "old address of the live story “Talks resume”" in errors
+        story.refresh_from_db()
+        assert story.slug != "old-address"
+        self.assert_still_redirects(client, renamed)
+
+    def test_an_editor_cannot_take_it_either(self, client, editor, renamed):
+        """Editors too: neither a new story nor an existing one may take it."""
+        response = client.post(ADD_URL, article_data(slug="old-address"))
+        assert response.status_code == 200
+        assert "old address of the live story" in str(response.context["adminform"].form.errors)
+        story = draft()
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 200
+        assert not Article.objects.filter(slug="old-address").exists()
+        self.assert_still_redirects(client, renamed)
+
+    def test_every_entry_point_that_validates_refuses_it(self, renamed):
+        """The rule is the model's (the importer and services call full_clean)."""
+        story = Article(headline="Other story", slug="old-address", body="<p>Text.</p>")
+        with pytest.raises(ValidationError) as refused:
+            story.full_clean()
+        assert list(refused.value.message_dict) == ["slug"]
+
+    def test_an_editor_may_take_the_old_address_of_a_story_not_live(self, client, editor, renamed):
+        """Once the story is archived, its old address serves nothing: an editor may give it
+        to another story, and the redirect goes."""
+        editing.archive(article=renamed)
+        story = draft()
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        story.refresh_from_db()
+        assert story.slug == "old-address"
+        assert not SlugRedirect.objects.filter(old_slug="old-address").exists()
+
+    def test_a_writer_may_not_take_any_other_storys_old_address(self, client, writer, renamed):
+        """Giving away a story's old address is an editor's decision."""
+        editing.archive(article=renamed)
+        story = own_draft(writer)
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 200
+        assert "only an editor" in str(response.context["adminform"].form.errors["slug"])
+        assert SlugRedirect.objects.filter(old_slug="old-address").exists()
