@@ -688,17 +688,32 @@ class CrossLinkQuerySet(models.QuerySet):
         ).select_related("target__section")
 
     def resolve_pending(self, article: Article) -> int:
-        """Point pending links written with this story's headline at it; the stories they
-        belong to have changed (their revision moves on)."""
+        """Point pending links written with this story's headline at it.
+
+        The stories holding them keep their revision: a resolution is no editor's change,
+        and one opened in a form meanwhile cannot undo it (``CrossLink.save`` resolves a
+        pending link again).
+        """
         already_linking = self.filter(target=article).values("source")
-        resolvable = (
+        return (
             self.pending()
             .filter(target_key=article.headline_key)
             .exclude(source=article)
             .exclude(source__in=already_linking)
+            .update(target=article)
         )
-        Article.objects.filter(pk__in=resolvable.values("source")).bump_revision()
-        return resolvable.update(target=article)
+
+    def resolution_for(self, link: "CrossLink") -> Article | None:
+        """The story a pending ``link`` points at once saved: the newest with its headline,
+        unless that is its own story or one its story links to already."""
+        linked = self.filter(source=link.source_id, target__isnull=False).exclude(pk=link.pk)
+        return (
+            Article.objects.filter(headline_key=link.target_key)
+            .exclude(pk=link.source_id)
+            .exclude(pk__in=linked.values("target"))
+            .order_by("-published_at", "pk")
+            .first()
+        )
 
 
 class CrossLink(models.Model):
@@ -745,6 +760,10 @@ class CrossLink(models.Model):
             self.target_headline = self.target.headline
         self.target_headline = text.collapse_whitespace(self.target_headline)
         self.target_key = text.headline_key(self.target_headline)
+        if self.target_id is None:
+            # Pending only while no story has the headline, however the link was saved (a
+            # story form opened before it resolved included).
+            self.target = CrossLink.objects.resolution_for(self)
         super().save(*args, **kwargs)
 
     @property

@@ -116,6 +116,16 @@ def test_pending_link_resolves_when_a_story_with_that_headline_is_created():
     assert link.target == target
 
 
+def test_a_link_saved_pending_resolves_when_its_story_exists():
+    """A link is pending only while no story has its headline, however it is saved."""
+    target = ArticleFactory(headline="Ceasefire holds")
+    source = ArticleFactory()
+    link = CrossLink.objects.create(source=source, target_headline="ceasefire  holds", placement=1)
+    assert link.target == target
+    CrossLink.objects.create(source=target, target_headline="Ceasefire holds")
+    assert not target.links_out.get().target  # never a link to itself
+
+
 def test_resolution_never_makes_a_self_link_or_a_duplicate_edge():
     """A story never resolves its own pending link, nor a second link to the same target."""
     target = ArticleFactory(headline="Ceasefire holds")
