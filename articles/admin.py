@@ -118,7 +118,7 @@ class ChangesStoriesMixin:
     revision of the stories it changes on, so that a story form opened before it is refused
     instead of silently undoing it (``editing.check_revision``)."""
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         """The stories that a change to ``rows`` (of this admin's model) changes."""
         raise NotImplementedError
 
@@ -127,7 +127,7 @@ class ChangesStoriesMixin:
         return True
 
     def _story_pks(self, rows) -> list[int]:
-        return list(self.stories(rows).values_list("pk", flat=True))
+        return list(self.stories_changed_by(rows).values_list("pk", flat=True))
 
     def save_model(self, request, obj, form, change):
         if not self.save_changes_stories(form, change):
@@ -156,7 +156,7 @@ class SectionAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         return Article.objects.filter(section__in=rows)
 
     def save_changes_stories(self, form, change):
@@ -170,7 +170,7 @@ class AuthorAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         return Article.objects.filter(bylines__author__in=rows)
 
     def save_changes_stories(self, form, change):
@@ -186,7 +186,7 @@ class NewsTagAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     readonly_fields = ["slug"]
     ordering = ["name"]
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         tagged = self.model._meta.get_field("tagged_items").related_model
         return Article.objects.filter(
             pk__in=tagged.objects.filter(tag__in=rows).values("content_object")
@@ -423,7 +423,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         form.can_publish = can_publish(request.user)
         return form
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         """Deleting stories turns the links other stories have to them pending."""
         return Article.objects.filter(links_out__target__in=rows)
 
@@ -621,7 +621,7 @@ class CrossLinkAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdm
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and can_publish(request.user)
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         return Article.objects.filter(links_out__in=rows)
 
 
@@ -632,5 +632,5 @@ class SlugRedirectAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     search_fields = ["old_slug", "article__headline"]
     autocomplete_fields = ["article"]
 
-    def stories(self, rows):
+    def stories_changed_by(self, rows):
         return Article.objects.filter(slug_redirects__in=rows)
