@@ -6,7 +6,6 @@ story. Every rule is checked on the server (``has_change_permission``, the form'
 and ``save_model``), so hidden buttons are a convenience, not the protection.
 """
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,8 +38,10 @@ from .forms import (
     EDITOR_STATUSES,
     ArticleAdminForm,
     BylineInlineForm,
+    CountryForm,
     CrossLinkInlineForm,
     KnownChoiceAutocompleteSelect,
+    NamedModelForm,
     paragraph_choices,
     placement_paragraphs,
 )
@@ -111,28 +112,90 @@ class KnownAutocompleteMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ChangesStoriesMixin:
+    """For admins whose writes change stories: rows that belong to a story (its links, its
+    old addresses), or that stories refer to (sections, authors, tags). Each write moves the
+    revision of the stories it changes on, so that a story form opened before it is refused
+    instead of silently undoing it (``editing.check_revision``)."""
+
+    def stories_changed_by(self, rows):
+        """The stories that a change to ``rows`` (of this admin's model) changes."""
+        raise NotImplementedError
+
+    def save_changes_stories(self, form, change) -> bool:
+        """Whether saving ``form`` changes its row's stories (deleting a row always does)."""
+        return True
+
+    def _story_pks(self, rows) -> list[int]:
+        return list(self.stories_changed_by(rows).values_list("pk", flat=True))
+
+    def save_model(self, request, obj, form, change):
+        if not self.save_changes_stories(form, change):
+            return super().save_model(request, obj, form, change)
+        before = self._story_pks(self.model.objects.filter(pk=obj.pk)) if change else []
+        super().save_model(request, obj, form, change)
+        after = self._story_pks(self.model.objects.filter(pk=obj.pk))
+        Article.objects.filter(pk__in=before + after).bump_revision()
+
+    def delete_model(self, request, obj):
+        before = self._story_pks(self.model.objects.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+        Article.objects.filter(pk__in=before).bump_revision()
+
+    def delete_queryset(self, request, queryset):
+        before = self._story_pks(queryset)
+        super().delete_queryset(request, queryset)
+        Article.objects.filter(pk__in=before).bump_revision()
+
+
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(ChangesStoriesMixin, admin.ModelAdmin):
+    form = NamedModelForm
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(section__in=rows)
+
+    def save_changes_stories(self, form, change):
+        return False  # stories refer to the section by key: its name and place are its own
+
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(ChangesStoriesMixin, admin.ModelAdmin):
+    form = NamedModelForm
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(bylines__author__in=rows)
 
-class NewsTagAdmin(admin.ModelAdmin):
+    def save_changes_stories(self, form, change):
+        return False  # bylines refer to the author by key
+
+
+class NewsTagAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     """Our own tag admin: taggit's assumes its default ``Tag`` model."""
 
+    form = NamedModelForm
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name"]
     readonly_fields = ["slug"]
     ordering = ["name"]
+
+    def stories_changed_by(self, rows):
+        tagged = self.model._meta.get_field("tagged_items").related_model
+        return Article.objects.filter(
+            pk__in=tagged.objects.filter(tag__in=rows).values("content_object")
+        )
+
+    def save_changes_stories(self, form, change):
+        # Story forms carry tags by name: one opened before a rename would bring back the
+        # old name.
+        return change and "name" in form.changed_data
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(stories=Count("tagged_items"))
@@ -179,20 +242,7 @@ class CountryAdmin(NewsTagAdmin):
     list_display = ["name", "code", "slug", "story_count"]
     search_fields = ["name", "code"]
     readonly_fields = ["code", "slug"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class CountryForm(form):
-            def clean_name(self):
-                try:
-                    return Country.normalise_name(self.cleaned_data["name"])
-                except ValueError:
-                    raise forms.ValidationError(
-                        "Not a country: use a name such as “Israel” or an ISO code such as “IL”."
-                    ) from None
-
-        return CountryForm
+    form = CountryForm
 
 
 class ArticlePartInline(KnownAutocompleteMixin, admin.TabularInline):
@@ -280,7 +330,7 @@ story_form_policy = csp_override(settings.SECURE_CSP | {"style-src": [CSP.SELF, 
 
 
 @admin.register(Article)
-class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
+class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin):
     form = ArticleAdminForm
     change_form_template = "admin/articles/article/change_form.html"
     list_display = [
@@ -373,7 +423,12 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
         form.can_publish = can_publish(request.user)
         return form
 
+    def stories_changed_by(self, rows):
+        """Deleting stories turns the links other stories have to them pending."""
+        return Article.objects.filter(links_out__target__in=rows)
+
     def save_model(self, request, obj, form, change):
+        # The story's own save moves its revision on (editing.save_article).
         if not can_publish(request.user) and obj.status not in EDITOR_STATUSES:
             raise PermissionDenied
         editing.save_article(
@@ -489,11 +544,9 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
         ):
             raise PermissionDenied
         editing.add_reciprocal(link=link)
-        self.message_user(
-            request,
-            f"“{link.target.headline}” now links back to “{link.source.headline}”.",
-            messages.SUCCESS,
-        )
+        message = f"“{link.target.headline}” now links back to “{link.source.headline}”."
+        self.log_change(request, link.target, message)
+        self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
 
     # Actions -------------------------------------------------------------------------------
@@ -548,7 +601,7 @@ class ArticleAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
 
 
 @admin.register(CrossLink)
-class CrossLinkAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
+class CrossLinkAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin):
     """All links in one list, mostly to find pending ones and point them at a story."""
 
     list_display = ["source", "target_headline", "target", "placement", "order"]
@@ -568,10 +621,16 @@ class CrossLinkAdmin(KnownAutocompleteMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and can_publish(request.user)
 
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(links_out__in=rows)
+
 
 @admin.register(SlugRedirect)
-class SlugRedirectAdmin(admin.ModelAdmin):
+class SlugRedirectAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     list_display = ["old_slug", "article"]
     list_select_related = ["article"]
     search_fields = ["old_slug", "article__headline"]
     autocomplete_fields = ["article"]
+
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(slug_redirects__in=rows)

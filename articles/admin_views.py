@@ -11,16 +11,17 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from . import entities, graph, linkhealth, suggestions, threads
-from .models import Article, Country, CrossLink
+from . import editing, entities, graph, linkhealth, suggestions, threads
+from .models import Article, Country, Person
 
 app_name = "newsroom_admin"
 
@@ -128,11 +129,6 @@ class AddLinkForm(forms.Form):
         return target
 
 
-def also_read_placement(article: Article) -> int:
-    """A new Also Read box goes halfway down the story; editors can move it."""
-    return (len(article.paragraphs) + 1) // 2
-
-
 @require_POST
 @staff_view("articles.add_crosslink")
 def add_link(request, pk: int):
@@ -141,24 +137,21 @@ def add_link(request, pk: int):
     form = AddLinkForm(request.POST, source=source)
     if form.is_valid():
         target = form.cleaned_data["suggested_target"]
-        placement = also_read_placement(source)
-        order = source.links_out.filter(placement=placement).count()
         try:
-            with transaction.atomic():
-                CrossLink.objects.create(
-                    source=source,
-                    target=target,
-                    target_headline=target.headline,
-                    placement=placement,
-                    order=order,
-                )
+            editing.add_also_read(source=source, target=target)
         except IntegrityError:  # a second click, or another editor, got there first
             messages.warning(request, "This story already links there.")
         else:
-            messages.success(request, f"Added “Also Read: {target.headline}”.")
+            _log_change(request, source, f"Added “Also Read: {target.headline}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return _back(request, source)
+
+
+def _log_change(request, article: Article, message: str):
+    """Tell the editor, and keep it in the story's history like a save of its form."""
+    admin.site.get_model_admin(Article).log_change(request, article, message)
+    messages.success(request, message)
 
 
 class AcceptEntityForm(forms.Form):
@@ -168,15 +161,13 @@ class AcceptEntityForm(forms.Form):
 
     def clean_suggested_tag(self):
         kind, _, name = self.cleaned_data["suggested_tag"].partition(":")
-        name = " ".join(name.split())
-        if kind not in ("person", "country") or not name or len(name) > 100:
+        tag_model = {"person": Person, "country": Country}.get(kind)
+        if tag_model is None:
             raise forms.ValidationError("Choose a person or a country to tag.")
-        if kind == "country":
-            try:
-                name = Country.normalise_name(name)
-            except ValueError as error:
-                raise forms.ValidationError(str(error)) from error
-        return kind, name
+        try:
+            return kind, tag_model.normalise_name(name)
+        except ValueError as error:
+            raise forms.ValidationError(f"{capfirst(str(error))}.") from error
 
 
 @require_POST
@@ -187,10 +178,9 @@ def accept_entity(request, pk: int):
     form = AcceptEntityForm(request.POST)
     if form.is_valid():
         kind, name = form.cleaned_data["suggested_tag"]
-        manager = article.people if kind == "person" else article.countries
-        with transaction.atomic():
-            manager.add(name)
-        messages.success(request, f"Tagged {kind} “{name}”.")
+        tags = "people" if kind == "person" else "countries"
+        editing.tag_story(article=article, kind=tags, name=name)
+        _log_change(request, article, f"Tagged {kind} “{name}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return _back(request, article)

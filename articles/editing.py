@@ -8,7 +8,7 @@ caller (the admin); these functions keep the data consistent.
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from . import caching, text
@@ -80,25 +80,30 @@ def add_wire_links(*, article: Article, links: list[text.LinkSpec]) -> list[Cros
         link.full_clean()
         link.save()
         created.append(link)
+    if created:
+        Article.objects.filter(pk=article.pk).bump_revision()
     return created
 
 
-def check_revision(*, article: Article, base_revision: int | None) -> int:
-    """The stored revision, locked until the transaction ends; StaleRevision if it moved on."""
+def check_revision(*, article: Article, base_revision: int | None, fields=()) -> dict:
+    """The stored story's ``revision`` and ``fields``, its row locked until the transaction
+    ends. ``StaleRevision`` unless ``base_revision``, the revision the edit began from, is
+    the stored one: an edit that does not say where it began could undo any change since."""
     stored = (
-        Article.objects.select_for_update()
-        .filter(pk=article.pk)
-        .values_list("revision", flat=True)
-        .first()
+        Article.objects.select_for_update().filter(pk=article.pk).values("revision", *fields).get()
     )
-    if stored is not None and base_revision is not None and stored != base_revision:
-        raise StaleRevision(stored)
+    if base_revision is None or stored["revision"] != base_revision:
+        raise StaleRevision(stored["revision"])
     return stored
 
 
 @transaction.atomic
 def save_article(*, article: Article, base_revision: int | None = None, user=None) -> Article:
-    """Save an edited story: revision guard and bump, updated time, old slug kept as redirect."""
+    """Save an edited story: revision guard and bump, updated time, old slug kept as redirect.
+
+    ``base_revision`` is the revision the edit began from; it is needed for a story that
+    exists already (``StaleRevision`` without it).
+    """
     now = timezone.now()
     if article.pk is None:
         article.created_by = article.created_by or user
@@ -107,14 +112,11 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
         SlugRedirect.objects.filter(old_slug=article.slug).delete()
         return article
 
-    stored = (
-        Article.objects.select_for_update()
-        .filter(pk=article.pk)
-        .values("revision", "slug", "status", "published_at", *CONTENT_FIELDS)
-        .get()
+    stored = check_revision(
+        article=article,
+        base_revision=base_revision,
+        fields=("slug", "status", "published_at", *CONTENT_FIELDS),
     )
-    if base_revision is not None and stored["revision"] != base_revision:
-        raise StaleRevision(stored["revision"])
     was_live = stored["status"] == Article.Status.PUBLISHED and (
         stored["published_at"] is not None and stored["published_at"] <= now
     )
@@ -151,8 +153,8 @@ def archive(*, article: Article) -> Article:
 def _save_status(article: Article) -> Article:
     article.full_clean()
     with transaction.atomic():
-        Article.objects.filter(pk=article.pk).update(
-            status=article.status, published_at=article.published_at, revision=F("revision") + 1
+        Article.objects.filter(pk=article.pk).bump_revision(
+            status=article.status, published_at=article.published_at
         )
         article.relist()
     # update() sends no signal: the public pages showing this story must be rendered afresh.
@@ -189,5 +191,35 @@ def add_reciprocal(*, link: CrossLink) -> CrossLink:
         order=0 if top_order is None else top_order + 1,
     )
     reciprocal.full_clean()
-    reciprocal.save()
+    with transaction.atomic():
+        reciprocal.save()
+        Article.objects.filter(pk=reciprocal.source_id).bump_revision()
     return reciprocal
+
+
+def tag_story(*, article: Article, kind: str, name: str) -> None:
+    """Tag the story with one more name of ``kind`` (people, countries or topics)."""
+    with transaction.atomic():
+        getattr(article, kind).add(name)
+        Article.objects.filter(pk=article.pk).bump_revision()
+
+
+def also_read_placement(article: Article) -> int:
+    """A new Also Read box goes halfway down the story; editors can move it."""
+    return (len(article.paragraphs) + 1) // 2
+
+
+def add_also_read(*, source: Article, target: Article) -> CrossLink:
+    """Link ``source`` to ``target`` with an Also Read box halfway down the story, after the
+    boxes already there. ``IntegrityError`` if it links there already."""
+    placement = also_read_placement(source)
+    with transaction.atomic():
+        link = CrossLink.objects.create(
+            source=source,
+            target=target,
+            target_headline=target.headline,
+            placement=placement,
+            order=source.links_out.filter(placement=placement).count(),
+        )
+        Article.objects.filter(pk=source.pk).bump_revision()
+    return link

@@ -5,19 +5,21 @@ whatever the editor sent, writers cannot choose a publishing status or time, a s
 revision is refused, and unpublishing a story others link to needs a confirmation.
 """
 
+import csv
+
 from django import forms
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.timezone import localtime
 from django_prose_editor.widgets import AdminProseEditorWidget
 from taggit.forms import TagField, TagWidget
 
 from . import editing, text
-from .models import Article, Country, CrossLink
+from .models import TAG_KINDS, Article, Country, CrossLink, Person, Topic
 
 # What the editor's toolbar offers; the server-side allow-list is ``text.sanitise_html``.
 PROSE_EXTENSIONS = {
@@ -38,7 +40,16 @@ PROSE_EXTENSIONS = {
     "History": True,
 }
 EDITOR_STATUSES = {Article.Status.DRAFT, Article.Status.REVIEW}
+MISSING_REVISION = (
+    "Not saved: the form did not say which version of the story it was opened at, so "
+    "saving it could undo changes made since. Your changes are still in the form below: "
+    "copy them, reload this page and make them again."
+)
 END_LIST_LABEL = "Related stories list (end)"
+OLD_ADDRESS_NEEDS_EDITOR = (
+    "“%(slug)s” is an old address of the story “%(headline)s”; only an editor can give it to "
+    "another story."
+)
 
 
 class TagSuggestWidget(TagWidget):
@@ -70,25 +81,100 @@ class TagSuggestWidget(TagWidget):
         return format_html('{}<datalist id="{}"></datalist>', html, list_id)
 
 
-class CountryTagField(TagField):
-    """Countries by name, common name or ISO code, each brought to its canonical name."""
+def parse_tag_names(value: str) -> list[str]:
+    """The names in a tag input, as the editor typed them: commas separate names, spaces
+    never do (``Joe Biden`` is one person). A name holding a comma may be written in double
+    quotes, a quote inside it doubled, as ``tag_names_text`` writes it. Sorted, each once.
+
+    Taggit's ``TagField`` and ``TagWidget`` use this pair through the settings
+    ``TAGGIT_TAGS_FROM_STRING`` and ``TAGGIT_STRING_FROM_TAGS``; taggit's own parser splits
+    on spaces when there is no comma.
+    """
+    line = " ".join(value.splitlines())  # a text input has one line; a crafted POST may not
+    try:
+        names = [
+            text.collapse_whitespace(name)
+            for row in csv.reader([line], skipinitialspace=True)
+            for name in row
+        ]
+    except csv.Error as error:
+        raise ValueError(str(error)) from None
+    return sorted({name for name in names if name})
+
+
+def tag_names_text(tags) -> str:
+    """What a tag input shows for ``tags``: their names joined by ", ", those holding a
+    comma or a double quote quoted so that ``parse_tag_names`` reads each back as one.
+    ``tag_suggest.js`` quotes the names it inserts the same way."""
+    return ", ".join(quoted_tag_name(tag.name) for tag in sorted(tags, key=lambda t: t.name))
+
+
+def quoted_tag_name(name: str) -> str:
+    if "," in name or '"' in name:
+        return '"{}"'.format(name.replace('"', '""'))
+    return name
+
+
+class NewsTagField(TagField):
+    """The names of one tag kind (``tag_model``), each brought to its stored spelling by the
+    kind's ``normalise_name``; a name it refuses (empty, too long, no address) is a form
+    error, not a failed save."""
+
+    tag_model = None
 
     def clean(self, value):
-        names = super().clean(value)
-        canonical, unknown = [], []
-        for name in names:
+        names, refused = [], []
+        for name in super().clean(value):
             try:
-                canonical.append(Country.normalise_name(name))
-            except ValueError:
-                unknown.append(name)
-        if unknown:
-            raise forms.ValidationError(
-                "Unknown country: %(names)s. Use a name such as “Israel” or a two-letter "
-                "ISO code such as “IL”.",
-                params={"names": ", ".join(f"“{name}”" for name in unknown)},
-                code="unknown_country",
-            )
-        return list(dict.fromkeys(canonical))
+                names.append(self.tag_model.normalise_name(name))
+            except ValueError as error:
+                refused.append(self.refusal(name, error))
+        if refused:
+            raise forms.ValidationError(refused, code="invalid_name")
+        return sorted(dict.fromkeys(names))
+
+    def refusal(self, name: str, error: ValueError) -> str:
+        return f"{capfirst(str(error))}."
+
+
+class PeopleField(NewsTagField):
+    tag_model = Person
+
+
+class TopicsField(NewsTagField):
+    tag_model = Topic
+
+
+class CountriesField(NewsTagField):
+    """Countries by name, common name or ISO code, each brought to its canonical name."""
+
+    tag_model = Country
+
+    def refusal(self, name, error):
+        return (
+            f"Unknown country: “{name}”. Use a name such as “Israel” or a two-letter ISO "
+            "code such as “IL”; separate countries with commas."
+        )
+
+
+class NamedModelForm(forms.ModelForm):
+    """The admin form of a section, an author or a tag: its name goes through the model's
+    ``normalise_name``, so a name the model would refuse on save (empty, too long, no
+    letter or digit to make an address from) is a form error instead of a server error."""
+
+    def clean_name(self):
+        try:
+            return self._meta.model.normalise_name(self.cleaned_data["name"])
+        except ValueError as error:
+            raise forms.ValidationError(self.refusal(error), code="invalid_name") from None
+
+    def refusal(self, error: ValueError) -> str:
+        return f"{capfirst(str(error))}."
+
+
+class CountryForm(NamedModelForm):
+    def refusal(self, error):
+        return "Not a country: use a name such as “Israel” or an ISO code such as “IL”."
 
 
 class KnownChoiceAutocompleteSelect(AutocompleteSelect):
@@ -232,7 +318,11 @@ class ArticleAdminForm(forms.ModelForm):
             "image_caption",
             "image_credit",
         ]
-        field_classes = {"countries": CountryTagField}
+        field_classes = {
+            "people": PeopleField,
+            "countries": CountriesField,
+            "topics": TopicsField,
+        }
         widgets = {
             "body": AdminProseEditorWidget(
                 preset="configurable", config={"extensions": PROSE_EXTENSIONS}
@@ -251,6 +341,20 @@ class ArticleAdminForm(forms.ModelForm):
         status = self.fields.get("status")
         if status is not None and not self.can_publish:
             status.choices = [(v, label) for v, label in status.choices if v in EDITOR_STATUSES]
+
+    def clean_slug(self):
+        # An old address of a story that is not live may be given to another story by an
+        # editor (the redirect goes), not by a writer. Live stories keep theirs whoever
+        # asks (Article.clean).
+        slug = self.cleaned_data["slug"]
+        owner = Article.objects.with_liveness().exclude(pk=self.instance.pk).redirected_from(slug)
+        if owner is not None and not owner.is_live and not self.can_publish:
+            raise forms.ValidationError(
+                OLD_ADDRESS_NEEDS_EDITOR,
+                params={"slug": slug, "headline": owner.headline},
+                code="old_address",
+            )
+        return slug
 
     def clean_body(self):
         try:
@@ -283,13 +387,17 @@ class ArticleAdminForm(forms.ModelForm):
         return cleaned
 
     def _check_revision(self, cleaned):
+        if cleaned.get("base_revision") is None:
+            raise forms.ValidationError(MISSING_REVISION, code="missing_revision")
         try:
             editing.check_revision(
                 article=self.instance, base_revision=cleaned.get("base_revision")
             )
         except editing.StaleRevision:
             stored = Article.objects.get(pk=self.instance.pk)
-            raise forms.ValidationError(stale_message(stored, cleaned, self.fields)) from None
+            raise forms.ValidationError(
+                stale_message(stored, cleaned, self.fields), code="stale_revision"
+            ) from None
 
     def _check_unpublish(self, cleaned, status):
         if (
@@ -328,6 +436,10 @@ def stale_message(stored: Article, cleaned: dict, fields) -> str:
         fields[name].label or name
         for name in ("headline", "slug", "standfirst", "body", "status", "published_at", "section")
         if name in cleaned and name in fields and cleaned[name] != getattr(stored, name)
+    ] + [
+        fields[kind].label or kind
+        for kind in TAG_KINDS
+        if kind in cleaned and sorted(cleaned[kind]) != sorted(getattr(stored, kind).names())
     ]
     entry = (
         LogEntry.objects.filter(

@@ -50,6 +50,11 @@ def validate_story_time(value) -> None:
         )
 
 
+def slug_not_empty() -> models.CheckConstraint:
+    """An empty slug is no address: the pages that link to the row could not be built."""
+    return models.CheckConstraint(condition=~Q(slug=""), name="%(class)s_slug_not_empty")
+
+
 def validate_slug(value: str) -> None:
     if text.slugify(value) != value:
         raise ValidationError(
@@ -68,6 +73,7 @@ class Section(models.Model):
 
     class Meta:
         ordering = ["position", "name"]
+        constraints = [slug_not_empty()]
 
     def __str__(self):
         return self.name
@@ -94,6 +100,7 @@ class Author(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [slug_not_empty()]
 
     def __str__(self):
         return self.name
@@ -119,6 +126,7 @@ class NewsTag(TagBase):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="%(class)s_name_ci_unique"),
+            slug_not_empty(),
         ]
 
     hub_url_name = None
@@ -442,6 +450,15 @@ class ArticleQuerySet(models.QuerySet):
                 shared |= Q(pk__in=stories)
         return others.filter(shared).select_related("section")[:newest]
 
+    def bump_revision(self, **fields) -> int:
+        """Move these stories' revision on, updating ``fields`` in the same statement.
+
+        Every write to a story or its parts (tags, links, bylines, old addresses) that is
+        not the story form's own save calls this, so that a form opened before the write is
+        refused (``editing.check_revision``) instead of silently undoing it.
+        """
+        return self.update(revision=F("revision") + 1, **fields)
+
     def by_headline(self, headline: str):
         return self.filter(headline_key=text.headline_key(headline))
 
@@ -452,6 +469,12 @@ class ArticleQuerySet(models.QuerySet):
         story has the slug, and answers 301 to the story's current address.
         """
         return self.filter(slug_redirects__old_slug=old_slug).first()
+
+
+OLD_ADDRESS_OF_LIVE_STORY = (
+    "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
+    "are sent there. Choose another slug."
+)
 
 
 class Article(models.Model):
@@ -593,8 +616,20 @@ class Article(models.Model):
         return reverse("articles:detail", kwargs={"slug": slug})
 
     def clean(self):
+        errors = {}
         if self.status == self.Status.PUBLISHED and not self.published_at:
-            raise ValidationError({"published_at": "A published story needs a publication time."})
+            errors["published_at"] = "A published story needs a publication time."
+        # An old address of a live story belongs to it: taking it would turn the links
+        # readers have to that story into a 404, and later into another story.
+        owner = self.slug and Article.objects.live().exclude(pk=self.pk).redirected_from(self.slug)
+        if owner:
+            errors["slug"] = ValidationError(
+                OLD_ADDRESS_OF_LIVE_STORY,
+                params={"slug": self.slug, "headline": owner.headline},
+                code="old_address_of_live_story",
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def listed_at(self):
@@ -669,7 +704,12 @@ class CrossLinkQuerySet(models.QuerySet):
         ).select_related("target__section")
 
     def resolve_pending(self, article: Article) -> int:
-        """Point pending links written with this story's headline at it."""
+        """Point pending links written with this story's headline at it.
+
+        The stories holding them keep their revision: a resolution is no editor's change,
+        and one opened in a form meanwhile cannot undo it (``CrossLink.save`` resolves a
+        pending link again).
+        """
         already_linking = self.filter(target=article).values("source")
         return (
             self.pending()
@@ -677,6 +717,18 @@ class CrossLinkQuerySet(models.QuerySet):
             .exclude(source=article)
             .exclude(source__in=already_linking)
             .update(target=article)
+        )
+
+    def resolution_for(self, link: "CrossLink") -> Article | None:
+        """The story a pending ``link`` points at once saved: the newest with its headline,
+        unless that is its own story or one its story links to already."""
+        linked = self.filter(source=link.source_id, target__isnull=False).exclude(pk=link.pk)
+        return (
+            Article.objects.filter(headline_key=link.target_key)
+            .exclude(pk=link.source_id)
+            .exclude(pk__in=linked.values("target"))
+            .order_by("-published_at", "pk")
+            .first()
         )
 
 
@@ -726,6 +778,10 @@ class CrossLink(models.Model):
             self.target_headline = self.target.headline
         self.target_headline = text.collapse_whitespace(self.target_headline)
         self.target_key = text.headline_key(self.target_headline)
+        if self.target_id is None:
+            # Pending only while no story has the headline, however the link was saved (a
+            # story form opened before it resolved included).
+            self.target = CrossLink.objects.resolution_for(self)
         super().save(*args, **kwargs)
 
     @property

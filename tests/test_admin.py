@@ -1,5 +1,7 @@
 """The story admin: changelist, change form, sanitising, wire copy, tags, links, preview."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Country, CrossLink, SlugRedirect
+from articles.models import Article, Country, CrossLink, Person, SlugRedirect
 from tests.admin_support import (
     ADD_URL,
     CHANGELIST_URL,
@@ -36,6 +38,12 @@ def tagged_story(n: int, **kwargs):
         topics=[f"Topic {n}"],
         **kwargs,
     )
+
+
+def input_value(page: str, name: str) -> str:
+    """The value an ``<input name=…>`` of ``page`` shows."""
+    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page).group()
+    return html.unescape(re.search(r'\bvalue="([^"]*)"', tag).group(1))
 
 
 def count_queries(client, url) -> int:
@@ -343,3 +351,80 @@ class TestPreview:
         assert client.get(url).status_code == 404
         client.force_login(make_user("reader", None))
         assert client.get(url).status_code == 404
+
+
+class TestTagInputs:
+    """Commas separate tag names, spaces never do; a name the model refuses is a message."""
+
+    def test_a_name_with_spaces_is_one_tag(self, client, editor):
+        """ "Joe Biden" alone is one person, "Gaza ceasefire" one topic, "United States" one
+        country (taggit's own parser splits on spaces when there is no comma)."""
+        data = article_data(people="Joe Biden", topics="Gaza ceasefire", countries="United States")
+        response = client.post(ADD_URL, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        story = Article.objects.get()
+        assert list(story.people.names()) == ["Joe Biden"]
+        assert list(story.topics.names()) == ["Gaza ceasefire"]
+        assert list(story.countries.names()) == ["United States"]
+
+    def test_commas_separate_names_and_quotes_are_optional(self, client, editor):
+        """Names are what lies between commas, spacing tidied; quotes may wrap a name."""
+        data = article_data(people=' Joe   Biden ,"Benjamin Netanyahu",, Dwayne "The Rock" Johnson')
+        assert client.post(ADD_URL, data).status_code == 302
+        assert sorted(Article.objects.get().people.names()) == [
+            "Benjamin Netanyahu",
+            'Dwayne "The Rock" Johnson',
+            "Joe Biden",
+        ]
+
+    def test_names_with_commas_and_quotes_survive_an_unchanged_save(self, client, editor):
+        """The form shows a name holding a comma or a quote in quotes, so saving the form
+        as shown keeps each tag whole."""
+        story = ArticleFactory(
+            people=["Joe Biden", 'Dwayne "The Rock" Johnson', "Smith, John"],
+            countries=["PS", "Israel"],
+        )
+        page = client.get(change_url(story)).content.decode()
+        shown = {kind: input_value(page, kind) for kind in ("people", "countries")}
+        assert shown["countries"] == 'Israel, "Palestine, State of"'
+        data = article_data(story) | shown
+        response = client.post(change_url(story), data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert sorted(story.people.names()) == [
+            'Dwayne "The Rock" Johnson',
+            "Joe Biden",
+            "Smith, John",
+        ]
+        assert sorted(story.countries.names()) == ["Israel", "Palestine, State of"]
+
+    @pytest.mark.parametrize("kind", ["people", "topics"])
+    @pytest.mark.parametrize("name", ["!!!", "🙂", "x" * 101])
+    def test_a_name_without_an_address_is_a_form_error(self, client, editor, kind, name):
+        """A name with no letter or digit (no address) or too long is a message on its
+        field, never a server error, and nothing is saved."""
+        response = client.post(ADD_URL, article_data(**{kind: f"Joe Biden, {name}"}))
+        assert response.status_code == 200
+        errors = str(response.context["adminform"].form.errors[kind])
+        assert "cannot have an address" in errors or "at most 100" in errors
+        assert not Article.objects.exists()
+        assert not Person.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("model_name", "data"),
+    [
+        ("section", {"name": "!!!", "slug": "x", "position": 0}),
+        ("author", {"name": "🙂", "slug": "x", "bio": ""}),
+        ("person", {"name": "!!!"}),
+        ("topic", {"name": "🙂"}),
+    ],
+)
+def test_name_admins_refuse_a_name_without_an_address(client, editor, model_name, data):
+    """Sections, authors and tags whose name has no letter or digit are refused with a
+    message on the name (the model's own rule), not a server error."""
+    url = reverse(f"admin:articles_{model_name}_add")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "has no letter or digit" in str(response.context["adminform"].form.errors["name"])
+    response = client.post(url, data | {"name": "Joe  Biden"})
+    assert response.status_code == 302

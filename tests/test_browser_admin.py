@@ -49,7 +49,9 @@ def test_editor_writes_links_and_publishes_a_story(page, live_server):
     is typed, and the server accepts placements in the body it is saving.
     """
     target = ArticleFactory(
-        headline="Gaza ceasefire faces new hurdle", people=["Benjamin Netanyahu"]
+        headline="Gaza ceasefire faces new hurdle",
+        people=["Benjamin Netanyahu"],
+        countries=["PS"],
     )
     errors = log_in_to_write(page, live_server, "eddie", "Editor")
 
@@ -68,6 +70,13 @@ def test_editor_writes_links_and_publishes_a_story(page, live_server):
     suggestion.first.wait_for(state="attached")
     assert suggestion.first.get_attribute("value") == "Joe Biden, Benjamin Netanyahu"
     people.fill("Joe Biden, Benjamin Netanyahu")
+    # A name holding a comma is inserted quoted, so that it stays one name.
+    countries = page.get_by_label("Countries")
+    countries.press_sequentially("Israel, pales")
+    suggestion = page.locator("#id_countries-suggestions option")
+    suggestion.first.wait_for(state="attached")
+    assert suggestion.first.get_attribute("value") == 'Israel, "Palestine, State of"'
+    countries.fill(suggestion.first.get_attribute("value"))
     row = page.locator("#links_out-0")
     row.locator(".select2-selection").click()
     page.locator(".select2-search__field").fill("ceasefire")
@@ -85,6 +94,7 @@ def test_editor_writes_links_and_publishes_a_story(page, live_server):
     link = story.links_out.get()
     assert (link.target, link.placement) == (target, 2)
     assert sorted(story.people.names()) == ["Benjamin Netanyahu", "Joe Biden"]
+    assert sorted(story.countries.names()) == ["Israel", "Palestine, State of"]
     assert errors == []
 
     page.goto(f"{live_server.url}{story.get_absolute_url()}")

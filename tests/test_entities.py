@@ -238,11 +238,14 @@ def test_accept_refuses_bad_input_and_the_unauthorised(client, django_user_model
         {"suggested_tag": "country:Atlantis"},
         {"suggested_tag": "person:"},
         {"suggested_tag": "person:" + "x" * 500},
+        {"suggested_tag": "person:!!!"},
     ):
         response = client.post(url, bad, follow=True)
         assert response.status_code == 200
     response = client.post(url, {"suggested_tag": "country:Atlantis"}, follow=True)
     assert "unknown country “atlantis”" in response.content.decode().lower()
+    response = client.post(url, {"suggested_tag": "person:🙂"}, follow=True)
+    assert "has no letter or digit" in response.content.decode()
     assert not article.people.exists() and not article.countries.exists()
 
 

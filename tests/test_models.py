@@ -1,11 +1,15 @@
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Country, CrossLink, Person
-from tests.factories import ArticleFactory, CrossLinkFactory
+from articles.hubs import HUB_KINDS
+from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
+from articles.sitemaps import SITEMAPS
+from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +116,16 @@ def test_pending_link_resolves_when_a_story_with_that_headline_is_created():
     assert link.target == target
 
 
+def test_a_link_saved_pending_resolves_when_its_story_exists():
+    """A link is pending only while no story has its headline, however it is saved."""
+    target = ArticleFactory(headline="Ceasefire holds")
+    source = ArticleFactory()
+    link = CrossLink.objects.create(source=source, target_headline="ceasefire  holds", placement=1)
+    assert link.target == target
+    CrossLink.objects.create(source=target, target_headline="Ceasefire holds")
+    assert not target.links_out.get().target  # never a link to itself
+
+
 def test_resolution_never_makes_a_self_link_or_a_duplicate_edge():
     """A story never resolves its own pending link, nor a second link to the same target."""
     target = ArticleFactory(headline="Ceasefire holds")
@@ -137,3 +151,76 @@ def test_a_headline_whose_key_folds_longer_still_saves(db):
     story.refresh_from_db()
     assert story.headline == "㎒" * 300
     assert Article.objects.by_headline("MHz" * 300).get() == story
+
+
+NO_ADDRESS = "has no letter or digit, so it cannot have an address"
+
+
+@pytest.mark.parametrize("model", [Section, Author, Person, Topic])
+@pytest.mark.parametrize("name", ["!!!", "🙂", " - "])
+def test_saving_a_name_without_an_address_is_refused(model, name):
+    """In the shell as in the admin, a name that makes no address is refused with a
+    message saying why, and nothing is written."""
+    with pytest.raises(ValueError, match=NO_ADDRESS):
+        model.objects.create(name=name)
+    assert not model.objects.exists()
+
+
+def test_tagging_a_name_without_an_address_is_refused():
+    """Taggit's manager goes through the same rule."""
+    article = ArticleFactory()
+    with pytest.raises(ValueError, match=NO_ADDRESS):
+        article.people.add("Joe Biden", "!!!")
+    assert not Person.objects.exists()
+
+
+@pytest.mark.parametrize("model", [Section, Author, Person, Topic, Country])
+def test_the_database_refuses_an_empty_slug(model):
+    """Raw SQL cannot give a section, author or tag an empty slug (no address) either."""
+    row = model.objects.create(name="Israel")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        table = model._meta.db_table  # a model's own table name, not input
+        cursor.execute(f"UPDATE {table} SET slug = '' WHERE id = %s", [row.pk])  # noqa: S608
+    row.refresh_from_db()
+    assert row.slug == "israel"
+
+
+def migrate_articles(target: str | None = None) -> None:
+    """Bring the articles app's schema to migration ``target``, or the newest one."""
+    executor = MigrationExecutor(connection)
+    if target is None:
+        (node,) = executor.loader.graph.leaf_nodes("articles")
+    else:
+        node = ("articles", target)
+    executor.migrate([node])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_without_an_address_get_one_and_every_page_works(client):
+    """Sections, authors and tags saved with an empty slug before names were checked
+    (“!!!”) made the front page, feeds, sitemaps and article pages fail. The migration that
+    makes the database refuse empty slugs first gives each such row ``<kind>-<pk>``."""
+    story = ArticleFactory(
+        people=["Joe Biden"], topics=["Gaza"], countries=["IL"], authors=[AuthorFactory()]
+    )
+    migrate_articles("0011_imports_import_record")
+    with connection.cursor() as cursor:
+        for model in (Section, Author, Person, Topic, Country):
+            table = model._meta.db_table
+            cursor.execute(f"UPDATE {table} SET name = '!!!', slug = ''")  # noqa: S608
+    migrate_articles()
+
+    rows = [hub.model.objects.get() for hub in HUB_KINDS.values()]
+    assert [row.slug for row in rows] == [f"{row._meta.model_name}-{row.pk}" for row in rows]
+    urls = [
+        "/",
+        story.get_absolute_url(),
+        *(reverse("articles:feed", args=[format]) for format in ("rss", "atom", "json")),
+        reverse("sitemap-index"),
+        *(reverse("sitemap-section", args=[section]) for section in SITEMAPS),
+        reverse("sitemap-news"),
+    ]
+    for kind, row in zip(HUB_KINDS, rows, strict=True):
+        urls += [row.get_absolute_url(), reverse("articles:hub_feed", args=[kind, row.slug, "rss"])]
+    for url in urls:
+        assert client.get(url).status_code == 200, url

@@ -5,9 +5,13 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article
+from articles import editing
+from articles.forms import MISSING_REVISION
+from articles.models import Article, CrossLink, Person, SlugRedirect
 from tests.admin_support import (
     ADD_URL,
     CHANGELIST_URL,
@@ -234,3 +238,202 @@ class TestLostUpdate:
             assert response.status_code == 302
             story.refresh_from_db()
             assert story.revision == expected
+
+
+class TestEveryWriteMovesTheRevision:
+    """A write to a story or its parts outside its form (one-click actions, other admins)
+    moves the story's revision on: a form opened before it is refused instead of silently
+    undoing the write."""
+
+    @pytest.fixture
+    def story(self):
+        story = ArticleFactory(people=["Joe Biden"])
+        CrossLink.objects.create(
+            source=story, target_headline="Rafah crossing reopens", placement=1
+        )
+        return story
+
+    def accept_suggested_person(self, client, story):
+        url = reverse("newsroom_admin:accept_entity", args=[story.pk])
+        client.post(url, {"suggested_tag": "person:Steve Witkoff"})
+        return lambda: "Steve Witkoff" in story.people.names()
+
+    def add_suggested_link(self, client, story):
+        target = ArticleFactory()
+        url = reverse("newsroom_admin:add_link", args=[story.pk])
+        client.post(url, {"suggested_target": target.pk})
+        return lambda: story.links_out.filter(target=target).exists()
+
+    def link_back_here(self, client, story):
+        fan = ArticleFactory()
+        link = CrossLinkFactory(source=fan, target=story)
+        client.post(reverse("admin:articles_article_link_back", args=[story.pk, link.pk]))
+        return lambda: story.links_out.filter(target=fan).exists()
+
+    def rename_its_person(self, client, story):
+        person = story.people.get()
+        client.post(
+            reverse("admin:articles_person_change", args=[person.pk]), {"name": "Joseph Biden"}
+        )
+        return lambda: list(story.people.names()) == ["Joseph Biden"]
+
+    def delete_its_person(self, client, story):
+        person = story.people.get()
+        client.post(reverse("admin:articles_person_delete", args=[person.pk]), {"post": "yes"})
+        return lambda: not Person.objects.exists()
+
+    def point_its_pending_link_in_the_link_list(self, client, story):
+        pending, target = story.links_out.get(), ArticleFactory()
+        url = reverse("admin:articles_crosslink_change", args=[pending.pk])
+        data = {"source": story.pk, "target": target.pk, "target_headline": "Rafah", "order": 0}
+        client.post(url, data | {"placement": 1})
+        return lambda: story.links_out.get().target == target
+
+    def give_it_an_old_address(self, client, story):
+        url = reverse("admin:articles_slugredirect_add")
+        client.post(url, {"old_slug": "an-older-address", "article": story.pk})
+        return lambda: SlugRedirect.objects.filter(article=story).exists()
+
+    @pytest.mark.parametrize(
+        "write",
+        [
+            accept_suggested_person,
+            add_suggested_link,
+            link_back_here,
+            rename_its_person,
+            delete_its_person,
+            point_its_pending_link_in_the_link_list,
+            give_it_an_old_address,
+        ],
+    )
+    def test_a_form_opened_before_the_write_is_refused(self, client, editor, story, write):
+        opened = article_data(story, standfirst="Edited in a form opened earlier")
+        write_survives = write(self, client, story)
+        assert write_survives()
+
+        response = client.post(change_url(story), opened)
+        assert response.status_code == 200
+        assert "saved by" in " ".join(response.context["adminform"].form.non_field_errors())
+        story.refresh_from_db()
+        assert story.standfirst != "Edited in a form opened earlier"
+        assert write_survives()
+
+    def test_a_form_opened_before_a_link_resolved_does_not_unresolve_it(
+        self, client, editor, story
+    ):
+        """A pending link resolving when its story is written is no editor's change, so the
+        form stays valid; saving it leaves the link pointing at the story."""
+        opened = article_data(story, standfirst="Edited in a form opened earlier")
+        awaited = ArticleFactory(headline="Rafah crossing reopens")
+        response = client.post(change_url(story), opened)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        story.refresh_from_db()
+        assert story.standfirst == "Edited in a form opened earlier"
+        assert story.links_out.get().target == awaited
+
+    def test_the_refusal_names_what_the_write_changed(self, client, editor, story):
+        """After a suggested tag was accepted, the message names its kind and its author."""
+        opened = article_data(story)
+        self.accept_suggested_person(client, story)
+        response = client.post(change_url(story), opened)
+        errors = " ".join(response.context["adminform"].form.non_field_errors())
+        assert "saved by eddie" in errors
+        differs = errors.split("Where yours differ from the saved version: ")[1].split(".")[0]
+        assert "People" in differs.split(", ")
+
+
+class TestFormsWithoutARevision:
+    @pytest.mark.parametrize("base_revision", [None, "", "two"])
+    def test_a_change_form_without_its_revision_is_refused(self, client, editor, base_revision):
+        """A change-form POST without a usable ``base_revision`` could undo any change made
+        since: it is refused with a message telling the editor to reload."""
+        story = ArticleFactory(headline="Original headline")
+        data = article_data(story, headline="Blind overwrite")
+        if base_revision is None:
+            del data["base_revision"]
+        else:
+            data["base_revision"] = base_revision
+        response = client.post(change_url(story), data)
+        assert response.status_code == 200
+        assert MISSING_REVISION in response.context["adminform"].form.non_field_errors()
+        story.refresh_from_db()
+        assert (story.headline, story.revision) == ("Original headline", 1)
+
+    def test_a_new_story_needs_no_revision(self, client, editor):
+        """Adding a story has nothing to guard: no revision field is needed."""
+        assert client.post(ADD_URL, article_data()).status_code == 302
+
+    def test_saving_an_existing_story_needs_its_revision(self):
+        """The editing service refuses an edit of a stored story that does not say which
+        revision it began from, whoever calls it."""
+        story = ArticleFactory(headline="Original headline")
+        story.headline = "Blind overwrite"
+        with pytest.raises(editing.StaleRevision):
+            editing.save_article(article=story, base_revision=None)
+        story.refresh_from_db()
+        assert story.headline == "Original headline"
+
+
+class TestOldAddresses:
+    """An old address of a live story belongs to it (its SlugRedirect answers 301 there)."""
+
+    @pytest.fixture
+    def renamed(self):
+        story = ArticleFactory(headline="Talks resume", slug="new-address")
+        SlugRedirect.objects.create(old_slug="old-address", article=story)
+        return story
+
+    def assert_still_redirects(self, client, renamed):
+        client.logout()
+        response = client.get("/news/old-address/")
+        assert (response.status_code, response["Location"]) == (301, renamed.get_absolute_url())
+
+    def test_a_writer_cannot_take_a_live_storys_old_address(self, client, writer, renamed):
+        """A writer's draft given a live story's old address is refused with a message; the
+        redirect stays and readers following it still reach the story."""
+        story = own_draft(writer)
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 200
+        errors = str(response.context["adminform"].form.errors["slug"])
+        assert "old address of the live story “Talks resume”" in errors
+        story.refresh_from_db()
+        assert story.slug != "old-address"
+        self.assert_still_redirects(client, renamed)
+
+    def test_an_editor_cannot_take_it_either(self, client, editor, renamed):
+        """Editors too: neither a new story nor an existing one may take it."""
+        response = client.post(ADD_URL, article_data(slug="old-address"))
+        assert response.status_code == 200
+        assert "old address of the live story" in str(response.context["adminform"].form.errors)
+        story = draft()
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 200
+        assert not Article.objects.filter(slug="old-address").exists()
+        self.assert_still_redirects(client, renamed)
+
+    def test_every_entry_point_that_validates_refuses_it(self, renamed):
+        """The rule is the model's (the importer and services call full_clean)."""
+        story = Article(headline="Other story", slug="old-address", body="<p>Text.</p>")
+        with pytest.raises(ValidationError) as refused:
+            story.full_clean()
+        assert list(refused.value.message_dict) == ["slug"]
+
+    def test_an_editor_may_take_the_old_address_of_a_story_not_live(self, client, editor, renamed):
+        """Once the story is archived, its old address serves nothing: an editor may give it
+        to another story, and the redirect goes."""
+        editing.archive(article=renamed)
+        story = draft()
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        story.refresh_from_db()
+        assert story.slug == "old-address"
+        assert not SlugRedirect.objects.filter(old_slug="old-address").exists()
+
+    def test_a_writer_may_not_take_any_other_storys_old_address(self, client, writer, renamed):
+        """Giving away a story's old address is an editor's decision."""
+        editing.archive(article=renamed)
+        story = own_draft(writer)
+        response = client.post(change_url(story), article_data(story, slug="old-address"))
+        assert response.status_code == 200
+        assert "only an editor" in str(response.context["adminform"].form.errors["slug"])
+        assert SlugRedirect.objects.filter(old_slug="old-address").exists()
