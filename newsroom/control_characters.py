@@ -10,6 +10,7 @@ sitemaps are written in, forbids them all. Form fields posted to the admin are c
 import re
 
 from django.core.exceptions import BadRequest
+from django.views import defaults
 
 NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -33,5 +34,7 @@ class RefuseControlCharactersMiddleware:
 
     def __call__(self, request):
         if any(NOT_TEXT.search(text) for text in request_text(request)):
-            raise BadRequest("control characters in the address, query string or cookies")
+            # Answered rather than raised: Django logs one line for it, not a traceback.
+            reason = BadRequest("control characters in the address, query string or cookies")
+            return defaults.bad_request(request, reason)
         return self.get_response(request)

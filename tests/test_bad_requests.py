@@ -2,6 +2,8 @@
 cookie. On PostgreSQL a NUL that reached the ORM was a 500; now every such request is a 400
 before any view runs, on every database."""
 
+import logging
+
 import pytest
 from django.test import Client
 
@@ -56,6 +58,14 @@ def test_control_characters_in_public_addresses_are_a_bad_request(reader, url):
 @pytest.mark.parametrize("url", ADMIN)
 def test_control_characters_in_the_admins_search_and_autocomplete_are_a_bad_request(editor, url):
     assert editor.get(url).status_code == 400
+
+
+def test_a_refusal_is_logged_in_one_line_without_a_traceback(reader, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        reader.get("/news/%00/")
+    assert [(record.getMessage(), record.exc_info) for record in caplog.records] == [
+        ("Bad Request: /news/\\x00/", None)  # escaped, as Django logs it
+    ]
 
 
 def test_a_session_cookie_with_nul_is_a_bad_request(reader):
