@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: control characters in it are a 400, never the ORM's.
+    "newsroom.control_characters.RefuseControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before the session and auth middleware: a cached page costs readers no session work.
@@ -98,7 +100,7 @@ TEMPLATES = [
 ]
 
 # Persistent connections, checked before reuse, so a restarted PostgreSQL is picked up again
-# without restarting the app; a short connect timeout so an unreachable server fails fast.
+# without restarting the app (how long each wait may take: postgresql_options below).
 connection_options = {
     "conn_max_age": int(os.environ.get("CONN_MAX_AGE", "60")),
     "conn_health_checks": True,
@@ -114,11 +116,44 @@ for number, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         **dj_database_url.parse(url, **connection_options),
         "TEST": {"MIRROR": "default"},
     }
+
+
+def postgresql_options(connect_timeout: int, statement_timeout: float) -> dict:
+    """How long the app waits for PostgreSQL, so a database that is down, slow or frozen costs
+    a reader the 503 page within seconds instead of a worker hung until gunicorn kills it.
+
+    connect_timeout bounds opening a connection; keepalives notice a server or network that
+    went away under an idle (persistent) connection within about 20 s, and tcp_user_timeout
+    one that stops acknowledging what is sent. PostgreSQL cancels a statement running longer
+    than statement_timeout (seconds; 0: no limit); a server that is frozen cannot, so the
+    backend (newsroom/postgresql) gives up a second later by itself: query_deadline.
+    """
+    options = {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 2,
+        "tcp_user_timeout": 10_000,  # milliseconds
+    }
+    if statement_timeout > 0:
+        options["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
+        options["query_deadline"] = statement_timeout + 1
+    return options
+
+
+# Options given in DATABASE_URL's query string (?keepalives_idle=30, ?options=…) win.
 for database in DATABASES.values():
     if database["ENGINE"] == "django.db.backends.postgresql":
-        database.setdefault("OPTIONS", {}).setdefault(
-            "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+        database["ENGINE"] = "newsroom.postgresql"  # the built-in backend, round trips bounded
+        given = database.get("OPTIONS", {})
+        options = postgresql_options(
+            int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
+            float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "5")),
         )
+        if "options" in given and "options" in options:
+            given["options"] = f"{options['options']} {given['options']}"
+        database["OPTIONS"] = options | given
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["newsroom.db_router.PrimaryReplicaRouter"]
 

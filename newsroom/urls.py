@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -19,6 +20,10 @@ urlpatterns = [
     path("news-sitemap.xml", news_sitemap, name="sitemap-news"),
     path("", include("articles.urls")),
 ]
+
+# Uploaded media (lead images) in development only: static() adds nothing unless DEBUG is on.
+# In production a web server or object storage serves MEDIA_ROOT (README, "Media").
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 if settings.NEWSROOM_BENCH:  # bench/run's hello-world baseline; off unless asked for
     urlpatterns.insert(0, path("", include("newsroom.bench")))

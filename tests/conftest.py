@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
-from tests.outages import database_down, redis_server  # noqa: F401  (fixtures)
+from tests.outages import database_down, frozen_database, redis_server  # noqa: F401  (fixtures)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -1,11 +1,15 @@
 """Real outages for tests: Redis at a closed port or a throwaway redis-server stopped and
-frozen, the database pointed at a closed port; and Redis settings for ``REDIS_TEST_URL``."""
+frozen, the database pointed at a closed port or reached through a proxy that freezes; and
+Redis settings for ``REDIS_TEST_URL``."""
 
 import contextlib
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -135,3 +139,125 @@ def require_postgresql():
     if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         # Not require(): the CI runs the suite on SQLite too, and there this is not missing.
         pytest.skip("stopping the database is tested on PostgreSQL")
+
+
+class FreezableProxy:
+    """A TCP proxy in front of the real PostgreSQL that can be frozen: it stops passing bytes
+    on but keeps every socket open. That is a stopped (SIGSTOP) or hung database server as the
+    app sees it: the kernel still accepts connections and acknowledges whatever is sent, and
+    nothing ever comes back; neither TCP keepalives nor statement_timeout notice."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.closed = False
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def freeze(self):
+        self.flowing.clear()
+
+    def thaw(self):
+        self.flowing.set()
+
+    def close(self):
+        self.closed = True
+        self.thaw()
+        for sock in [self.listener, *self.sockets]:
+            sock.close()
+
+    def upstream(self) -> socket.socket:
+        host, port = self.target
+        if host.startswith("/"):  # a Unix socket directory, as libpq names them
+            sock = socket.socket(socket.AF_UNIX)
+            sock.connect(f"{host}/.s.PGSQL.{port}")
+            return sock
+        return socket.create_connection((host, port))
+
+    def accept(self):
+        while not self.closed:
+            self.flowing.wait()  # frozen: new connections wait in the kernel's backlog
+            try:
+                client, _ = self.listener.accept()
+                server = self.upstream()
+            except OSError:
+                return
+            self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self.pump, args=(source, sink), daemon=True).start()
+
+    def pump(self, source: socket.socket, sink: socket.socket):
+        try:
+            while not self.closed:
+                self.flowing.wait()
+                readable, _, _ = select.select([source], [], [], 0.05)
+                if not readable or not self.flowing.is_set():
+                    continue  # frozen meanwhile: the bytes stay where they are
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except (OSError, ValueError):
+            pass  # closed under us
+        finally:
+            source.close()
+            sink.close()
+
+
+@pytest.fixture
+def frozen_database(transactional_db):
+    """The default database reached through a FreezableProxy (``freeze()``, ``thaw()``): what
+    the site sees when PostgreSQL hangs, without stopping the one other people use."""
+    require_postgresql()
+    connection = connections[DEFAULT_DB_ALIAS]
+    real = dict(connection.settings_dict)
+    proxy = FreezableProxy(real["HOST"] or "/var/run/postgresql", int(real["PORT"] or 5432))
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT=str(proxy.port))
+    yield proxy
+    proxy.thaw()
+    connection.close()
+    connection.settings_dict.update(HOST=real["HOST"], PORT=real["PORT"])
+    proxy.close()
+
+
+@contextlib.contextmanager
+def statement_timeout(seconds: float):
+    """The default database as settings.py sets it up for DATABASE_STATEMENT_TIMEOUT=seconds
+    (short, so tests of the timeouts take a moment rather than the shipped 5 s)."""
+    from newsroom.settings import postgresql_options
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    shipped = connection.settings_dict["OPTIONS"]
+    connection.close()
+    connection.settings_dict["OPTIONS"] = shipped | postgresql_options(
+        shipped["connect_timeout"], seconds
+    )
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["OPTIONS"] = shipped
+
+
+@contextlib.contextmanager
+def within(seconds: float):
+    """Assert the block takes less than ``seconds``, failing rather than hanging the suite
+    when it would wait for ever (SIGALRM: the test's main thread only)."""
+
+    def still_waiting(signum, frame):
+        raise AssertionError(f"still waiting after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, still_waiting)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    elapsed = time.monotonic() - started
+    assert elapsed < seconds, f"took {elapsed:.1f} s"

@@ -1,4 +1,5 @@
-"""The site under real failures: Redis unreachable, stopped, frozen; the database unreachable.
+"""The site under real failures: Redis unreachable, stopped, frozen; the database unreachable,
+slow or frozen.
 
 Readers never get a 500 or a traceback, and everything recovers without a restart.
 """
@@ -6,20 +7,35 @@ Readers never get a 500 or a traceback, and everything recovers without a restar
 import logging
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
+from django.http import HttpResponse
 from django.urls import include, path
 
+from articles.models import Section
 from newsroom.cache import ResilientRedisCache
 from tests.factories import ArticleFactory
-from tests.outages import free_port, redis_cache
+from tests.outages import (
+    free_port,
+    redis_cache,
+    require_postgresql,
+    statement_timeout,
+    within,
+)
 
 
 def database_gone(request):
     raise OperationalError("server closed the connection unexpectedly")
 
 
+def slow_query(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(2)")
+    return HttpResponse("answered")
+
+
 urlpatterns = [
     path("test/database-gone/", database_gone),
+    path("test/slow-query/", slow_query),
     path("", include("newsroom.urls")),
 ]
 
@@ -147,5 +163,59 @@ def test_database_errors_outside_views_become_503(db, admin_user, monkeypatch):
     client.force_login(admin_user)
     monkeypatch.setattr(SessionMiddleware, "process_response", session_store_gone)
     response = client.get("/")
+    assert response.status_code == 503
+    assert "Back in a moment" in response.text
+
+
+def test_a_frozen_database_gives_the_503_page_within_seconds_and_recovers(client, frozen_database):
+    """PostgreSQL frozen mid-service (stopped, its host hung: the kernel still acknowledges
+    every packet, so neither keepalives nor statement_timeout fire): the reader gets the 503
+    page once the query deadline (statement timeout + 1 s) passes instead of a worker hung
+    until gunicorn kills it; the next request, finding no connection, gives up after
+    connect_timeout; when the database thaws the site works again, with no restart."""
+    story = ArticleFactory(headline="Markets open higher")
+    with statement_timeout(1):
+        assert client.get("/").status_code == 200  # a connection open, and in use
+        frozen_database.freeze()
+        with within(3):
+            response = client.get(story.get_absolute_url())
+        assert response.status_code == 503
+        assert "Back in a moment" in response.text
+        with within(4):
+            assert client.get("/archive/").status_code == 503
+
+        frozen_database.thaw()
+        response = client.get(story.get_absolute_url())
+        assert response.status_code == 200
+        assert "Markets open higher" in response.text
+
+
+def test_a_commit_to_a_frozen_database_gives_up(frozen_database):
+    """Commits are round trips too: an editor's save gives up after the query deadline (and
+    the connect_timeout Django's atomic() then spends opening a connection to restore
+    autocommit on), never hangs."""
+    with (
+        statement_timeout(1),
+        within(2 + 3 + 1),
+        pytest.raises(OperationalError) as caught,
+        transaction.atomic(),
+    ):
+        Section.objects.create(name="Weather")
+        frozen_database.freeze()
+    errors = [caught.value]
+    while errors[-1].__context__:
+        errors.append(errors[-1].__context__)
+    assert "the database did not answer within 2 s" in map(str, errors)
+    frozen_database.thaw()
+    assert Section.objects.count() in (0, 1)  # the server may have had the COMMIT already
+
+
+@pytest.mark.urls("tests.test_failure")
+def test_a_query_beyond_the_statement_timeout_is_the_503_page(client, transactional_db):
+    """A live but slow PostgreSQL cancels the statement itself (statement_timeout) and keeps
+    the connection; the reader gets the 503 page, not a 500."""
+    require_postgresql()
+    with statement_timeout(0.5), within(2):
+        response = client.get("/test/slow-query/")
     assert response.status_code == 503
     assert "Back in a moment" in response.text

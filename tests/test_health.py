@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.outages import free_port, redis_cache
+from tests.outages import free_port, redis_cache, within
 
 
 def test_all_well(client, db):
@@ -31,6 +31,22 @@ def test_database_down_takes_the_server_out_of_service(client, database_down):
         "checks": {"database": "down", "cache": "ok"},
     }
     database_down.start()
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_frozen_database_is_reported_down_within_two_seconds(client, frozen_database):
+    """PostgreSQL frozen (it accepts connections and never answers): the load balancer still
+    gets its answer at once, 503 naming the database, and 200 again once it thaws."""
+    assert client.get("/healthz").status_code == 200
+    frozen_database.freeze()
+    with within(2):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "down", "cache": "ok"},
+    }
+    frozen_database.thaw()
     assert client.get("/healthz").status_code == 200
 
 

@@ -1,4 +1,5 @@
 import io
+import json
 import os
 import subprocess
 import sys
@@ -42,7 +43,53 @@ def test_debug_runs_without_a_key_and_reads_database_url():
         "print(d['ENGINE'], d['HOST'], d['PORT'], d['NAME'])",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "db.example", "5433", "news"]
+    # Django's PostgreSQL backend with its round trips bounded (newsroom/postgresql).
+    assert result.stdout.split() == ["newsroom.postgresql", "db.example", "5433", "news"]
+
+
+def database_options(**env) -> dict:
+    result = run_settings(
+        {"DEBUG": "true", **env},
+        "import json; from django.conf import settings;"
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))",
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_waits_are_bounded_as_shipped():
+    """Connecting, idle connections (keepalives), sending, and every statement (server side,
+    and a second later on the client's side) have limits; the environment sets the two that
+    matter to readers, and options in DATABASE_URL's query string win."""
+    assert database_options(DATABASE_URL="postgres://db.example/news") == {
+        "connect_timeout": 3,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 2,
+        "tcp_user_timeout": 10000,
+        "options": "-c statement_timeout=5000",
+        "query_deadline": 6.0,
+    }
+    tuned = database_options(
+        DATABASE_URL="postgres://db.example/news?keepalives_idle=60&options=-c%20search_path%3Dnews",
+        DATABASE_CONNECT_TIMEOUT="2",
+        DATABASE_STATEMENT_TIMEOUT="1.5",
+    )
+    assert tuned["connect_timeout"] == 2
+    assert tuned["keepalives_idle"] == 60
+    assert tuned["options"] == "-c statement_timeout=1500 -c search_path=news"
+    assert tuned["query_deadline"] == 2.5
+
+
+def test_statement_timeout_zero_means_no_limit():
+    """For a one-off long job, e.g. a migration rewriting a million rows."""
+    options = database_options(
+        DATABASE_URL="postgres://db.example/news", DATABASE_STATEMENT_TIMEOUT="0"
+    )
+    assert "options" not in options
+    assert "query_deadline" not in options
+    assert options["connect_timeout"] == 3
 
 
 def test_redis_url_selects_the_redis_cache():
