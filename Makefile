@@ -74,7 +74,7 @@ check: $(VENV)/.installed .env
 # start when the deploy check finds a problem.
 serve: $(VENV)/.installed
 	$(PY) manage.py check --deploy --fail-level WARNING
-	$(PY) manage.py migrate --noinput
+	DATABASE_STATEMENT_TIMEOUT=0 $(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput
 	$(VENV)/bin/gunicorn --config newsroom/gunicorn.conf.py
 
