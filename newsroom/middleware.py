@@ -1,6 +1,7 @@
 """Project middleware: the public page cache with its HTTP caching headers, the friendly 503
 while the database is down, and keeping staff on the primary database."""
 
+import contextlib
 import hashlib
 import logging
 from datetime import timedelta
@@ -94,42 +95,17 @@ class PublicCacheMiddleware:
             response = self.get_response(request)
             keep_private(response)
             return response
-
-        token = caching.generation()
-        # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time, same headers.
-        key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
-        entry = cache.get(key) if key else None
-        if entry is not None and entry["expires"] > timezone.now():
-            response, expires = entry["response"], entry["expires"]
-            response["X-Cache"] = "hit"
-        else:
-            response = self.get_response(request)
-            if response.status_code == 304 and not opts_out(response):
-                # The view answered a conditional request itself (feeds do): nothing to
-                # store, but the copy it confirms is shared no longer than the page would be.
-                try:
-                    expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
-                except DatabaseError:
-                    return response
-                self.share(response, expires)
-                return response
-            if not storable(response):
-                if response.cookies or response.status_code >= 500:
-                    keep_private(response)
-                return response
-            try:
-                expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
-            except DatabaseError:
-                return response  # rendered just before the database went away: serve, once
-            if not response.has_header("ETag"):
-                set_response_etag(response)
-            if not response.has_header("Last-Modified"):
-                response["Last-Modified"] = http_date()
-            seconds = (expires - timezone.now()).total_seconds()
-            if key and seconds > 0:
-                cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
-            response["X-Cache"] = "miss"
-
+        with caching.pinned_generation() as token:
+            # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time.
+            key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
+            entry = cache.get(key) if key else None
+            if entry is not None and entry["expires"] > timezone.now():
+                response, expires = entry["response"], entry["expires"]
+                response["X-Cache"] = "hit"
+            else:
+                response, expires = self.render(request, token, key)
+                if expires is None:
+                    return response  # not to be shared: as the view made it
         self.share(response, expires)
         if request.method == "HEAD":
             response.content = b""  # stored whole for GETs; Content-Length still tells the size
@@ -139,6 +115,36 @@ class PublicCacheMiddleware:
             last_modified=parse_http_date_safe(response["Last-Modified"]),
             response=response,
         )
+
+    def render(self, request, token, key):
+        """The view's response and until when it may be shared, stored under ``key`` if it
+        may be; ``expires`` is None for a response to send as it is."""
+        response = self.get_response(request)
+        if response.status_code == 304 and not opts_out(response):
+            # The view answered a conditional request itself (feeds do): nothing to store,
+            # but the copy it confirms is shared no longer than the page would be.
+            with contextlib.suppress(DatabaseError):
+                self.share(response, caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS))
+            return response, None
+        if not storable(response):
+            if response.cookies or response.status_code >= 500:
+                keep_private(response)
+            return response, None
+        try:
+            expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+            changed = caching.last_modified(token) if token else timezone.now()
+        except DatabaseError:
+            return response, None  # rendered just before the database went away: serve, once
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        if not response.has_header("Last-Modified"):
+            # The same in every worker (not the time of rendering), like the ETag.
+            response["Last-Modified"] = http_date(changed.timestamp())
+        seconds = (expires - timezone.now()).total_seconds()
+        if key and seconds > 0:
+            cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
+        response["X-Cache"] = "miss"
+        return response, expires
 
     @staticmethod
     def share(response, expires) -> None:
