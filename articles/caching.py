@@ -19,12 +19,12 @@ saving anything. So a page is true until the next scheduled publication at most
 (``expiry()``), and no cron job is needed.
 """
 
+import functools
 import logging
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
@@ -106,6 +106,23 @@ def pinned_generation():
         _pinned.reset(reset)
 
 
+def reads_query_params(*names: str):
+    """Declare the query parameters a function view reads; class-based views set a
+    ``query_params`` attribute instead. The public page cache keys pages on these alone
+    and drops every other parameter before the view (``newsroom.middleware``), so that
+    ``?utm_source=…`` cannot fill the cache: a view reads nothing it has not declared."""
+
+    def declare(view):
+        @functools.wraps(view)
+        def declared(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        declared.query_params = names
+        return declared
+
+    return declare
+
+
 def changed_at(token: str) -> datetime:
     """When public content last changed, as far as this generation knows."""
     return datetime.fromtimestamp(float(token.split("-", 1)[0]), tz=UTC)
@@ -140,7 +157,7 @@ def content_changed(using: str | None = None) -> None:
     _bump(using)
     if connections[using].in_atomic_block:
         # robust: the change itself is committed by then; a failure here is only logged.
-        transaction.on_commit(partial(_bump, using), using=using, robust=True)
+        transaction.on_commit(functools.partial(_bump, using), using=using, robust=True)
 
 
 @receiver(post_save, dispatch_uid="public-content-saved")

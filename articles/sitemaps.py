@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
+from . import caching
 from .hubs import HUB_KINDS
 from .models import Article, last_changed
 
@@ -101,6 +102,7 @@ SITEMAPS = {"articles": ArticleSitemap} | {
 }
 
 
+@caching.reads_query_params("p")  # Django's sitemap view reads its page number
 def news_sitemap(request):
     response = sitemap_views.sitemap(
         request, {"news": NewsSitemap}, template_name="sitemaps/news.xml"

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
@@ -69,9 +70,49 @@ def storable(response) -> bool:
     )
 
 
+def params_read_by_view(path_info: str) -> tuple[str, ...]:
+    """The query parameters the view routed to ``path_info`` declares it reads
+    (``query_params`` on the view class or function); none for a path no view answers.
+
+    A path that only lacks its final slash counts as the one CommonMiddleware redirects to,
+    so ``/search?q=…`` keeps its query on the way to ``/search/?q=…``.
+    """
+    try:
+        match = resolve(path_info)
+    except Resolver404:
+        if settings.APPEND_SLASH and not path_info.endswith("/"):
+            return params_read_by_view(path_info + "/")
+        return ()
+    view = getattr(match.func, "view_class", match.func)
+    return tuple(getattr(view, "query_params", ()))
+
+
+def keep_read_params_only(request) -> None:
+    """Reduce the query string to what the view reads, one value each, in a fixed order.
+
+    The page is stored under that query string (``page_key``), so the view must not see
+    anything else: ``?utm_source=…`` gets the page of the clean URL, from the cache, and
+    cannot make a new entry; ``?q=a&q=b`` is the page of ``?q=a``.
+    """
+    if not request.META.get("QUERY_STRING"):
+        return
+    kept = QueryDict(mutable=True)
+    for name in sorted(params_read_by_view(request.path_info)):
+        values = request.GET.getlist(name)
+        if values:
+            kept[name] = values[0]
+    request.META["QUERY_STRING"] = kept.urlencode()
+    request.GET = QueryDict(request.META["QUERY_STRING"])
+
+
 def page_key(request, token: str) -> str:
-    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    return f"public-page:{token}:{url}"
+    """The cache key of a public page: the path routing used, exactly as requested (not
+    normalised: ``/news/../`` is not ``/``), on this scheme and host, with the query string
+    ``keep_read_params_only`` left."""
+    address = "{}://{}{}?{}".format(
+        request.scheme, request.get_host(), request.path, request.META.get("QUERY_STRING", "")
+    )
+    return f"public-page:{token}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 class PublicCacheMiddleware:
@@ -81,7 +122,8 @@ class PublicCacheMiddleware:
     outside ``NEWSROOM_PRIVATE_PATHS`` is looked up under the current content generation
     (``articles.caching``), which changes the moment content does, and is kept no longer
     than the next scheduled publication. Requests with a session (staff) neither read nor
-    fill the cache, and everything they get is ``private, no-store``.
+    fill the cache, and everything they get is ``private, no-store``. A view that reads
+    query parameters declares them (``query_params``); the others are dropped before it.
 
     Views keep control: a response with cookies, with ``Cache-Control`` ruling out sharing
     (``never_cache``, previews), or varying on more than the URL is not stored or shared.
@@ -95,6 +137,7 @@ class PublicCacheMiddleware:
             response = self.get_response(request)
             keep_private(response)
             return response
+        keep_read_params_only(request)
         with caching.pinned_generation() as token:
             # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time.
             key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None

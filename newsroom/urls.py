@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
+from articles.caching import reads_query_params
 from articles.sitemaps import SITEMAPS, news_sitemap, robots_txt
 from newsroom.health import healthz
 
@@ -23,7 +24,7 @@ urlpatterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        reads_query_params("p")(sitemap_views.sitemap),  # the page number
         {"sitemaps": SITEMAPS, "template_name": "sitemaps/sitemap.xml"},
         name="sitemap-section",
     ),

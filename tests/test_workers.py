@@ -112,3 +112,21 @@ def test_a_change_made_where_redis_was_unreachable_shows_at_once(site_factory): 
         site.server.on_every_worker(STORY, check=retitled)
     finally:
         forget({"default": redis})
+
+
+def test_a_raw_dot_dot_path_poisons_no_worker(site_factory):  # noqa: F811
+    """``GET /news/../`` sent as it is (no client normalises it here) is a 404 kept under
+    its own path; the front page stays the front page on every worker."""
+    site = site_factory()
+    site.shell(CREATE_STORY)
+
+    def not_found(answer):
+        assert answer.status == 404, f"worker {answer.worker} answered {answer.status}"
+
+    site.server.on_every_worker("/news/../", check=not_found)
+
+    def front_page(answer):
+        assert answer.status == 200, f"worker {answer.worker} answered {answer.status}"
+        assert "Harbour strike ends" in answer.body
+
+    site.server.on_every_worker("/", check=front_page)
