@@ -64,6 +64,8 @@ class ResilientRedisCache(RedisCache):
     add = _when_unavailable(lambda *args, **kwargs: False)(RedisCache.add)
     get = _when_unavailable(lambda key, default=None, version=None: default)(RedisCache.get)
     set = _when_unavailable(lambda *args, **kwargs: None)(RedisCache.set)
+    # Rate-limit counters (newsroom.ratelimit): while Redis is down, nobody is over a limit.
+    incr = _when_unavailable(lambda key, delta=1, version=None: delta)(RedisCache.incr)
     touch = _when_unavailable(lambda *args, **kwargs: False)(RedisCache.touch)
     delete = _when_unavailable(lambda *args, **kwargs: False)(RedisCache.delete)
     get_many = _when_unavailable(lambda *args, **kwargs: {})(RedisCache.get_many)

@@ -1,5 +1,6 @@
-"""Project middleware: the public page cache with its HTTP caching headers, the friendly 503
-while the database is down, and keeping staff on the primary database."""
+"""Project middleware: the public page cache with its HTTP caching headers, rate limits for
+what it cannot answer, the friendly 503 while the database is down, and keeping staff on the
+primary database."""
 
 import contextlib
 import hashlib
@@ -12,7 +13,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
@@ -24,7 +25,7 @@ from django.utils.http import http_date, parse_http_date_safe
 
 from articles import caching
 
-from . import db_router
+from . import db_router, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,47 @@ class PublicCacheMiddleware:
         )
         # The same URL is private for staff, whose requests carry the session cookie.
         patch_vary_headers(response, ["Cookie"])
+
+
+class RateLimitMiddleware:
+    """429 Too Many Requests, with Retry-After, for a client sending more than its share of
+    what costs a render every time (``settings.NEWSROOM_RATE_LIMITS``, ``newsroom.ratelimit``).
+
+    Cache hits never get here (``PublicCacheMiddleware`` answers them first), nor do
+    logged-in staff; what does: admin login attempts, and public pages for readers not
+    logged in that carry a query string a view reads (each search is a page of its own) or
+    a session cookie or credentials that skip the public cache.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scope = self.scope(request)
+        wait = ratelimit.seconds_to_wait(scope, request) if scope else None
+        if wait is not None:
+            return too_many_requests(wait)
+        return self.get_response(request)
+
+    @staticmethod
+    def scope(request) -> str | None:
+        if request.method == "POST":
+            return "login" if request.path == reverse("admin:login") else None
+        if (
+            request.method in ("GET", "HEAD")
+            and not request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+            and (request.META.get("QUERY_STRING") or is_personal(request))
+            and not request.user.is_authenticated
+        ):
+            return "uncached"
+        return None
+
+
+def too_many_requests(wait: int) -> HttpResponse:
+    response = HttpResponse(render_to_string("429.html"), status=429)
+    response["Retry-After"] = str(wait)
+    keep_private(response)
+    return response
 
 
 class DatabaseUnavailableMiddleware:

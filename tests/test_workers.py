@@ -8,6 +8,7 @@ generation in the database).
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.outages import forget, free_port, real_redis_cache
 from tests.servers import site_factory  # noqa: F401  (a fixture)
@@ -130,3 +131,19 @@ def test_a_raw_dot_dot_path_poisons_no_worker(site_factory):  # noqa: F811
         assert "Harbour strike ends" in answer.body
 
     site.server.on_every_worker("/", check=front_page)
+
+
+def test_with_redis_the_workers_share_the_rate_limit(site_factory):  # noqa: F811
+    """With Redis the limit holds for the site, not per worker: of twelve searches from one
+    address, spread over the workers, five are answered and seven get 429."""
+    redis = real_redis_cache()["default"]
+    site = site_factory(
+        REDIS_URL=redis["LOCATION"], CACHE_KEY_PREFIX=redis["KEY_PREFIX"], RATE_LIMIT_UNCACHED="5/d"
+    )
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            answers = list(pool.map(lambda n: site.server.request(f"/search/?q=n{n}"), range(12)))
+        assert sorted(a.status for a in answers) == [200] * 5 + [429] * 7
+        assert len({a.worker for a in answers}) > 1
+    finally:
+        forget({"default": redis})
