@@ -7,6 +7,7 @@ process id, so a test knows which worker answered what.
 """
 
 import contextlib
+import functools
 import http.client
 import itertools
 import os
@@ -50,7 +51,8 @@ class ProductionServer:
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "newsroom/gunicorn.conf.py"]
-                + ["--access-logformat", ACCESS_LOG_FORMAT],
+                # A control socket is one path for every server on the machine: none here.
+                + ["--access-logformat", ACCESS_LOG_FORMAT, "--no-control-socket"],
                 cwd=BASE_DIR,
                 env={**clean, **self.env},
                 stdout=log,
@@ -139,13 +141,20 @@ def site_env(database: str, **env) -> dict:
     }
 
 
+@functools.cache
+def collect_static() -> None:
+    """What `make serve` does before starting gunicorn (into the checkout's staticfiles/,
+    which git ignores); once a run."""
+    result = run_django("collectstatic", "--noinput", "-v0")
+    assert result.returncode == 0, result.stderr
+
+
 class Site:
     """The production server and the database it serves, for writers in other processes."""
 
     def __init__(self, tmp_path, workers: int = 3, **env):
         self.env = site_env(database_url(tmp_path), **env)
-        result = run_django("collectstatic", "--noinput", "-v0", **self.env)
-        assert result.returncode == 0, result.stderr
+        collect_static()
         self.server = ProductionServer(self.env, tmp_path / "gunicorn.log", workers)
 
     def shell(self, code: str, **env) -> str:

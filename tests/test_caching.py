@@ -393,10 +393,11 @@ def test_a_story_going_live_moves_last_modified(client, db):
 
 
 @pytest.fixture
-def database_hung(transactional_db):
+def database_hung(transactional_db, monkeypatch):
     """The database at an address that accepts connections and never answers: what a
     frozen PostgreSQL looks like to a new connection (it waits for connect_timeout)."""
     outages.require_postgresql()
+    outages.forget_database_failures(monkeypatch)
     connection = connections[DEFAULT_DB_ALIAS]
     real = dict(connection.settings_dict)
     with socket.socket() as silent:
