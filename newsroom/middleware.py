@@ -39,11 +39,15 @@ def is_personal(request) -> bool:
     return settings.SESSION_COOKIE_NAME in request.COOKIES or "authorization" in request.headers
 
 
+def is_private_path(request) -> bool:
+    return request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+
+
 def is_public(request) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and not is_personal(request)
-        and not request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+        and not is_private_path(request)
     )
 
 
@@ -209,10 +213,10 @@ class RateLimitMiddleware:
     """429 Too Many Requests, with Retry-After, for a client sending more than its share of
     what costs a render every time (``settings.NEWSROOM_RATE_LIMITS``, ``newsroom.ratelimit``).
 
-    Cache hits never get here (``PublicCacheMiddleware`` answers them first), nor do
-    logged-in staff; what does: admin login attempts, and public pages for readers not
-    logged in that carry a query string a view reads (each search is a page of its own) or
-    a session cookie or credentials that skip the public cache.
+    Limited: admin login attempts, and public pages for readers not logged in that carry a
+    query string a view reads (each search is a page of its own) or a session cookie or
+    credentials that skip the public cache. Never limited: cache hits, which
+    ``PublicCacheMiddleware`` answers before this, and logged-in staff.
     """
 
     def __init__(self, get_response):
@@ -231,7 +235,7 @@ class RateLimitMiddleware:
             return "login" if request.path == reverse("admin:login") else None
         if (
             request.method in ("GET", "HEAD")
-            and not request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+            and not is_private_path(request)
             and (request.META.get("QUERY_STRING") or is_personal(request))
             and not request.user.is_authenticated
         ):
