@@ -1,58 +1,126 @@
 """What the public page cache needs to know about content: when it changed, and until when
 the pages rendered now stay true.
 
-Cached pages are stored under the current content *generation*, a token kept in the cache.
-Saving or deleting anything of the ``articles`` app (stories, links, bylines, sections,
-authors, tags and their throughs — and models added later) sets a new token, so every cached
-page is left behind at once and the next request renders afresh. One rule for all pages,
-with no per-view code: a story's page, the Also Read boxes pointing at it, its hubs, the
-front page, feeds and sitemaps all change together.
+Cached pages are stored under the current content *generation*: the newest ``ContentChange``
+row, read from the primary database with one small indexed query per request. The database
+is what every process shares whatever the cache (each gunicorn worker's own local memory,
+or Redis that a shell or cron job may not reach at that moment), so every process sees a
+change at once. Saving or deleting anything of the ``articles`` app (stories, links,
+bylines, sections, authors, tags and their throughs — and models added later) inserts a
+row, so every cached page is left behind at once and the next request renders afresh. One
+rule for all pages, with no per-view code: a story's page, the Also Read boxes pointing at
+it, its hubs, the front page, feeds and sitemaps all change together.
 
-The token is random rather than a counter: if Redis evicts or loses it, a counter starting
-again at 1 could meet pages cached under the old 1. It starts with the time it was made,
-which is when public content last changed.
+The token names the row's id and time: its time is when public content last changed, and a
+database restored from a backup, whose ids start again lower, still makes new tokens.
 
 Time changes content too: a scheduled story goes live at its ``published_at`` with nobody
 saving anything. So a page is true until the next scheduled publication at most
 (``expiry()``), and no cron job is needed.
 """
 
-import secrets
+import functools
+import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Article
+from .models import Article, ContentChange
 
-GENERATION_KEY = "public-content:generation"
+logger = logging.getLogger(__name__)
+
 PUBLIC_APPS = {"articles"}
-# How long the generation token lives untouched; anything longer than a page's life will do.
+# How long values remembered for a generation live untouched; longer than a page's life.
 GENERATION_SECONDS = 30 * 24 * 3600
+# The generation of a database with no ContentChange row (emptied by a test's flush).
+NO_CHANGE_YET = "0.000000-0"
+# Every PRUNE_EVERY changes, the rows older than the newest KEEP_CHANGES are deleted.
+PRUNE_EVERY = 100
+KEEP_CHANGES = 1000
+# After the database failed to answer, this process serves under the last generation it saw
+# for this long before asking again, so readers of cached pages do not each wait on it.
+RETRY_AFTER = 5.0
+# When this code was loaded (in gunicorn's master, before it forks the workers): templates
+# and code may have changed then, so no page says it was last modified before.
+LOADED_AT = timezone.now()
 
 
-def _new_token() -> str:
-    return f"{time.time():.6f}-{secrets.token_hex(6)}"
+class _LastSeen:
+    """What this process last read of the generation, and when to ask the database again."""
+
+    token: str | None = None
+    retry_at: float = 0.0
+
+
+_last_seen = _LastSeen()
+# The generation a request read at its start (``pinned_generation``), for the rest of it.
+_pinned = ContextVar("public_content_generation", default=None)
+
+
+def _token(change_id: int, at: datetime) -> str:
+    return f"{at.timestamp():.6f}-{change_id}"
+
+
+def _newest() -> str:
+    # The primary, never a replica: a replica's newest row may lag behind the pages cached.
+    row = ContentChange.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "at").first()
+    return _token(*row) if row else NO_CHANGE_YET
 
 
 def generation() -> str | None:
-    """The current content generation, or None when the cache is unavailable."""
-    token = cache.get(GENERATION_KEY)
-    if getattr(cache, "recovered", False):
-        # Redis was unreachable for a while (newsroom.cache): content changed meanwhile could
-        # not start a new generation, so the pages cached before may have outlived it.
-        cache.recovered = False
-        token = _new_token()
-        cache.set(GENERATION_KEY, token, GENERATION_SECONDS)
-    elif token is None:
-        token = _new_token()
-        if not cache.add(GENERATION_KEY, token, GENERATION_SECONDS):
-            token = cache.get(GENERATION_KEY)  # another process made one first, or no cache
+    """The current content generation: one query, or none within ``pinned_generation()``.
+
+    While the database does not answer, the last generation this process saw (None if it
+    saw none), so the pages cached under it are still served during the outage.
+    """
+    token = _pinned.get()
+    if token is not None:
+        return token
+    if time.monotonic() < _last_seen.retry_at:
+        return _last_seen.token
+    try:
+        token = _newest()
+    except DatabaseError as error:
+        if not _last_seen.retry_at:
+            logger.warning("Content generation unreadable (%s); serving the last one seen.", error)
+        _last_seen.retry_at = time.monotonic() + RETRY_AFTER
+        return _last_seen.token
+    _last_seen.token, _last_seen.retry_at = token, 0.0
     return token
+
+
+@contextmanager
+def pinned_generation():
+    """Read the generation once and use it for everything within the block (a request)."""
+    reset = _pinned.set(generation())
+    try:
+        yield _pinned.get()
+    finally:
+        _pinned.reset(reset)
+
+
+def reads_query_params(*names: str):
+    """Declare the query parameters a function view reads; class-based views set a
+    ``query_params`` attribute instead. The public page cache keys pages on these alone
+    and drops every other parameter before the view (``newsroom.middleware``), so that
+    ``?utm_source=…`` cannot fill the cache: a view reads nothing it has not declared."""
+
+    def declare(view):
+        @functools.wraps(view)
+        def declared(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        declared.query_params = names
+        return declared
+
+    return declare
 
 
 def changed_at(token: str) -> datetime:
@@ -60,8 +128,20 @@ def changed_at(token: str) -> datetime:
     return datetime.fromtimestamp(float(token.split("-", 1)[0]), tz=UTC)
 
 
-def _bump() -> None:
-    cache.set(GENERATION_KEY, _new_token(), GENERATION_SECONDS)
+def _bump(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Start a new generation: a new newest row. Outside a transaction, prune now and then;
+    never inside one, where deleting would lock rows another editor's save may want."""
+    change = ContentChange.objects.using(using).create()
+    _pinned.set(None)  # a request that changed content reads the new generation
+    if change.pk % PRUNE_EVERY == 0 and not connections[using].in_atomic_block:
+        prune_changes(change.pk - KEEP_CHANGES, using)
+
+
+def prune_changes(below: int, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Delete the rows older than ``below``: one statement, no signals, no rows fetched."""
+    table = connections[using].ops.quote_name(ContentChange._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id < %s", [below])  # noqa: S608
 
 
 def content_changed(using: str | None = None) -> None:
@@ -69,17 +149,21 @@ def content_changed(using: str | None = None) -> None:
 
     Now, so that the request that made the change sees it; on commit, because a request on
     another connection may have rendered the old data meanwhile and stored it under the
-    generation made now. Code that changes public content with ``update()`` or bulk
-    operations (which send no signals) calls this itself.
+    generation made now (or under a newer one, if a concurrent transaction's row got a
+    higher id and committed first). Code that changes public content with ``update()`` or
+    bulk operations (which send no signals) calls this itself.
     """
-    _bump()
-    transaction.on_commit(_bump, using=using)
+    using = using or DEFAULT_DB_ALIAS
+    _bump(using)
+    if connections[using].in_atomic_block:
+        # robust: the change itself is committed by then; a failure here is only logged.
+        transaction.on_commit(functools.partial(_bump, using), using=using, robust=True)
 
 
 @receiver(post_save, dispatch_uid="public-content-saved")
 @receiver(post_delete, dispatch_uid="public-content-deleted")
 def _saved_or_deleted(sender, using=None, **kwargs):
-    if sender._meta.app_label in PUBLIC_APPS:
+    if sender._meta.app_label in PUBLIC_APPS and sender is not ContentChange:
         content_changed(using)
 
 
@@ -89,25 +173,38 @@ def _relations_changed(sender, action, using=None, **kwargs):
         content_changed(using)
 
 
-def next_publication(token: str | None = None) -> datetime | None:
-    """When the next scheduled story goes live; remembered for the generation ``token``."""
+def publication_times(token: str | None) -> tuple[datetime | None, datetime | None]:
+    """When the newest live story went live, and when the next scheduled one will;
+    remembered for the generation ``token`` until that next one."""
     now = timezone.now()
-    key = f"public-content:next-publication:{token}"
+    key = f"public-content:publications:{token}"
     if token is not None:
         remembered = cache.get(key)
-        if remembered == "none":
-            return None
-        if remembered is not None and remembered > now:
+        if remembered is not None and (remembered[1] is None or remembered[1] > now):
             return remembered
-    at = (
-        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=now)
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first()
+    published = Article.objects.filter(status=Article.Status.PUBLISHED).values_list(
+        "published_at", flat=True
+    )
+    times = (
+        published.filter(published_at__lte=now).order_by("-published_at").first(),
+        published.filter(published_at__gt=now).order_by("published_at").first(),
     )
     if token is not None:
-        cache.set(key, at or "none", GENERATION_SECONDS)
-    return at
+        cache.set(key, times, GENERATION_SECONDS)
+    return times
+
+
+def next_publication(token: str | None = None) -> datetime | None:
+    """When the next scheduled story goes live; remembered for the generation ``token``."""
+    return publication_times(token)[1]
+
+
+def last_modified(token: str) -> datetime:
+    """When the pages rendered under ``token`` last changed: the generation's time, or a
+    scheduled story going live since, or this code being loaded. The same in every worker,
+    so a conditional request is answered alike whichever worker it reaches."""
+    went_live = publication_times(token)[0]
+    return max(filter(None, (changed_at(token), went_live, LOADED_AT)))
 
 
 def expiry(token: str | None, longest: int) -> datetime:
@@ -123,7 +220,8 @@ def remembered(key: str, compute, longest: int = GENERATION_SECONDS):
 
     For figures that are costly to work out and change only with content or time, such as
     how many live stories a hub has: computed once per generation (and again when the next
-    scheduled story goes live), not on every request. Without a cache, computed each time.
+    scheduled story goes live), not on every request. While the generation is unknown (the
+    database has not answered this process yet), computed each time.
     """
     token = generation()
     if token is None:

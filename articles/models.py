@@ -787,3 +787,21 @@ class CrossLink(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.target_id is None
+
+
+class ContentChange(models.Model):
+    """A moment public content changed: the newest row is the current content generation
+    (``articles.caching``), kept in the database so every process sees it at once.
+
+    Append-only: a change inserts a row rather than updating one, so concurrent editors'
+    transactions never wait on each other's row lock. Old rows are pruned now and then.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"content change {self.pk} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
+from . import caching
 from .hubs import HUB_KINDS
 from .models import Article, last_changed
 
@@ -125,6 +126,7 @@ def sitemap_index(request):
 
 
 @require_safe
+@caching.reads_query_params("p")  # Django's sitemap view reads its page number
 def sitemap_section(request, section):
     """One page of one sitemap; a page without URLs (no live story or hub of the kind) is
     404, as is an unknown section or page."""
@@ -137,6 +139,7 @@ def sitemap_section(request, section):
 
 
 @require_safe
+@caching.reads_query_params("p")  # Django's sitemap view reads its page number
 def news_sitemap(request):
     response = sitemap_views.sitemap(
         request, {"news": NewsSitemap}, template_name="sitemaps/news.xml"

@@ -52,6 +52,8 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
 class NewestFirstListView(ListView):
     """A listing of live stories paged by key (``articles.paging``)."""
 
+    query_params = ("before", "after")  # the only ones read (the page cache keys on them)
+
     def get_context_data(self, **kwargs):
         listing = paging.listing_page(
             self.object_list,
@@ -161,6 +163,7 @@ class HubView(NewestFirstListView):
 
 class SearchView(TemplateView):
     template_name = "articles/search.html"
+    query_params = ("q",)
 
     def get_context_data(self, **kwargs):
         query = text.collapse_whitespace(self.request.GET.get("q", ""))[:SEARCH_MAX_CHARS]

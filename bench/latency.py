@@ -120,6 +120,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("SECRET_KEY", "latency-harness-only")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ["NEWSROOM_PAGE_CACHE"] = "off"
+    os.environ["RATE_LIMIT_UNCACHED"] = "off"  # every request is a render, from one client
     os.environ["DEBUG"] = "false"
     os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
     targets.setup_django()

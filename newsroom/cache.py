@@ -4,7 +4,9 @@ Django's ``RedisCache`` raises when Redis cannot be reached, which would turn ev
 500. Here a connection failure is a cache miss (``get`` returns the default, ``set`` does
 nothing), logged once as a warning; for a few seconds after a failure Redis is not even tried,
 so requests do not each wait for a dead server. When Redis answers again, the cache is used
-again: no restart needed.
+again: no restart needed, and nothing is stale: the pages are stored under the content
+generation, which lives in the database (``articles.caching``), so a change made while Redis
+was unreachable has already moved it.
 """
 
 import functools
@@ -36,7 +38,6 @@ def _when_unavailable(fallback):
             if self._retry_at:
                 logger.warning("Redis cache at %s is available again.", self._location)
                 self._retry_at = 0.0
-                self.recovered = True
             return result
 
         return wrapper
@@ -52,8 +53,6 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._location = server
         self._retry_at = 0.0
-        # Set when Redis answers again after failing; see articles.caching.generation().
-        self.recovered = False
 
     def _failed(self, error):
         if not self._retry_at:
@@ -65,6 +64,8 @@ class ResilientRedisCache(RedisCache):
     add = _when_unavailable(lambda *args, **kwargs: False)(RedisCache.add)
     get = _when_unavailable(lambda key, default=None, version=None: default)(RedisCache.get)
     set = _when_unavailable(lambda *args, **kwargs: None)(RedisCache.set)
+    # Rate-limit counters (newsroom.ratelimit): while Redis is down, nobody is over a limit.
+    incr = _when_unavailable(lambda key, delta=1, version=None: delta)(RedisCache.incr)
     touch = _when_unavailable(lambda *args, **kwargs: False)(RedisCache.touch)
     delete = _when_unavailable(lambda *args, **kwargs: False)(RedisCache.delete)
     get_many = _when_unavailable(lambda *args, **kwargs: {})(RedisCache.get_many)

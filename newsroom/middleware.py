@@ -1,6 +1,8 @@
-"""Project middleware: the public page cache with its HTTP caching headers, the friendly 503
-while the database is down, and keeping staff on the primary database."""
+"""Project middleware: the public page cache with its HTTP caching headers, rate limits for
+what it cannot answer, the friendly 503 while the database is down, and keeping staff on the
+primary database."""
 
+import contextlib
 import hashlib
 import logging
 from datetime import timedelta
@@ -9,8 +11,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
@@ -22,7 +25,7 @@ from django.utils.http import http_date, parse_http_date_safe
 
 from articles import caching
 
-from . import db_router
+from . import db_router, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +39,15 @@ def is_personal(request) -> bool:
     return settings.SESSION_COOKIE_NAME in request.COOKIES or "authorization" in request.headers
 
 
+def is_private_path(request) -> bool:
+    return request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+
+
 def is_public(request) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and not is_personal(request)
-        and not request.path.startswith(tuple(settings.NEWSROOM_PRIVATE_PATHS))
+        and not is_private_path(request)
     )
 
 
@@ -68,9 +75,49 @@ def storable(response) -> bool:
     )
 
 
+def params_read_by_view(path_info: str) -> tuple[str, ...]:
+    """The query parameters the view routed to ``path_info`` declares it reads
+    (``query_params`` on the view class or function); none for a path no view answers.
+
+    A path that only lacks its final slash counts as the one CommonMiddleware redirects to,
+    so ``/search?q=…`` keeps its query on the way to ``/search/?q=…``.
+    """
+    try:
+        match = resolve(path_info)
+    except Resolver404:
+        if settings.APPEND_SLASH and not path_info.endswith("/"):
+            return params_read_by_view(path_info + "/")
+        return ()
+    view = getattr(match.func, "view_class", match.func)
+    return tuple(getattr(view, "query_params", ()))
+
+
+def keep_read_params_only(request) -> None:
+    """Reduce the query string to what the view reads, one value each, in a fixed order.
+
+    The page is stored under that query string (``page_key``), so the view must not see
+    anything else: ``?utm_source=…`` gets the page of the clean URL, from the cache, and
+    cannot make a new entry; ``?q=a&q=b`` is the page of ``?q=a``.
+    """
+    if not request.META.get("QUERY_STRING"):
+        return
+    kept = QueryDict(mutable=True)
+    for name in sorted(params_read_by_view(request.path_info)):
+        values = request.GET.getlist(name)
+        if values:
+            kept[name] = values[0]
+    request.META["QUERY_STRING"] = kept.urlencode()
+    request.GET = QueryDict(request.META["QUERY_STRING"])
+
+
 def page_key(request, token: str) -> str:
-    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    return f"public-page:{token}:{url}"
+    """The cache key of a public page: the path routing used, exactly as requested (not
+    normalised: ``/news/../`` is not ``/``), on this scheme and host, with the query string
+    ``keep_read_params_only`` left."""
+    address = "{}://{}{}?{}".format(
+        request.scheme, request.get_host(), request.path, request.META.get("QUERY_STRING", "")
+    )
+    return f"public-page:{token}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 class PublicCacheMiddleware:
@@ -80,7 +127,8 @@ class PublicCacheMiddleware:
     outside ``NEWSROOM_PRIVATE_PATHS`` is looked up under the current content generation
     (``articles.caching``), which changes the moment content does, and is kept no longer
     than the next scheduled publication. Requests with a session (staff) neither read nor
-    fill the cache, and everything they get is ``private, no-store``.
+    fill the cache, and everything they get is ``private, no-store``. A view that reads
+    query parameters declares them (``query_params``); the others are dropped before it.
 
     Views keep control: a response with cookies, with ``Cache-Control`` ruling out sharing
     (``never_cache``, previews), or varying on more than the URL is not stored or shared.
@@ -94,42 +142,18 @@ class PublicCacheMiddleware:
             response = self.get_response(request)
             keep_private(response)
             return response
-
-        token = caching.generation()
-        # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time, same headers.
-        key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
-        entry = cache.get(key) if key else None
-        if entry is not None and entry["expires"] > timezone.now():
-            response, expires = entry["response"], entry["expires"]
-            response["X-Cache"] = "hit"
-        else:
-            response = self.get_response(request)
-            if response.status_code == 304 and not opts_out(response):
-                # The view answered a conditional request itself (feeds do): nothing to
-                # store, but the copy it confirms is shared no longer than the page would be.
-                try:
-                    expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
-                except DatabaseError:
-                    return response
-                self.share(response, expires)
-                return response
-            if not storable(response):
-                if response.cookies or response.status_code >= 500:
-                    keep_private(response)
-                return response
-            try:
-                expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
-            except DatabaseError:
-                return response  # rendered just before the database went away: serve, once
-            if not response.has_header("ETag"):
-                set_response_etag(response)
-            if not response.has_header("Last-Modified"):
-                response["Last-Modified"] = http_date()
-            seconds = (expires - timezone.now()).total_seconds()
-            if key and seconds > 0:
-                cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
-            response["X-Cache"] = "miss"
-
+        keep_read_params_only(request)
+        with caching.pinned_generation() as token:
+            # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time.
+            key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
+            entry = cache.get(key) if key else None
+            if entry is not None and entry["expires"] > timezone.now():
+                response, expires = entry["response"], entry["expires"]
+                response["X-Cache"] = "hit"
+            else:
+                response, expires = self.render(request, token, key)
+                if expires is None:
+                    return response  # not to be shared: as the view made it
         self.share(response, expires)
         if request.method == "HEAD":
             response.content = b""  # stored whole for GETs; Content-Length still tells the size
@@ -139,6 +163,36 @@ class PublicCacheMiddleware:
             last_modified=parse_http_date_safe(response["Last-Modified"]),
             response=response,
         )
+
+    def render(self, request, token, key):
+        """The view's response and until when it may be shared, stored under ``key`` if it
+        may be; ``expires`` is None for a response to send as it is."""
+        response = self.get_response(request)
+        if response.status_code == 304 and not opts_out(response):
+            # The view answered a conditional request itself (feeds do): nothing to store,
+            # but the copy it confirms is shared no longer than the page would be.
+            with contextlib.suppress(DatabaseError):
+                self.share(response, caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS))
+            return response, None
+        if not storable(response):
+            if response.cookies or response.status_code >= 500:
+                keep_private(response)
+            return response, None
+        try:
+            expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+            changed = caching.last_modified(token) if token else timezone.now()
+        except DatabaseError:
+            return response, None  # rendered just before the database went away: serve, once
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        if not response.has_header("Last-Modified"):
+            # The same in every worker (not the time of rendering), like the ETag.
+            response["Last-Modified"] = http_date(changed.timestamp())
+        seconds = (expires - timezone.now()).total_seconds()
+        if key and seconds > 0:
+            cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
+        response["X-Cache"] = "miss"
+        return response, expires
 
     @staticmethod
     def share(response, expires) -> None:
@@ -153,6 +207,47 @@ class PublicCacheMiddleware:
         )
         # The same URL is private for staff, whose requests carry the session cookie.
         patch_vary_headers(response, ["Cookie"])
+
+
+class RateLimitMiddleware:
+    """429 Too Many Requests, with Retry-After, for a client sending more than its share of
+    what costs a render every time (``settings.NEWSROOM_RATE_LIMITS``, ``newsroom.ratelimit``).
+
+    Limited: admin login attempts, and public pages for readers not logged in that carry a
+    query string a view reads (each search is a page of its own) or a session cookie or
+    credentials that skip the public cache. Never limited: cache hits, which
+    ``PublicCacheMiddleware`` answers before this, and logged-in staff.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scope = self.scope(request)
+        wait = ratelimit.seconds_to_wait(scope, request) if scope else None
+        if wait is not None:
+            return too_many_requests(wait)
+        return self.get_response(request)
+
+    @staticmethod
+    def scope(request) -> str | None:
+        if request.method == "POST":
+            return "login" if request.path == reverse("admin:login") else None
+        if (
+            request.method in ("GET", "HEAD")
+            and not is_private_path(request)
+            and (request.META.get("QUERY_STRING") or is_personal(request))
+            and not request.user.is_authenticated
+        ):
+            return "uncached"
+        return None
+
+
+def too_many_requests(wait: int) -> HttpResponse:
+    response = HttpResponse(render_to_string("429.html"), status=429)
+    response["Retry-After"] = str(wait)
+    keep_private(response)
+    return response
 
 
 class DatabaseUnavailableMiddleware:

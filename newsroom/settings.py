@@ -21,6 +21,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate such as ``30/m`` as (requests, seconds); None for ``0`` or ``off``."""
+    value = (os.environ.get(name) or default).strip().lower()
+    if value in {"0", "off"}:
+        return None
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: expected requests per s, m, h or d such as 30/m, or off."
+        )
+    return (int(count), RATE_PERIODS[period]) if int(count) else None
+
+
 def read_local_env(path: Path) -> None:
     """A developer's own settings, written by ``make run`` into ``.env`` (never committed):
     ``KEY=value`` lines. The real environment wins, and the test suite ignores the file so it
@@ -76,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the page cache (hits are never limited) and authentication (staff are not).
+    "newsroom.middleware.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -184,6 +202,19 @@ NEWSROOM_HTTP_STALE_IF_ERROR = int(os.environ.get("HTTP_STALE_IF_ERROR", "86400"
 NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz", "/preview/"]
 # With replicas: for this long after content changes, pages are read from the primary.
 NEWSROOM_REPLICA_LAG_SECONDS = int(os.environ.get("REPLICA_LAG_SECONDS", "5"))
+
+# Rate limits per client address (newsroom/ratelimit.py), "<requests>/<s|m|h|d>" or "off",
+# answered with 429 and Retry-After: renders the page cache cannot spare for readers not
+# logged in (a query string it keys on, such as a search, or a session cookie that is no
+# login), and admin login attempts. Counted in the cache: per worker process without Redis.
+NEWSROOM_RATE_LIMITS = {
+    "uncached": env_rate("RATE_LIMIT_UNCACHED", "30/m"),
+    "login": env_rate("RATE_LIMIT_LOGIN", "10/m"),
+}
+# How many proxies in front of the app append the address they saw to X-Forwarded-For (the
+# client's address is then that many entries from the right); 0 ignores the header, which
+# clients can forge, and counts by REMOTE_ADDR.
+NEWSROOM_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

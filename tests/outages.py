@@ -113,10 +113,11 @@ def redis_server(tmp_path):
 
 
 @pytest.fixture
-def database_down(transactional_db):
+def database_down(transactional_db, monkeypatch):
     """Switch the default database connection to a closed port and back: what the site sees
     when PostgreSQL is stopped, without stopping the one other people use."""
     require_postgresql()
+    forget_database_failures(monkeypatch)
     connection = connections[DEFAULT_DB_ALIAS]
     real = dict(connection.settings_dict)
 
@@ -133,6 +134,15 @@ def database_down(transactional_db):
 
     yield Switch
     Switch.start()
+
+
+def forget_database_failures(monkeypatch):
+    """For this test only, what this process knows of the content generation and of the
+    database failing to give it (articles.caching waits a few seconds before asking again):
+    the tests after it must not inherit an outage."""
+    from articles import caching
+
+    monkeypatch.setattr(caching, "_last_seen", caching._LastSeen())
 
 
 def require_postgresql():

@@ -4,6 +4,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db.utils import ConnectionDoesNotExist
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -78,7 +79,7 @@ def test_replica_urls_configure_databases_and_router():
 
 
 @pytest.fixture
-def middleware(monkeypatch):
+def middleware(monkeypatch, db):
     monkeypatch.setattr(db_router, "replicas", lambda: REPLICAS)
     return PrimaryDatabaseMiddleware(lambda request: db_router._on_primary.get())
 
@@ -98,7 +99,7 @@ def test_without_replicas_the_middleware_steps_aside():
 )
 def test_staff_and_writes_read_from_the_primary(middleware, method, cookies, on_primary):
     """Editors read their own writes; anonymous readers may read from a replica."""
-    caching._bump()
+    caching.content_changed()
     request = getattr(RequestFactory(), method)("/")
     request.COOKIES.update(cookies)
     later = timezone.now() + timedelta(minutes=1)
@@ -110,8 +111,22 @@ def test_pages_just_after_a_change_are_read_from_the_primary(middleware, setting
     """For a moment after content changes, replicas may lag: pages rendered (and cached)
     then come from the primary."""
     settings.NEWSROOM_REPLICA_LAG_SECONDS = 5
-    caching._bump()
+    caching.content_changed()
     assert middleware(RequestFactory().get("/")) is True
     later = timezone.now() + timedelta(seconds=6)
     with mock.patch("django.utils.timezone.now", return_value=later):
         assert middleware(RequestFactory().get("/")) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_content_generation_is_read_from_the_primary(settings, monkeypatch):
+    """Cached pages are stored under the generation, so it must never come from a replica
+    that has not seen the newest change yet: where the router sends every other read to a
+    replica (here one that does not even exist), the generation is still read."""
+    monkeypatch.setattr(db_router, "replicas", lambda: ["replica1"])
+    settings.DATABASE_ROUTERS = ["newsroom.db_router.PrimaryReplicaRouter"]
+    with pytest.raises(ConnectionDoesNotExist):
+        Article.objects.count()
+    caching.content_changed()
+    assert caching.generation() == caching.generation()
+    assert caching.generation() != caching.NO_CHANGE_YET

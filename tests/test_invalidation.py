@@ -399,9 +399,9 @@ def test_last_invalidation_comes_after_pending_links_are_resolved():
     resolved_at_bump = []
     real_bump = caching._bump
 
-    def bump():
+    def bump(*args):
         resolved_at_bump.append(CrossLink.objects.filter(target__isnull=False).exists())
-        real_bump()
+        real_bump(*args)
 
     with mock.patch.object(caching, "_bump", bump):
         ArticleFactory(headline="Rafah crossing reopens")

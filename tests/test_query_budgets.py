@@ -1,4 +1,8 @@
-"""Query budgets: a page's query count does not grow with its tags, links or list items."""
+"""Query budgets: a page's query count does not grow with its tags, links or list items.
+
+Each budget counts the whole request, so it includes the one small query every public
+request makes for the content generation (articles.caching keeps it in the database).
+"""
 
 import pycountry
 import pytest
@@ -124,8 +128,8 @@ def test_archive_queries_do_not_grow_with_items(client):
 
 
 def test_search_lists_the_best_matches_in_one_query(client):
-    """A search runs one query for its results however many stories match, and shows at
-    most SEARCH_RESULTS of them, saying there are more."""
+    """A search runs one query for its results however many stories match (besides the
+    content generation's), and shows at most SEARCH_RESULTS of them, saying there are more."""
     views_limit = views.SEARCH_RESULTS
     for n in range(views_limit + 2):
         ArticleFactory(headline=f"Zeppelin sighted {n}", authors=[AuthorFactory()])
@@ -134,4 +138,4 @@ def test_search_lists_the_best_matches_in_one_query(client):
         response = client.get("/search/", {"q": "zeppelin"})
     assert len(response.context["results"]) == views_limit
     assert f"more than {views_limit} stories" in response.content.decode()
-    assert len(captured) <= 2
+    assert len(captured) <= 1 + 1
