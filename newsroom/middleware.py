@@ -29,8 +29,11 @@ from . import db_router, ratelimit
 
 logger = logging.getLogger(__name__)
 
-# Responses whose content depends only on the URL and the database, so worth keeping.
-STORABLE_STATUSES = {200, 301, 404, 410}
+# Responses whose content depends only on the URL and the database: shared with browsers and
+# CDNs, and kept in the page cache, except a 404: made-up addresses are endless, so storing
+# their answers would let a script fill the cache (answering one costs a lookup by slug).
+SHAREABLE_STATUSES = {200, 301, 404, 410}
+STORED_STATUSES = SHAREABLE_STATUSES - {404}
 
 
 def is_personal(request) -> bool:
@@ -63,9 +66,9 @@ def opts_out(response) -> bool:
     return any(word in directives for word in ("private", "no-store", "no-cache"))
 
 
-def storable(response) -> bool:
+def shareable(response) -> bool:
     return (
-        response.status_code in STORABLE_STATUSES
+        response.status_code in SHAREABLE_STATUSES
         and not response.streaming
         and not response.cookies  # a cookie is meant for one client
         and not opts_out(response)
@@ -174,7 +177,7 @@ class PublicCacheMiddleware:
             with contextlib.suppress(DatabaseError):
                 self.share(response, caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS))
             return response, None
-        if not storable(response):
+        if not shareable(response):
             if response.cookies or response.status_code >= 500:
                 keep_private(response)
             return response, None
@@ -189,7 +192,7 @@ class PublicCacheMiddleware:
             # The same in every worker (not the time of rendering), like the ETag.
             response["Last-Modified"] = http_date(changed.timestamp())
         seconds = (expires - timezone.now()).total_seconds()
-        if key and seconds > 0:
+        if key and seconds > 0 and response.status_code in STORED_STATUSES:
             cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
         response["X-Cache"] = "miss"
         return response, expires

@@ -18,11 +18,15 @@ HEADLINE = "Ceasefire talks resume in Cairo"
 
 
 def test_a_dot_dot_path_is_not_stored_as_the_page_it_names(client, backend):  # noqa: F811
-    """``/news/../`` asks for a story whose slug is ``..``: a 404, kept under that path, not
-    under the key of ``/`` (which the URL would be if ``..`` were resolved)."""
+    """``/news/..`` is redirected (301, a stored status) to ``/news/../``, which asks for a
+    story whose slug is ``..``: a 404. The redirect is kept under its own path, not under the
+    key of ``/`` (which the URL would be if ``..`` were resolved)."""
     ArticleFactory(headline=HEADLINE)
+    redirect = client.get("/news/..")
+    assert redirect.status_code == 301
+    assert redirect["Location"] == "/news/../"
+    assert client.get("/news/..")["X-Cache"] == "hit"
     assert client.get("/news/../").status_code == 404
-    assert client.get("/news/../")["X-Cache"] == "hit"
 
     front = client.get("/")
     assert front.status_code == 200
@@ -54,6 +58,22 @@ def test_random_query_strings_do_not_fill_redis(client, settings, db):
         before = count_keys(settings.CACHES)
         for _ in range(50):
             assert client.get("/", {"utm": secrets.token_hex(8)}).status_code == 200
+        assert count_keys(settings.CACHES) == before
+    finally:
+        outages.forget(settings.CACHES)
+
+
+def test_random_addresses_do_not_fill_redis(client, settings, db):
+    """A 404 is not stored: fifty made-up story and hub addresses leave Redis with the keys it
+    had, so a script cannot fill the cache through paths either."""
+    settings.CACHES = outages.real_redis_cache()
+    try:
+        ArticleFactory(headline=HEADLINE)
+        cached(client, "/")
+        before = count_keys(settings.CACHES)
+        for _ in range(25):
+            assert client.get(f"/news/{secrets.token_hex(8)}/").status_code == 404
+            assert client.get(f"/people/{secrets.token_hex(8)}/").status_code == 404
         assert count_keys(settings.CACHES) == before
     finally:
         outages.forget(settings.CACHES)
