@@ -587,6 +587,21 @@ class Article(models.Model):
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="article_published_has_time",
             ),
+            # validate_story_time for every writer, the shell and raw SQL included: a time
+            # Python cannot represent breaks every page that shows the story.
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True})
+                    | Q(
+                        **{
+                            f"{field}__gte": EARLIEST_STORY_TIME,
+                            f"{field}__lt": LATEST_STORY_TIME,
+                        }
+                    ),
+                    name=f"article_{field}_in_range",
+                )
+                for field in ("published_at", "updated_at")
+            ),
         ]
         permissions = [
             ("publish_article", "Can publish, schedule, archive and edit any story"),

@@ -224,3 +224,39 @@ def test_rows_without_an_address_get_one_and_every_page_works(client):
         urls += [row.get_absolute_url(), reverse("articles:hub_feed", args=[kind, row.slug, "rss"])]
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("field", ["published_at", "updated_at"])
+@pytest.mark.parametrize("year", [1, 1899, 2200, 9999])
+def test_the_database_refuses_a_story_time_out_of_range(field, year):
+    """The shell bypasses validate_story_time; the database still refuses what Python could
+    not load again (year 1 at +05:00 is year 0 in UTC)."""
+    moment = timezone.now().replace(year=year, month=6)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ArticleFactory(**{field: moment})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stories_with_times_out_of_range_are_brought_into_it(client):
+    """Rows saved before times were checked are clamped by the migration that adds the
+    constraints, and then load, show and delete like any other."""
+    early = ArticleFactory(headline="Early story")
+    late = ArticleFactory(headline="Late story")
+    migrate_articles("0013_content_change")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE articles_article SET published_at = %s WHERE id = %s",
+            ["0001-01-01 00:00:00", early.pk],
+        )
+        cursor.execute(
+            "UPDATE articles_article SET updated_at = %s WHERE id = %s",
+            ["9999-12-31 23:59:59", late.pk],
+        )
+    migrate_articles()
+
+    early.refresh_from_db()
+    late.refresh_from_db()
+    assert early.published_at.year == 1900
+    assert late.updated_at.year == 2199
+    assert client.get("/archive/").status_code == 200
+    early.delete()
