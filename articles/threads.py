@@ -121,6 +121,10 @@ def story_threads(min_size: int = 2) -> list[Thread]:
 
 def thread_of(pk: int) -> Thread | None:
     """The thread a story belongs to (itself alone when unlinked); None for no such story."""
-    group = next((group for group in _components() if pk in group), {pk})
-    threads = _threads([group], Q(pk__in=group))
+    group = next((group for group in _components() if pk in group), None)
+    # Alone, or no such story: asked by equality, which Django answers with no row for a
+    # number no column can hold (an address like /threads/99…9/); ``pk__in`` would pass it
+    # on, and SQLite fails on integers over 64 bits.
+    condition = Q(pk=pk) if group is None else Q(pk__in=group)
+    threads = _threads([group or {pk}], condition)
     return threads[0] if threads else None

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 from tests.outages import database_down, frozen_database, redis_server  # noqa: F401  (fixtures)
@@ -10,6 +11,18 @@ from tests.outages import database_down, frozen_database, redis_server  # noqa: 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# Hypothesis (the hostile-input tests, tests/test_hostile_*.py). "ci", the default: few
+# examples, the same ones every run (derandomize), no example database, so the suite stays
+# fast and a failure is reproducible. "dev" (HYPOTHESIS_PROFILE=dev): ten times the examples,
+# random ones, and the failures found kept in .hypothesis/ (git-ignored) to be tried first
+# next time. Tests scale their own counts with tests.hostile.examples(). No deadline: a
+# request's time depends on the machine and the database, not on the input.
+hypothesis_settings.register_profile(
+    "ci", max_examples=10, derandomize=True, database=None, deadline=None, print_blob=True
+)
+hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def require(available: bool, what: str):

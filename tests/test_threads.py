@@ -70,6 +70,7 @@ def test_thread_of_any_member_is_the_same_thread(stories):
     assert heads(thread_of(stories["h"].pk)) == ["H"]
     assert thread_of(stories["h"].pk).span is None
     assert thread_of(10**9) is None
+    assert thread_of(2**63) is None  # more than a 64-bit column holds: still "none"
 
 
 def test_threads_cost_two_queries(django_assert_num_queries, stories):
@@ -105,6 +106,7 @@ def test_thread_pages(client, django_user_model, stories):
     assert html.index("A: talks") < html.index("C: talks") < html.index("B: talks")
     assert reverse("admin:articles_article_change", args=[stories["d"].pk]) in html
     assert client.get(reverse("newsroom_admin:thread", args=[10**9])).status_code == 404
+    assert client.get(reverse("newsroom_admin:thread", args=[10**30])).status_code == 404
 
 
 def test_thread_pages_queries_do_not_grow_with_threads(client, django_user_model, stories):
