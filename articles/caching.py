@@ -62,6 +62,8 @@ class _LastSeen:
 _last_seen = _LastSeen()
 # The generation a request read at its start (``pinned_generation``), for the rest of it.
 _pinned = ContextVar("public_content_generation", default=None)
+# Whether reading the generation just failed, in this request (``pinned_generation``).
+_unreadable = ContextVar("public_content_generation_unreadable", default=False)
 
 
 def _token(change_id: int, at: datetime) -> str:
@@ -88,6 +90,7 @@ def generation() -> str | None:
     try:
         token = _newest()
     except DatabaseError as error:
+        _unreadable.set(True)
         if not _last_seen.retry_at:
             logger.warning("Content generation unreadable (%s); serving the last one seen.", error)
         _last_seen.retry_at = time.monotonic() + RETRY_AFTER
@@ -96,9 +99,18 @@ def generation() -> str | None:
     return token
 
 
+def database_unavailable() -> bool:
+    """Whether the database failed to give the generation in this very request: a page
+    that is not cached cannot be rendered either, so the reader should not wait for it a
+    second time. (Later requests, which do not ask for the generation until RETRY_AFTER,
+    render as usual: the database may be back.)"""
+    return _unreadable.get()
+
+
 @contextmanager
 def pinned_generation():
     """Read the generation once and use it for everything within the block (a request)."""
+    _unreadable.set(False)
     reset = _pinned.set(generation())
     try:
         yield _pinned.get()

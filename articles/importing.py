@@ -9,9 +9,9 @@ last import unless the operator asks for it (``overwrite``).
 import hashlib
 import io
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -137,6 +137,10 @@ def parse_datetime(value: str):
             moment = timezone.make_aware(moment)
     except (ValueError, OverflowError):
         return None
+    # In UTC, as it is stored: PostgreSQL refuses offsets past ±15:59 that Python accepts.
+    # (Near the ends of the calendar that overflows; the range check refuses those anyway.)
+    with suppress(OverflowError):
+        moment = moment.astimezone(UTC)
     return moment
 
 

@@ -153,6 +153,8 @@ class PublicCacheMiddleware:
             if entry is not None and entry["expires"] > timezone.now():
                 response, expires = entry["response"], entry["expires"]
                 response["X-Cache"] = "hit"
+            elif caching.database_unavailable():
+                return unavailable_response()  # rendering would wait on it again, in vain
             else:
                 response, expires = self.render(request, token, key)
                 if expires is None:
