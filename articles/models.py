@@ -365,7 +365,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_listing_time(self):
         """Annotate ``listed``, the time a listing orders and pages stories by
-        (``articles.paging``): here their publication time; hubs of tags read it from the
+        (``articles.reader.paging``): here their publication time; hubs of tags read it from the
         tag rows (``HubKind.articles``)."""
         return self.annotate(listed=F("published_at"))
 

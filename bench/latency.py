@@ -55,10 +55,10 @@ def time_view(client, paths: list[str], requests: int, warmup: int, before=None)
 
 def deep_page(hub: str, number: int) -> str:
     """The address a reader reaches by following "Older stories" ``number - 1`` times from
-    the busiest person's hub (pages are keyed by the story before them, articles.paging)."""
-    from articles.hubs import HUB_KINDS
-    from articles.paging import ListingKey
-    from articles.views import PAGE_SIZE
+    the busiest person's hub (pages are keyed by the story before them, articles.reader.paging)."""
+    from articles.reader.hubs import HUB_KINDS
+    from articles.reader.paging import ListingKey
+    from articles.reader.views import PAGE_SIZE
 
     stories = HUB_KINDS["people"].articles(targets.busiest_person())
     last_before = stories.order_by("-listed", "-pk")[(number - 1) * PAGE_SIZE - 1]

@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from articles.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
+from articles.reader.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
 from newsroom.health import healthz
 
 handler500 = "newsroom.health.server_error"

@@ -6,7 +6,7 @@ def add_search_index(apps, schema_editor):
     # with LIKE (see articles/search.py).
     if schema_editor.connection.vendor != "postgresql":
         return
-    from articles.search import SEARCH_INDEX
+    from articles.reader.search import SEARCH_INDEX
 
     schema_editor.add_index(apps.get_model("articles", "Article"), SEARCH_INDEX)
 
@@ -14,7 +14,7 @@ def add_search_index(apps, schema_editor):
 def remove_search_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from articles.search import SEARCH_INDEX
+    from articles.reader.search import SEARCH_INDEX
 
     schema_editor.remove_index(apps.get_model("articles", "Article"), SEARCH_INDEX)
 

@@ -22,8 +22,8 @@ from django.db import connection
 from django.db.models import Case, Expression, IntegerField, Q, When
 from django.utils.html import escape
 
-from . import text
-from .models import Article
+from articles import text
+from articles.models import Article
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
