@@ -20,7 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from . import editing, entities, graph, linkhealth, suggestions, threads
+from . import editing
+from .intelligence import entities, graph, linkhealth, suggestions, threads
 from .models import Article, Country, Person
 
 app_name = "newsroom_admin"
