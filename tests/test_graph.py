@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles.admin_views import change_form_context
+from articles.editorial.admin_views import change_form_context
 from articles.intelligence.graph import MAX_NODES, neighbourhood
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, in_review, scheduled

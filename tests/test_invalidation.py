@@ -19,7 +19,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.utils import timezone
 
-from articles import caching, corpus, editing
+from articles import caching, corpus
+from articles.editorial import editing
 from articles.models import Article, CrossLink, Person
 from tests.admin_support import CHANGELIST_URL, make_user
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory

@@ -1,9 +1,9 @@
-"""The two editorial roles as groups (see articles/roles.py)."""
+"""The two editorial roles as groups (see articles/editorial/roles.py)."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from articles.roles import ROLE_PERMISSIONS, sync_role_groups
+from articles.editorial.roles import ROLE_PERMISSIONS, sync_role_groups
 
 
 def create_groups(apps, schema_editor):
