@@ -19,9 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script, this folder comes first on sys.path, where bench.py would stand in for the
+# bench package: the checkout goes before it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import targets  # noqa: E402 - bench/ is a folder of scripts, not a package
+from bench import targets  # noqa: E402
 
 
 def time_view(client, paths: list[str], requests: int, warmup: int, before=None) -> dict:
