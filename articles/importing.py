@@ -483,7 +483,8 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
         setattr(article, name, value)
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
-    # A form opened before this import must be stale after it (see editing.save_article).
+    # A form opened before this import must be stale after it
+    # (articles.editorial.editing.save_article).
     article.revision += 1
     try:
         article.full_clean(validate_unique=False)

@@ -365,7 +365,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_listing_time(self):
         """Annotate ``listed``, the time a listing orders and pages stories by
-        (``articles.paging``): here their publication time; hubs of tags read it from the
+        (``articles.reader.paging``): here their publication time; hubs of tags read it from the
         tag rows (``HubKind.articles``)."""
         return self.annotate(listed=F("published_at"))
 
@@ -455,7 +455,7 @@ class ArticleQuerySet(models.QuerySet):
 
         Every write to a story or its parts (tags, links, bylines, old addresses) that is
         not the story form's own save calls this, so that a form opened before the write is
-        refused (``editing.check_revision``) instead of silently undoing it.
+        refused (``articles.editorial.editing.check_revision``) instead of silently undoing it.
         """
         return self.update(revision=F("revision") + 1, **fields)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, preview, views
+from .reader import feeds, preview, views
 
 app_name = "articles"
 

@@ -19,9 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script, this folder comes first on sys.path, where bench.py would stand in for the
+# bench package: the checkout goes before it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import targets  # noqa: E402 - bench/ is a folder of scripts, not a package
+from bench import targets  # noqa: E402
 
 
 def time_view(client, paths: list[str], requests: int, warmup: int, before=None) -> dict:
@@ -55,10 +57,10 @@ def time_view(client, paths: list[str], requests: int, warmup: int, before=None)
 
 def deep_page(hub: str, number: int) -> str:
     """The address a reader reaches by following "Older stories" ``number - 1`` times from
-    the busiest person's hub (pages are keyed by the story before them, articles.paging)."""
-    from articles.hubs import HUB_KINDS
-    from articles.paging import ListingKey
-    from articles.views import PAGE_SIZE
+    the busiest person's hub (pages are keyed by the story before them, articles.reader.paging)."""
+    from articles.reader.hubs import HUB_KINDS
+    from articles.reader.paging import ListingKey
+    from articles.reader.views import PAGE_SIZE
 
     stories = HUB_KINDS["people"].articles(targets.busiest_person())
     last_before = stories.order_by("-listed", "-pk")[(number - 1) * PAGE_SIZE - 1]

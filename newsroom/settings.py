@@ -248,8 +248,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TAGGIT_CASE_INSENSITIVE = True
 # Tag inputs: commas separate names, spaces never do ("Joe Biden" is one person).
-TAGGIT_TAGS_FROM_STRING = "articles.forms.parse_tag_names"
-TAGGIT_STRING_FROM_TAGS = "articles.forms.tag_names_text"
+TAGGIT_TAGS_FROM_STRING = "articles.editorial.forms.parse_tag_names"
+TAGGIT_STRING_FROM_TAGS = "articles.editorial.forms.tag_names_text"
 
 NEWSROOM_SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 # Benchmarking (bench/run): NEWSROOM_BENCH=1 routes a hello-world baseline at /_bench/hello;

@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from articles.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
+from articles.reader.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
 from newsroom.health import healthz
 
 handler500 = "newsroom.health.server_error"
@@ -11,7 +11,7 @@ handler500 = "newsroom.health.server_error"
 urlpatterns = [
     # Staff pages for the story graph, inside the admin's look and login; before "admin/"
     # so the admin's catch-all does not claim them.
-    path("admin/newsroom/", include("articles.admin_views")),
+    path("admin/newsroom/", include("articles.editorial.admin_views")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),

@@ -430,11 +430,11 @@ def seed_newsroom() -> Newsroom:
 
 def known_values(articles) -> dict[str, list[str]]:
     """Values that exist, by URL parameter and query parameter name."""
-    from articles.feeds import FORMATS
-    from articles.hubs import HUB_KINDS
     from articles.models import Author, Country, Person, Section, Topic
-    from articles.paging import ListingKey
-    from articles.sitemaps import SITEMAPS
+    from articles.reader.feeds import FORMATS
+    from articles.reader.hubs import HUB_KINDS
+    from articles.reader.paging import ListingKey
+    from articles.reader.sitemaps import SITEMAPS
 
     slugs = [article.slug for article in articles]
     slugs += list(SlugRedirect.objects.values_list("old_slug", flat=True))

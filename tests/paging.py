@@ -1,4 +1,4 @@
-"""Following a listing's page links as a reader does (see articles.paging)."""
+"""Following a listing's page links as a reader does (see articles.reader.paging)."""
 
 import re
 

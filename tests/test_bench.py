@@ -1,5 +1,4 @@
 import importlib.util
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,10 +23,8 @@ def test_hello_world_answers_through_the_middleware(db):
 
 
 def load_script(name: str):
-    """bench/ is a folder of scripts, not a package: load one by path."""
+    """A bench script loaded afresh by path, as running it would (its caches start empty)."""
     path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
-    if str(path.parent) not in sys.path:  # latency.py imports targets.py beside it
-        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"newsroom_bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from articles.editorial.roles import sync_role_groups
 from articles.models import Article
-from articles.roles import sync_role_groups
 from tests.admin_support import make_user
 from tests.factories import ArticleFactory
 

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from articles import text
-from articles.corpus import delete_corpus, generate_corpus
 from articles.models import Article, Country, CrossLink, Person, TaggedPerson
+from bench.corpus import delete_corpus, generate_corpus
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SIZE = 300

@@ -6,8 +6,8 @@ from django.core.management.base import CommandError
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from articles.admin_views import change_form_context
-from articles.entities import suggest_entities, suggest_for_article
+from articles.editorial.admin_views import change_form_context
+from articles.intelligence.entities import suggest_entities, suggest_for_article
 from articles.models import Person
 from tests.factories import ArticleFactory
 from tests.intel_support import staff_user  # noqa: F401

@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date
 
-from articles.feeds import FEED_LENGTH, FEED_TYPES, JsonFeed
-from articles.hubs import HUB_KINDS
 from articles.importing import import_stories
 from articles.models import Article, Author, Person, Section, Topic
+from articles.reader.feeds import FEED_LENGTH, FEED_TYPES, JsonFeed
+from articles.reader.hubs import HUB_KINDS
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,

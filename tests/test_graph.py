@@ -6,8 +6,8 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles.admin_views import change_form_context
-from articles.graph import MAX_NODES, neighbourhood
+from articles.editorial.admin_views import change_form_context
+from articles.intelligence.graph import MAX_NODES, neighbourhood
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, in_review, scheduled
 from tests.intel_support import staff_user  # noqa: F401

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import hubs
 from articles.models import Author, Country, Person, Section, Topic
+from articles.reader import hubs
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft
 from tests.paging import older_link
 

@@ -7,8 +7,9 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from articles import editing, text
-from articles.editing import StaleRevision
+from articles import text
+from articles.editorial import editing
+from articles.editorial.editing import StaleRevision
 from articles.importing import import_stories
 from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
 from tests.factories import ArticleFactory

@@ -19,8 +19,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.utils import timezone
 
-from articles import caching, corpus, editing
+from articles import caching
+from articles.editorial import editing
 from articles.models import Article, CrossLink, Person
+from bench import corpus
 from tests.admin_support import CHANGELIST_URL, make_user
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 from tests.test_caching import backend, cached  # noqa: F401  (backend is a fixture)

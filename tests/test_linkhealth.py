@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.linkhealth import describe_age, link_health, parse_age
+from articles.intelligence.linkhealth import describe_age, link_health, parse_age
 from articles.models import CrossLink
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
 from tests.intel_support import staff_user  # noqa: F401

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles import editing
-from articles.corpus import delete_corpus, generate_corpus
+from articles.editorial import editing
 from articles.models import TAG_KINDS, Article, TaggedPerson
+from bench.corpus import delete_corpus, generate_corpus
 from tests.factories import ArticleFactory, draft, scheduled
 
 pytestmark = pytest.mark.django_db

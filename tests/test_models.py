@@ -6,9 +6,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.hubs import HUB_KINDS
 from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
-from articles.sitemaps import SITEMAPS
+from articles.reader.hubs import HUB_KINDS
+from articles.reader.sitemaps import SITEMAPS
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory
 
 pytestmark = pytest.mark.django_db

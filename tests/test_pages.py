@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from articles import text
 from articles.models import CrossLink, SlugRedirect
-from articles.views import place_links
+from articles.reader.views import place_links
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,

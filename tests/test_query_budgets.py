@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import caching, views
+from articles import caching
 from articles.models import Person
+from articles.reader import views
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, SectionFactory
 from tests.paging import older_link
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from articles import text
 from articles.models import Article
-from articles.search import (
+from articles.reader.search import (
     SNIPPET_LEAD,
     SNIPPET_WORDS,
     full_text_matches,

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import caching
-from articles.sitemaps import ArticleSitemap
+from articles.reader.sitemaps import ArticleSitemap
 from tests.factories import ArticleFactory, AuthorFactory, archived, draft, in_review, scheduled
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.admin_views import change_form_context
+from articles.editorial.admin_views import change_form_context
+from articles.intelligence.suggestions import suggest_links
 from articles.models import Article, CrossLink
-from articles.suggestions import suggest_links
 from tests.factories import ArticleFactory, CrossLinkFactory, archived, draft, scheduled
 from tests.intel_support import staff_user  # noqa: F401
 

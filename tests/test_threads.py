@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from articles.intelligence.threads import story_threads, thread_of
 from articles.models import CrossLink
-from articles.threads import story_threads, thread_of
 from tests.factories import ArticleFactory, CrossLinkFactory, draft
 from tests.intel_support import staff_user  # noqa: F401
 

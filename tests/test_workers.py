@@ -19,7 +19,7 @@ CREATE_STORY = (
     "ArticleFactory(headline='Harbour strike ends', slug='harbour-strike-ends')"
 )
 ARCHIVE_STORY = (
-    "from articles import editing; from articles.models import Article; "
+    "from articles.editorial import editing; from articles.models import Article; "
     "editing.archive(article=Article.objects.get(slug='harbour-strike-ends'))"
 )
 RETITLE_STORY = (

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import editing
-from articles.forms import MISSING_REVISION
+from articles.editorial import editing
+from articles.editorial.forms import MISSING_REVISION
 from articles.models import Article, CrossLink, Person, SlugRedirect
 from tests.admin_support import (
     ADD_URL,

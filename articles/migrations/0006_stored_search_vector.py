@@ -3,7 +3,8 @@
 Ranking and re-checking matches read the stored vector instead of parsing each story's body
 again (a fraction of a millisecond per story, seconds for a common word at a million stories).
 PostgreSQL only, like the index it replaces (0002); the model does not declare the column,
-so Django never writes it and listings never read it: ``articles.search.StoredSearchVector``.
+so Django never writes it and listings never read it:
+``articles.reader.search.StoredSearchVector``.
 """
 
 from django.db import migrations

@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.corpus import delete_corpus, generate_corpus
 from articles.models import Article
+from bench.corpus import delete_corpus, generate_corpus
 
 
 def positive_int(value: str) -> int:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import linkhealth
+from articles.intelligence import linkhealth
 
 
 class Command(BaseCommand):

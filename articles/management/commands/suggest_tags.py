@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.entities import split_story_file, suggest_entities
+from articles.intelligence.entities import split_story_file, suggest_entities
 
 
 class Command(BaseCommand):

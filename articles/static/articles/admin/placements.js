@@ -1,6 +1,7 @@
 // Story form: keep each Also Read link's placement select in step with the body as it is
 // edited, so links can be placed before the first save. The labels match the server's
-// (articles.forms.paragraph_choices), which validates the same body when the form is saved.
+// (articles.editorial.forms.paragraph_choices), which validates the same body when the form
+// is saved.
 "use strict";
 (function () {
   const END_LABEL = "Related stories list (end)";

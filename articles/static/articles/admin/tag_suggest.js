@@ -1,7 +1,7 @@
 // Tag inputs on the story form: suggest existing names for the name being typed.
 // The input stays a comma-separated text box: commas separate names, spaces never do, and a
 // name holding a comma or a double quote is written in double quotes (a quote inside it
-// doubled), as the server writes and reads it (articles/forms.py, parse_tag_names).
+// doubled), as the server writes and reads it (articles/editorial/forms.py, parse_tag_names).
 // Suggestions fill its <datalist>, each option being the whole value with the last name
 // completed, so picking one keeps the names before it.
 "use strict";

@@ -4,7 +4,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from .models import Article
+from articles.models import Article
+
 from .views import ArticleDetailView
 
 PREVIEW_PERMISSION = "articles.view_article"

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 import nh3
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -22,8 +21,8 @@ from django.db import connection
 from django.db.models import Case, Expression, IntegerField, Q, When
 from django.utils.html import escape
 
-from . import text
-from .models import Article
+from articles import text
+from articles.models import Article
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -38,8 +37,6 @@ SEARCH_VECTOR = (
     + SearchVector("standfirst", weight="B", config=CONFIG)
     + SearchVector("body", weight="C", config=CONFIG)
 )
-# Migration 0002's expression index; 0006 replaced it with one on the stored column below.
-SEARCH_INDEX = GinIndex(SEARCH_VECTOR, name="article_search_idx")
 
 
 class StoredSearchVector(Expression):

@@ -24,8 +24,9 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Out
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.models import Article, ArticleQuerySet, CrossLink
+
 from .graph import change_url, node_status
-from .models import Article, ArticleQuerySet, CrossLink
 
 DEFAULT_MAX_PENDING_AGE = "7d"
 ROW_LIMIT = 200  # rows shown per section; the totals are always exact

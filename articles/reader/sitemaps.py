@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
-from . import caching
+from articles import caching
+from articles.models import Article, last_changed
+
 from .hubs import HUB_KINDS
-from .models import Article, last_changed
 
 NEWS_WINDOW = timedelta(hours=48)
 

@@ -20,8 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from . import editing, entities, graph, linkhealth, suggestions, threads
-from .models import Article, Country, Person
+from articles.intelligence import entities, graph, linkhealth, suggestions, threads
+from articles.models import Article, Country, Person
+
+from . import editing
 
 app_name = "newsroom_admin"
 

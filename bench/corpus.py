@@ -28,8 +28,8 @@ import pycountry
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
-from . import caching, text
-from .models import (
+from articles import caching, text
+from articles.models import (
     Article,
     Author,
     Byline,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 
-from .models import Article, CrossLink
+from articles.models import Article, CrossLink
 
 MAX_NODES = 40  # the centre included
 MAX_FIRST_RING = 24

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from articles.models import Article, CrossLink
+
 from .graph import change_url, node_status
-from .models import Article, CrossLink
 
 
 @dataclass

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import caching, text
-from .models import Article, ArticleQuerySet, CrossLink, SlugRedirect
+from articles import caching, text
+from articles.models import Article, ArticleQuerySet, CrossLink, SlugRedirect
 
 # Fields whose change on a live story is a correction readers should see as "Updated".
 CONTENT_FIELDS = (

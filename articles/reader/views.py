@@ -10,9 +10,11 @@ from itertools import groupby
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import paging, search, text
+from articles import text
+from articles.models import Article, CrossLink, attach_tags_and_authors
+
+from . import paging, search
 from .hubs import hub_kind
-from .models import Article, CrossLink, attach_tags_and_authors
 
 PAGE_SIZE = 20
 SECTION_BLOCK_SIZE = 4
@@ -50,7 +52,7 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
 
 
 class NewestFirstListView(ListView):
-    """A listing of live stories paged by key (``articles.paging``)."""
+    """A listing of live stories paged by key (``articles.reader.paging``)."""
 
     query_params = ("before", "after")  # the only ones read (the page cache keys on them)
 

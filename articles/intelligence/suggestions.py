@@ -14,7 +14,7 @@ from django.db.models import Count, F, FloatField, Q, Sum, Value
 from django.db.models.expressions import Case, OuterRef, Subquery, When
 from django.db.models.functions import Coalesce
 
-from .models import Article, CrossLink, TaggedCountry, TaggedPerson, TaggedTopic
+from articles.models import Article, CrossLink, TaggedCountry, TaggedPerson, TaggedTopic
 
 TAG_THROUGH = {"people": TaggedPerson, "countries": TaggedCountry, "topics": TaggedTopic}
 DEFAULT_LIMIT = 10

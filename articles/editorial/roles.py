@@ -1,7 +1,8 @@
 """The two editorial roles, as groups: a Writer drafts, an Editor publishes and curates.
 
-The migration that sets the groups up and the tests that need them both call
-``sync_role_groups``; ``ArticleAdmin`` narrows ``change_article`` for writers to their own
+Migration 0004 made the groups with its own copy of these permissions (a change here needs a
+new migration to reach existing databases); the tests that need the groups call
+``sync_role_groups``. ``ArticleAdmin`` narrows ``change_article`` for writers to their own
 unpublished stories.
 """
 

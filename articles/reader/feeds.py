@@ -26,9 +26,10 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from . import caching, text
+from articles import caching, text
+from articles.models import Article, ArticleQuerySet, CrossLink, attach_tags_and_authors
+
 from .hubs import hub_kind
-from .models import Article, ArticleQuerySet, CrossLink, attach_tags_and_authors
 
 FEED_LENGTH = 50
 # Feeds are polled hard and cached by the CDN: fresh for five minutes, then served stale

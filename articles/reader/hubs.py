@@ -11,8 +11,8 @@ from django.db.models import Exists, F, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
-from . import caching
-from .models import TAG_KINDS, Article, Author, Country, Person, Section, Topic
+from articles import caching
+from articles.models import TAG_KINDS, Article, Author, Country, Person, Section, Topic
 
 # Hubs count their stories up to this many and say "more than" beyond it: the busiest hold
 # a quarter of the archive, and counting them all would read every one of their rows.

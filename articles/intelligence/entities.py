@@ -24,9 +24,9 @@ import pycountry
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 
-from . import text
-from .importing import HEADER_KEYS, HEADER_LINE
-from .models import Country, Person, TaggedCountry, TaggedPerson
+from articles import text
+from articles.importing import HEADER_KEYS, HEADER_LINE
+from articles.models import Country, Person, TaggedCountry, TaggedPerson
 
 CONFIDENT = 0.5  # suggestions below this are guesses, shown only when asked for
 

@@ -18,8 +18,10 @@ from django.utils.timezone import localtime
 from django_prose_editor.widgets import AdminProseEditorWidget
 from taggit.forms import TagField, TagWidget
 
-from . import editing, text
-from .models import TAG_KINDS, Article, Country, CrossLink, Person, Topic
+from articles import text
+from articles.models import TAG_KINDS, Article, Country, CrossLink, Person, Topic
+
+from . import editing
 
 # What the editor's toolbar offers; the server-side allow-list is ``text.sanitise_html``.
 PROSE_EXTENSIONS = {

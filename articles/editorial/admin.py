@@ -1,0 +1,637 @@
+"""The editors' admin: writing stories, placing Also Read links, publishing by role.
+
+Roles (groups made by a migration): a Writer drafts and submits own stories for review; an
+Editor holds ``articles.publish_article`` and may publish, schedule, archive and edit any
+story. Every rule is checked on the server (``has_change_permission``, the form's ``clean``
+and ``save_model``), so hidden buttons are a convenience, not the protection.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.middleware.csp import get_nonce
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.csp import CSP
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.csp import csp_override
+from js_asset.media import Media as JsAssetMedia
+
+from articles.models import (
+    Article,
+    Author,
+    Byline,
+    Country,
+    CrossLink,
+    Person,
+    Section,
+    SlugRedirect,
+    Topic,
+)
+
+from . import editing
+from .admin_views import change_form_context
+from .forms import (
+    EDITOR_STATUSES,
+    ArticleAdminForm,
+    BylineInlineForm,
+    CountryForm,
+    CrossLinkInlineForm,
+    KnownChoiceAutocompleteSelect,
+    NamedModelForm,
+    paragraph_choices,
+    placement_paragraphs,
+)
+
+PUBLISH_PERMISSION = "articles.publish_article"
+
+
+def can_publish(user) -> bool:
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+def is_live(article: Article) -> bool:
+    return (
+        article.status == Article.Status.PUBLISHED
+        and article.published_at is not None
+        and article.published_at <= timezone.now()
+    )
+
+
+def may_edit(user, article: Article) -> bool:
+    """Editors edit any story; a writer only their own, and only before it is published."""
+    if can_publish(user):
+        return True
+    return article.created_by_id == user.pk and article.status in EDITOR_STATUSES
+
+
+def editable_by(user, prefix: str = ""):
+    """``may_edit`` as a database expression, to annotate rows shown to ``user``."""
+    if can_publish(user):
+        return Value(True)
+    return ExpressionWrapper(
+        Q(**{f"{prefix}created_by": user.pk, f"{prefix}status__in": EDITOR_STATUSES}),
+        output_field=BooleanField(),
+    )
+
+
+def count_of(model, field: str):
+    """A correlated COUNT per row: constant queries, no row multiplication between counts."""
+    counted = (
+        model.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class KnownAutocompleteMixin:
+    """Autocomplete widgets that label a selected row from data already loaded."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownChoiceAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ChangesStoriesMixin:
+    """For admins whose writes change stories: rows that belong to a story (its links, its
+    old addresses), or that stories refer to (sections, authors, tags). Each write moves the
+    revision of the stories it changes on, so that a story form opened before it is refused
+    instead of silently undoing it (``editing.check_revision``)."""
+
+    def stories_changed_by(self, rows):
+        """The stories that a change to ``rows`` (of this admin's model) changes."""
+        raise NotImplementedError
+
+    def save_changes_stories(self, form, change) -> bool:
+        """Whether saving ``form`` changes its row's stories (deleting a row always does)."""
+        return True
+
+    def _story_pks(self, rows) -> list[int]:
+        return list(self.stories_changed_by(rows).values_list("pk", flat=True))
+
+    def save_model(self, request, obj, form, change):
+        if not self.save_changes_stories(form, change):
+            return super().save_model(request, obj, form, change)
+        before = self._story_pks(self.model.objects.filter(pk=obj.pk)) if change else []
+        super().save_model(request, obj, form, change)
+        after = self._story_pks(self.model.objects.filter(pk=obj.pk))
+        Article.objects.filter(pk__in=before + after).bump_revision()
+
+    def delete_model(self, request, obj):
+        before = self._story_pks(self.model.objects.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+        Article.objects.filter(pk__in=before).bump_revision()
+
+    def delete_queryset(self, request, queryset):
+        before = self._story_pks(queryset)
+        super().delete_queryset(request, queryset)
+        Article.objects.filter(pk__in=before).bump_revision()
+
+
+@admin.register(Section)
+class SectionAdmin(ChangesStoriesMixin, admin.ModelAdmin):
+    form = NamedModelForm
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(section__in=rows)
+
+    def save_changes_stories(self, form, change):
+        return False  # stories refer to the section by key: its name and place are its own
+
+
+@admin.register(Author)
+class AuthorAdmin(ChangesStoriesMixin, admin.ModelAdmin):
+    form = NamedModelForm
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(bylines__author__in=rows)
+
+    def save_changes_stories(self, form, change):
+        return False  # bylines refer to the author by key
+
+
+class NewsTagAdmin(ChangesStoriesMixin, admin.ModelAdmin):
+    """Our own tag admin: taggit's assumes its default ``Tag`` model."""
+
+    form = NamedModelForm
+    list_display = ["name", "slug", "story_count"]
+    search_fields = ["name"]
+    readonly_fields = ["slug"]
+    ordering = ["name"]
+
+    def stories_changed_by(self, rows):
+        tagged = self.model._meta.get_field("tagged_items").related_model
+        return Article.objects.filter(
+            pk__in=tagged.objects.filter(tag__in=rows).values("content_object")
+        )
+
+    def save_changes_stories(self, form, change):
+        # Story forms carry tags by name: one opened before a rename would bring back the
+        # old name.
+        return change and "name" in form.changed_data
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(stories=Count("tagged_items"))
+
+    @admin.display(description="stories", ordering="stories")
+    def story_count(self, obj):
+        return obj.stories
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "suggest/",
+                self.admin_site.admin_view(self.suggest_view),
+                name="{}_{}_suggest".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def suggest_view(self, request):
+        """Up to ten names matching ``q``, for the tag inputs on the story form."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        term = request.GET.get("q", "").strip()[:100]
+        if len(term) < 1:
+            return JsonResponse({"results": []})
+        found, _ = self.get_search_results(request, self.model.objects.all(), term)
+        names = found.order_by("name").values_list("name", flat=True)[:10]
+        return JsonResponse({"results": list(names)})
+
+
+@admin.register(Person)
+class PersonAdmin(NewsTagAdmin):
+    pass
+
+
+@admin.register(Topic)
+class TopicAdmin(NewsTagAdmin):
+    pass
+
+
+@admin.register(Country)
+class CountryAdmin(NewsTagAdmin):
+    list_display = ["name", "code", "slug", "story_count"]
+    search_fields = ["name", "code"]
+    readonly_fields = ["code", "slug"]
+    form = CountryForm
+
+
+class ArticlePartInline(KnownAutocompleteMixin, admin.TabularInline):
+    """Rows edited with a story: editable exactly when the story is."""
+
+    def _story_editable(self, request, obj):
+        return obj is None or may_edit(request.user, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._story_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._story_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._story_editable(request, obj)
+
+
+class BylineInline(ArticlePartInline):
+    model = Byline
+    form = BylineInlineForm
+    fields = ["author", "position"]
+    autocomplete_fields = ["author"]
+    extra = 0
+    verbose_name = "author"
+    verbose_name_plural = "authors"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("article", "author")
+
+
+class CrossLinkInline(ArticlePartInline):
+    """The story's Also Read links: story by headline, placement by paragraph, order."""
+
+    model = CrossLink
+    fk_name = "source"
+    form = CrossLinkInlineForm
+    fields = ["target", "target_headline", "placement", "order", "link_state"]
+    readonly_fields = ["link_state"]
+    autocomplete_fields = ["target"]
+    extra = 1
+    verbose_name = "Also Read link"
+    verbose_name_plural = "Also Read links"
+
+    def get_queryset(self, request):
+        links_back = CrossLink.objects.filter(source=OuterRef("target"), target=OuterRef("source"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("source", "target")
+            .annotate(
+                links_back=Exists(links_back),
+                target_editable=editable_by(request.user, "target__"),
+            )
+        )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        posted_body = request.POST.get("body") if request.method == "POST" else None
+        choices = paragraph_choices(placement_paragraphs(obj, posted_body))
+        kwargs["form"] = type("CrossLinkForm", (self.form,), {"placement_choices": choices})
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="state")
+    def link_state(self, link):
+        if link.pk is None:
+            return ""
+        if link.target is None:
+            return "Pending: no story with this headline yet"
+        state = "Live" if is_live(link.target) else f"{link.target.get_status_display()} (hidden)"
+        if getattr(link, "links_back", True) or not getattr(link, "target_editable", False):
+            return state
+        return format_html(
+            '{} <button type="submit" class="button" formnovalidate formaction="{}" '
+            'title="Adds this story to the Related list of “{}”; unsaved edits here are lost">'
+            "Link back</button>",
+            state,
+            reverse("admin:articles_article_link_back", args=[link.source_id, link.pk]),
+            link.target.headline,
+        )
+
+
+# The prose editor injects its base styles as <style> elements and positions menus with
+# style attributes; the story form alone allows inline styles. Scripts stay nonce-only.
+story_form_policy = csp_override(settings.SECURE_CSP | {"style-src": [CSP.SELF, CSP.UNSAFE_INLINE]})
+
+
+@admin.register(Article)
+class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin):
+    form = ArticleAdminForm
+    change_form_template = "admin/articles/article/change_form.html"
+    list_display = [
+        "headline",
+        "status",
+        "section",
+        "published_at",
+        "links_out_count",
+        "links_in_count",
+    ]
+    list_filter = ["status", "section", "people", "countries", "published_at"]
+    list_select_related = ["section"]
+    search_fields = ["headline", "slug", "standfirst"]
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["section"]
+    prepopulated_fields = {"slug": ["headline"]}
+    inlines = [BylineInline, CrossLinkInline]
+    actions = ["publish_selected", "archive_selected"]
+    save_on_top = True
+
+    class Media:
+        css = {"all": ["articles/admin/article_form.css"]}
+        js = ["articles/admin/placements.js"]
+
+    # Queries -------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).annotate(editable=editable_by(request.user))
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.annotate(
+                links_out_n=count_of(CrossLink, "source"),
+                links_in_n=count_of(CrossLink, "target"),
+            )
+        return queryset
+
+    @admin.display(description="links out", ordering="links_out_n")
+    def links_out_count(self, obj):
+        return obj.links_out_n
+
+    @admin.display(description="links in", ordering="links_in_n")
+    def links_in_count(self, obj):
+        return obj.links_in_n
+
+    # Permissions ---------------------------------------------------------------------------
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_edit(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can_publish(request.user))
+
+    # The form ------------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        publication = ["status", "published_at", "updated_at", "preview_link"]
+        if obj is not None and obj.status == Article.Status.PUBLISHED:
+            publication.insert(1, "confirm_unpublish")
+        fieldsets = [
+            (None, {"fields": ["headline", "slug", "standfirst", "body", "base_revision"]}),
+            ("Publication", {"fields": publication}),
+            (
+                "Section, source and tags",
+                {"fields": ["section", "source", "people", "countries", "topics"]},
+            ),
+            (
+                "Lead image",
+                {
+                    "fields": ["image", "image_alt", "image_caption", "image_credit"],
+                    "classes": ["collapse"],
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append(("Linked from", {"fields": ["linked_from"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["updated_at", "preview_link", "linked_from"]
+        if not can_publish(request.user):
+            readonly.append("published_at")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.can_publish = can_publish(request.user)
+        return form
+
+    def stories_changed_by(self, rows):
+        """Deleting stories turns the links other stories have to them pending."""
+        return Article.objects.filter(links_out__target__in=rows)
+
+    def save_model(self, request, obj, form, change):
+        # The story's own save moves its revision on (editing.save_article).
+        if not can_publish(request.user) and obj.status not in EDITOR_STATUSES:
+            raise PermissionDenied
+        editing.save_article(
+            article=obj,
+            base_revision=form.cleaned_data.get("base_revision") if change else None,
+            user=request.user,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if form.wire_links:
+            created = editing.add_wire_links(article=form.instance, links=form.wire_links)
+            pending = sum(link.is_pending for link in created)
+            self.message_user(
+                request,
+                f"Moved {len(form.wire_links)} Also Read line(s) out of the body: "
+                f"{len(created)} link(s) added, {pending} of them pending.",
+                messages.INFO,
+            )
+
+    @admin.display(description="preview")
+    def preview_link(self, obj):
+        if obj.pk is None:
+            return "Save the story to preview it."
+        return format_html(
+            '<a href="{}" target="_blank">Preview this version</a> (staff only)',
+            reverse("articles:preview", args=[obj.pk]),
+        )
+
+    @admin.display(description="stories linking here")
+    def linked_from(self, obj):
+        if obj.pk is None:
+            return ""
+        inbound = list(obj.links_in.select_related("source").order_by("source__headline"))
+        if not inbound:
+            return "No story links here yet."
+        linked_back = set(obj.links_out.values_list("target_id", flat=True))
+        editable = getattr(obj, "editable", False)
+        rows = []
+        for link in inbound:
+            state = "live" if is_live(link.source) else link.source.get_status_display().lower()
+            button = ""
+            if editable and link.source_id not in linked_back:
+                button = format_html(
+                    ' <button type="submit" class="button" formnovalidate formaction="{}" '
+                    'title="Adds it to this story\'s Related list; unsaved edits are lost">'
+                    "Link back</button>",
+                    reverse("admin:articles_article_link_back", args=[obj.pk, link.pk]),
+                )
+            rows.append(
+                (
+                    reverse("admin:articles_article_change", args=[link.source_id]),
+                    link.source.headline,
+                    state,
+                    button,
+                )
+            )
+        return format_html(
+            "<ul class='linked-from'>{}</ul>",
+            format_html_join("", '<li><a href="{}">{}</a> ({}){}</li>', rows),
+        )
+
+    def view_on_site(self, obj):
+        if is_live(obj):
+            return obj.get_absolute_url()
+        return reverse("articles:preview", args=[obj.pk])
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The prose editor loads through an inline import map; the Content Security Policy
+        # admits it by this request's nonce rather than by allowing inline scripts.
+        context["media"] = JsAssetMedia.from_media(context["media"], nonce=get_nonce(request))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            article = self.get_object(request, object_id)
+            if article is not None and is_live(article):
+                extra_context["inbound_live"] = list(editing.live_inbound_links(article))
+            # The story's graph, link and tag suggestions (see articles/editorial/admin_views.py).
+            extra_context |= change_form_context(article, request)
+        return story_form_policy(super().changeform_view)(
+            request, object_id, form_url, extra_context
+        )
+
+    # Links ---------------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/link-back/<int:link_id>/",
+                self.admin_site.admin_view(self.link_back_view),
+                name="articles_article_link_back",
+            ),
+            *super().get_urls(),
+        ]
+
+    def link_back_view(self, request, object_id, link_id):
+        """Add the reverse of one of this story's links (in or out), in one click."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        article = self.get_object(request, object_id)
+        if article is None:
+            raise Http404("No such story.")
+        link = get_object_or_404(
+            CrossLink.objects.select_related("source", "target")
+            .exclude(target=None)
+            .filter(Q(source=article) | Q(target=article)),
+            pk=link_id,
+        )
+        if not (
+            request.user.has_perm("articles.add_crosslink") and may_edit(request.user, link.target)
+        ):
+            raise PermissionDenied
+        editing.add_reciprocal(link=link)
+        message = f"“{link.target.headline}” now links back to “{link.source.headline}”."
+        self.log_change(request, link.target, message)
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+
+    # Actions -------------------------------------------------------------------------------
+
+    @admin.action(
+        description="Publish selected stories (now, or at their set time)", permissions=["publish"]
+    )
+    def publish_selected(self, request, queryset):
+        published = scheduled = 0
+        for article in queryset:
+            try:
+                editing.publish(article=article)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    f"“{article.headline}” was not published: {' '.join(error.messages)}",
+                    messages.ERROR,
+                )
+                continue
+            if is_live(article):
+                published += 1
+            else:
+                scheduled += 1
+        self.message_user(
+            request, f"Published {published} and scheduled {scheduled} stories.", messages.SUCCESS
+        )
+
+    @admin.action(description="Archive selected stories…", permissions=["publish"])
+    def archive_selected(self, request, queryset):
+        if request.POST.get("confirmed") == "yes":
+            for article in queryset:
+                editing.archive(article=article)
+            self.message_user(request, f"Archived {len(queryset)} stories.", messages.SUCCESS)
+            return None
+        stories = [
+            (article, list(editing.live_inbound_links(article)))
+            for article in queryset.select_related("section")
+        ]
+        return TemplateResponse(
+            request,
+            "admin/articles/article/archive_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Archive these stories?",
+                "opts": self.opts,
+                "stories": stories,
+                "action": "archive_selected",
+                "selected": [article.pk for article, _ in stories],
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+@admin.register(CrossLink)
+class CrossLinkAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin):
+    """All links in one list, mostly to find pending ones and point them at a story."""
+
+    list_display = ["source", "target_headline", "target", "placement", "order"]
+    list_filter = [("target", admin.EmptyFieldListFilter)]
+    list_select_related = ["source", "target"]
+    search_fields = ["target_headline", "source__headline"]
+    autocomplete_fields = ["source", "target"]
+    fields = ["source", "target", "target_headline", "placement", "order"]
+
+    # Writers edit links only inside their own stories' forms; here any story's links show.
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and can_publish(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_publish(request.user)
+
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(links_out__in=rows)
+
+
+@admin.register(SlugRedirect)
+class SlugRedirectAdmin(ChangesStoriesMixin, admin.ModelAdmin):
+    list_display = ["old_slug", "article"]
+    list_select_related = ["article"]
+    search_fields = ["old_slug", "article__headline"]
+    autocomplete_fields = ["article"]
+
+    def stories_changed_by(self, rows):
+        return Article.objects.filter(slug_redirects__in=rows)

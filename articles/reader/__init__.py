@@ -1,0 +1,1 @@
+"""What readers see: story pages, hubs, listings, search, feeds, sitemaps, editor preview."""
