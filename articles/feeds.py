@@ -338,23 +338,19 @@ class ArticleFeed(Feed):
     def item_content_html(self, article, related) -> str:
         """The body with its Also Read boxes where the page shows them, then Related stories.
 
-        A box's placement counts the paragraphs before it; one beyond the last paragraph
-        goes after it. Built with ``format_html`` rather than a template: a feed renders
-        fifty of these per request, and a template render costs more than the rest of the
-        item together.
+        Boxes go where ``text.place_links`` puts them on every surface. Built with
+        ``format_html`` rather than a template: a feed renders fifty of these per request,
+        and a template render costs more than the rest of the item together.
         """
-        paragraphs = article.paragraphs
-        boxes = defaultdict(list)
-        for link in related:
-            if link["placement"] is not None:
-                boxes[min(link["placement"], len(paragraphs))].append(link)
+        body, listed = text.place_links(
+            article.paragraphs, related, placement=lambda link: link["placement"]
+        )
         parts = []
         # Paragraphs are sanitised HTML (Article.paragraphs); this is where they become safe.
-        for position, paragraph in enumerate([None, *paragraphs]):
-            if paragraph:
-                parts.append(mark_safe(paragraph))  # noqa: S308
-            parts += [format_html(ALSO_READ_BOX, **link) for link in boxes[position]]
-        listed = [link for link in related if link["placement"] is None]
+        for block in body:
+            if block.html:
+                parts.append(mark_safe(block.html))  # noqa: S308
+            parts += [format_html(ALSO_READ_BOX, **link) for link in block.links]
         if listed:
             items = format_html_join(
                 "", RELATED_ITEM, ((link["url"], link["title"]) for link in listed)
