@@ -347,8 +347,8 @@ class ArticleAdminForm(forms.ModelForm):
         # editor (the redirect goes), not by a writer. Live stories keep theirs whoever
         # asks (Article.clean).
         slug = self.cleaned_data["slug"]
-        owner = Article.objects.with_liveness().exclude(pk=self.instance.pk).redirected_from(slug)
-        if owner is not None and not owner.is_live and not self.can_publish:
+        owner = Article.objects.exclude(pk=self.instance.pk).redirected_from(slug)
+        if owner is not None and not owner.is_live() and not self.can_publish:
             raise forms.ValidationError(
                 OLD_ADDRESS_NEEDS_EDITOR,
                 params={"slug": slug, "headline": owner.headline},

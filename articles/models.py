@@ -360,6 +360,17 @@ class ArticleQuerySet(models.QuerySet):
             }
         )
 
+    @staticmethod
+    def is_live_row(status: str, published_at, at=None) -> bool:
+        """``live_condition()`` read in Python, for a story's values in hand (a row read
+        with ``values()``, an instance: ``Article.is_live``). Kept beside the condition it
+        mirrors; ``tests/test_models.py`` checks the two agree."""
+        return (
+            status == Article.Status.PUBLISHED
+            and published_at is not None
+            and published_at <= (at or timezone.now())
+        )
+
     def live(self, at=None):
         return self.filter(self.live_condition(at=at))
 
@@ -370,9 +381,10 @@ class ArticleQuerySet(models.QuerySet):
         return self.annotate(listed=F("published_at"))
 
     def with_liveness(self, at=None):
-        """Annotate ``is_live`` for surfaces that show every status (admin, graph)."""
+        """Annotate ``live`` for surfaces that list every status (graph, threads); a story
+        in hand answers ``Article.is_live()``."""
         return self.annotate(
-            is_live=models.ExpressionWrapper(
+            live=models.ExpressionWrapper(
                 self.live_condition(at=at), output_field=models.BooleanField()
             )
         )
@@ -645,6 +657,11 @@ class Article(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    def is_live(self, at=None) -> bool:
+        """Whether readers may see the story (at ``at``, default now): the publication gate
+        ``live()`` applies in the database, for a story in hand."""
+        return ArticleQuerySet.is_live_row(self.status, self.published_at, at=at)
 
     @property
     def listed_at(self):

@@ -7,7 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.hubs import HUB_KINDS
-from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
+from articles.models import (
+    Article,
+    ArticleQuerySet,
+    Author,
+    Country,
+    CrossLink,
+    Person,
+    Section,
+    Topic,
+)
 from articles.sitemaps import SITEMAPS
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory
 
@@ -32,7 +41,30 @@ def test_live_is_published_and_not_in_the_future(status, minutes_from_now, live)
     )
     article = ArticleFactory(status=status, published_at=published_at)
     assert Article.objects.live().filter(pk=article.pk).exists() is live
-    assert Article.objects.with_liveness().get(pk=article.pk).is_live is live
+    assert Article.objects.with_liveness().get(pk=article.pk).live is live
+    assert article.is_live() is live
+
+
+@pytest.mark.parametrize("status", Article.Status.values)
+@pytest.mark.parametrize("seconds_from_then", [-60, 0, 60, None])
+def test_python_liveness_agrees_with_the_database_gate(status, seconds_from_then):
+    """``Article.is_live()`` (and the row form editing uses) says what ``live()`` says, for
+    every status and a past, equal, future or missing time, at a given moment."""
+    then = timezone.now().replace(microsecond=0)
+    published_at = (
+        None if seconds_from_then is None else then + timedelta(seconds=seconds_from_then)
+    )
+    if status == "published" and published_at is None:
+        # The database refuses the row (test below); Python must not call it live either.
+        assert Article(status=status, published_at=None).is_live(at=then) is False
+        return
+    article = ArticleFactory(status=status, published_at=published_at)
+    in_database = Article.objects.live(at=then).filter(pk=article.pk).exists()
+    annotated = Article.objects.with_liveness(at=then).values_list("live", flat=True)
+    assert annotated.get(pk=article.pk) is in_database
+    assert article.is_live(at=then) is in_database
+    assert ArticleQuerySet.is_live_row(status, published_at, at=then) is in_database
+    assert in_database is (status == "published" and seconds_from_then <= 0)
 
 
 def test_published_without_time_is_refused_by_the_database():
