@@ -23,7 +23,6 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from . import caching, text
@@ -285,7 +284,7 @@ class ArticleFeed(Feed):
 
     def item_description(self, article):
         """The summary as HTML (RSS ``description``, Atom ``summary type="html"``)."""
-        return escape(summary_text(article))
+        return escape(article.summary)
 
     def item_guid(self, article):
         return item_id(article, self.request)
@@ -310,7 +309,7 @@ class ArticleFeed(Feed):
         return {
             "authors": self.item_authors(article),
             "content_html": self.item_content_html(article, related),
-            "summary": summary_text(article),
+            "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
         }
@@ -422,13 +421,6 @@ def newest_live_target() -> Subquery:
 def modified_at(article: Article) -> datetime.datetime:
     """When a published story last changed: its update time, never before publication."""
     return max(article.published_at, article.updated_at or article.published_at)
-
-
-def summary_text(article: Article) -> str:
-    if article.standfirst:
-        return article.standfirst
-    paragraphs = article.paragraphs
-    return Truncator(text.html_to_text(paragraphs[0])).words(60) if paragraphs else ""
 
 
 def item_id(article: Article, request) -> str:

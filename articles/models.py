@@ -10,6 +10,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
@@ -483,6 +484,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(slug_redirects__old_slug=old_slug).first()
 
 
+# A story without a standfirst is summed up by the start of its body, cut to this many words.
+SUMMARY_WORDS = 60
+
 OLD_ADDRESS_OF_LIVE_STORY = (
     "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
     "are sent there. Choose another slug."
@@ -679,6 +683,18 @@ class Article(models.Model):
     @property
     def paragraphs(self) -> list[str]:
         return text.html_blocks(self.body)
+
+    @property
+    def summary(self) -> str:
+        """The story in a sentence or two, as plain text: its standfirst, else the start of
+        the body (its first paragraph with words, cut to ``SUMMARY_WORDS``). The one summary
+        feeds, the meta description and JSON-LD show."""
+        if standfirst := text.collapse_whitespace(self.standfirst):
+            return standfirst
+        opening = next(
+            (words for block in self.paragraphs if (words := text.html_to_text(block))), ""
+        )
+        return Truncator(opening).words(SUMMARY_WORDS)
 
     @property
     def was_updated(self) -> bool:

@@ -267,6 +267,27 @@ def test_page_feed_and_export_place_also_read_boxes_alike(client):
     assert reading_order(exported) == expected
 
 
+@pytest.mark.parametrize(
+    ("standfirst", "body", "summary"),
+    [
+        ("Calm  returns\nto Gaza.", body_of("First para."), "Calm returns to Gaza."),
+        ("", "<hr>\n<p>Opening   words here.</p>\n<p>Next.</p>", "Opening words here."),
+    ],
+)
+def test_feed_meta_description_and_json_ld_share_one_summary(client, standfirst, body, summary):
+    """One summary rule (``Article.summary``): the standfirst, else the first paragraph with
+    words (not a rule that leads the body), in the feed item, meta description and JSON-LD."""
+    story = ArticleFactory(headline="Summed story", standfirst=standfirst, body=body)
+    assert story.summary == summary
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert f'<meta name="description" content="{summary}">' in page
+    news_article = next(data for data in json_ld(page) if data["@type"] == "NewsArticle")
+    assert news_article["description"] == summary
+    feed = client.get(reverse("articles:feed", kwargs={"format": "json"})).json()
+    item = next(item for item in feed["items"] if item["title"] == "Summed story")
+    assert item["summary"] == summary
+
+
 class LandmarkNames(HTMLParser):
     """The text of every element with an id, and the attributes of each ``<aside>``: enough
     to work out the accessible name ``aria-labelledby`` or ``aria-label`` gives each box."""
