@@ -45,6 +45,7 @@ from .forms import (
     placement_paragraphs,
 )
 from .models import (
+    TAG_KINDS,
     Article,
     Author,
     Byline,
@@ -389,7 +390,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             ("Publication", {"fields": publication}),
             (
                 "Section, source and tags",
-                {"fields": ["section", "source", "people", "countries", "topics"]},
+                {"fields": ["section", "source", *TAG_KINDS]},
             ),
             (
                 "Lead image",

@@ -19,7 +19,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 from taggit.forms import TagField, TagWidget
 
 from . import editing, text
-from .models import TAG_KINDS, Article, Country, CrossLink, Person, Topic
+from .models import TAG_KINDS, Article, Country, CrossLink, Person, Topic, tag_model
 
 # What the editor's toolbar offers; the server-side allow-list is ``text.sanitise_html``.
 PROSE_EXTENSIONS = {
@@ -310,9 +310,7 @@ class ArticleAdminForm(forms.ModelForm):
             "published_at",
             "section",
             "source",
-            "people",
-            "countries",
-            "topics",
+            *TAG_KINDS,
             "image",
             "image_alt",
             "image_caption",
@@ -327,9 +325,7 @@ class ArticleAdminForm(forms.ModelForm):
             "body": AdminProseEditorWidget(
                 preset="configurable", config={"extensions": PROSE_EXTENSIONS}
             ),
-            "people": TagSuggestWidget("person"),
-            "countries": TagSuggestWidget("country"),
-            "topics": TagSuggestWidget("topic"),
+            **{kind: TagSuggestWidget(tag_model(kind)._meta.model_name) for kind in TAG_KINDS},
             "standfirst": forms.Textarea(attrs={"rows": 2, "cols": 80}),
         }
 

@@ -25,19 +25,18 @@ from PIL import Image
 
 from . import text
 from .models import (
+    TAG_KINDS,
     Article,
     Author,
     Byline,
-    Country,
     CrossLink,
-    Person,
     Section,
     SlugRedirect,
-    Topic,
+    tag_model,
     validate_story_time,
 )
 
-LIST_KEYS = ("authors", "people", "countries", "topics", "former-slugs")
+LIST_KEYS = ("authors", *TAG_KINDS, "former-slugs")
 DATE_KEYS = ("published", "updated")
 IMAGE_KEYS = ("image-caption", "image-credit", "image-alt")
 HEADER_KEYS = (
@@ -57,7 +56,7 @@ HEADER_KEYS = (
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
 # The models whose normalise_name() says what a name in each list may be.
-NAMED = {"authors": Author, "people": Person, "countries": Country, "topics": Topic}
+NAMED = {"authors": Author} | {kind: tag_model(kind) for kind in TAG_KINDS}
 # Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 

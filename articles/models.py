@@ -270,6 +270,10 @@ def news_tags(verbose_name: str, through, what: str) -> TaggableManager:
     )
 
 
+# The tag kinds, in the order stories show them: Article's tag fields, which are also the hubs'
+# addresses and the story-file header keys. Every other list of tag kinds is made from this
+# one (``tag_model()`` gives each kind's model); tests/test_models.py checks it names every
+# tag field of Article.
 TAG_KINDS = ("people", "countries", "topics")
 
 
@@ -699,6 +703,16 @@ class Article(models.Model):
     @property
     def was_updated(self) -> bool:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+
+def tag_model(kind: str) -> type[NewsTag]:
+    """The tag model of one of ``TAG_KINDS``: ``Person`` for "people"."""
+    return getattr(Article, kind).through.tag_model()
+
+
+def tag_kind_of(model: type[NewsTag]) -> str:
+    """The tag kind whose tags are ``model`` rows: "people" for ``Person``."""
+    return next(kind for kind in TAG_KINDS if tag_model(kind) is model)
 
 
 class SlugRedirect(models.Model):

@@ -5,9 +5,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
+from taggit.managers import TaggableManager
 
+from articles import forms, importing, suggestions
+from articles.feeds import HubFeed
 from articles.hubs import HUB_KINDS
 from articles.models import (
+    TAG_KINDS,
     Article,
     ArticleQuerySet,
     Author,
@@ -16,6 +20,8 @@ from articles.models import (
     Person,
     Section,
     Topic,
+    tag_kind_of,
+    tag_model,
 )
 from articles.sitemaps import SITEMAPS
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory
@@ -292,3 +298,29 @@ def test_stories_with_times_out_of_range_are_brought_into_it(client):
     assert late.updated_at.year == 2199
     assert client.get("/archive/").status_code == 200
     early.delete()
+
+
+def test_tag_kinds_are_declared_once_and_every_list_is_made_from_them():
+    """TAG_KINDS names every tag field of Article, in order; the lists and per-kind tables
+    elsewhere (hubs, story-file keys, suggestions, the story form, hub feeds) hold exactly
+    those kinds, so a new kind cannot be half added."""
+    tag_fields = [
+        field.name for field in Article._meta.get_fields() if isinstance(field, TaggableManager)
+    ]
+    assert tuple(tag_fields) == TAG_KINDS == ("people", "countries", "topics")
+    assert [tag_model(kind) for kind in TAG_KINDS] == [Person, Country, Topic]
+    assert [tag_kind_of(model) for model in (Person, Country, Topic)] == list(TAG_KINDS)
+    hub_tags = [kind for kind, hub in HUB_KINDS.items() if hub.tag_rows is not None]
+    assert hub_tags == list(TAG_KINDS)
+    assert [HUB_KINDS[kind].label for kind in TAG_KINDS] == ["Person", "Country", "Topic"]
+    assert [key for key in importing.LIST_KEYS if key in TAG_KINDS] == list(TAG_KINDS)
+    assert {importing.NAMED[kind] for kind in TAG_KINDS} == {Person, Country, Topic}
+    assert tuple(suggestions.TAG_THROUGH) == TAG_KINDS
+    meta = forms.ArticleAdminForm.Meta
+    assert set(TAG_KINDS) <= set(meta.fields)
+    assert set(meta.field_classes) == set(TAG_KINDS)
+    assert {meta.field_classes[kind].tag_model for kind in TAG_KINDS} == {Person, Country, Topic}
+    assert set(TAG_KINDS) <= set(meta.widgets)
+    assert set(HubFeed.DESCRIPTIONS) == set(HUB_KINDS)
+    for kind in TAG_KINDS:
+        assert reverse(tag_model(kind).hub_url_name, kwargs={"slug": "x"}) == f"/{kind}/x/"
