@@ -25,19 +25,18 @@ from PIL import Image
 
 from . import text
 from .models import (
+    TAG_KINDS,
     Article,
     Author,
     Byline,
-    Country,
     CrossLink,
-    Person,
     Section,
     SlugRedirect,
-    Topic,
+    tag_model,
     validate_story_time,
 )
 
-LIST_KEYS = ("authors", "people", "countries", "topics", "former-slugs")
+LIST_KEYS = ("authors", *TAG_KINDS, "former-slugs")
 DATE_KEYS = ("published", "updated")
 IMAGE_KEYS = ("image-caption", "image-credit", "image-alt")
 HEADER_KEYS = (
@@ -57,7 +56,7 @@ HEADER_KEYS = (
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
 # The models whose normalise_name() says what a name in each list may be.
-NAMED = {"authors": Author, "people": Person, "countries": Country, "topics": Topic}
+NAMED = {"authors": Author} | {kind: tag_model(kind) for kind in TAG_KINDS}
 # Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
@@ -675,6 +674,11 @@ def is_plain(blocks: list[str]) -> bool:
     return all(block == text.text_to_html([text.html_to_text(block)]) for block in blocks)
 
 
+def link_target_headline(link) -> str:
+    """The headline a link is written with in a story file: its story's, while it has one."""
+    return link.target.headline if link.target else link.target_headline
+
+
 def story_text(article: Article, image_name: str = "") -> str:
     def names(items):
         return "; ".join(item.name for item in items)
@@ -705,22 +709,14 @@ def story_text(article: Article, image_name: str = "") -> str:
     paragraphs = [
         text.html_to_text(block) if plain else re.sub(r"\n\s*\n", "\n", block) for block in blocks
     ]
-    inline: dict[int, list[str]] = {}
-    related = []
-    for link in article.links_out.select_related("target"):
-        headline = link.target.headline if link.target else link.target_headline
-        if link.placement is None:
-            related.append(f"Related: {headline}")
-        else:
-            inline.setdefault(min(link.placement, len(paragraphs)), []).append(
-                f"Also Read: {headline}"
-            )
+    links = article.links_out.select_related("target")
+    body, listed = text.place_links(paragraphs, links)
     out = []
-    for position in range(len(paragraphs) + 1):
-        out.extend(inline.get(position, []))
-        if position < len(paragraphs):
-            out.append(paragraphs[position])
-    out.extend(related)
+    for block in body:
+        if block.html:
+            out.append(block.html)
+        out.extend(f"Also Read: {link_target_headline(link)}" for link in block.links)
+    out.extend(f"Related: {link_target_headline(link)}" for link in listed)
     lines = [f"{key}: {value}" for key, value in header if value]
     return "\n".join(lines) + "\n\n" + "\n\n".join(out) + "\n"
 

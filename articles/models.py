@@ -10,6 +10,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
@@ -269,6 +270,10 @@ def news_tags(verbose_name: str, through, what: str) -> TaggableManager:
     )
 
 
+# The tag kinds, in the order stories show them: Article's tag fields, which are also the hubs'
+# addresses and the story-file header keys. Every other list of tag kinds is made from this
+# one (``tag_model()`` gives each kind's model); tests/test_models.py checks it names every
+# tag field of Article.
 TAG_KINDS = ("people", "countries", "topics")
 
 
@@ -360,6 +365,17 @@ class ArticleQuerySet(models.QuerySet):
             }
         )
 
+    @staticmethod
+    def is_live_row(status: str, published_at, at=None) -> bool:
+        """``live_condition()`` read in Python, for a story's values in hand (a row read
+        with ``values()``, an instance: ``Article.is_live``). Kept beside the condition it
+        mirrors; ``tests/test_models.py`` checks the two agree."""
+        return (
+            status == Article.Status.PUBLISHED
+            and published_at is not None
+            and published_at <= (at or timezone.now())
+        )
+
     def live(self, at=None):
         return self.filter(self.live_condition(at=at))
 
@@ -370,9 +386,10 @@ class ArticleQuerySet(models.QuerySet):
         return self.annotate(listed=F("published_at"))
 
     def with_liveness(self, at=None):
-        """Annotate ``is_live`` for surfaces that show every status (admin, graph)."""
+        """Annotate ``live`` for surfaces that list every status (graph, threads); a story
+        in hand answers ``Article.is_live()``."""
         return self.annotate(
-            is_live=models.ExpressionWrapper(
+            live=models.ExpressionWrapper(
                 self.live_condition(at=at), output_field=models.BooleanField()
             )
         )
@@ -470,6 +487,9 @@ class ArticleQuerySet(models.QuerySet):
         """
         return self.filter(slug_redirects__old_slug=old_slug).first()
 
+
+# A story without a standfirst is summed up by the start of its body, cut to this many words.
+SUMMARY_WORDS = 60
 
 OLD_ADDRESS_OF_LIVE_STORY = (
     "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
@@ -646,6 +666,11 @@ class Article(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def is_live(self, at=None) -> bool:
+        """Whether readers may see the story (at ``at``, default now): the publication gate
+        ``live()`` applies in the database, for a story in hand."""
+        return ArticleQuerySet.is_live_row(self.status, self.published_at, at=at)
+
     @property
     def listed_at(self):
         """When the story is listed under its tags: its publication time while it is
@@ -664,8 +689,30 @@ class Article(models.Model):
         return text.html_blocks(self.body)
 
     @property
+    def summary(self) -> str:
+        """The story in a sentence or two, as plain text: its standfirst, else the start of
+        the body (its first paragraph with words, cut to ``SUMMARY_WORDS``). The one summary
+        feeds, the meta description and JSON-LD show."""
+        if standfirst := text.collapse_whitespace(self.standfirst):
+            return standfirst
+        opening = next(
+            (words for block in self.paragraphs if (words := text.html_to_text(block))), ""
+        )
+        return Truncator(opening).words(SUMMARY_WORDS)
+
+    @property
     def was_updated(self) -> bool:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+
+def tag_model(kind: str) -> type[NewsTag]:
+    """The tag model of one of ``TAG_KINDS``: ``Person`` for "people"."""
+    return getattr(Article, kind).through.tag_model()
+
+
+def tag_kind_of(model: type[NewsTag]) -> str:
+    """The tag kind whose tags are ``model`` rows: "people" for ``Person``."""
+    return next(kind for kind in TAG_KINDS if tag_model(kind) is model)
 
 
 class SlugRedirect(models.Model):

@@ -7,7 +7,7 @@ key, a slug and safe HTML are.
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import nh3
@@ -273,3 +273,34 @@ def extract_links(paragraphs: list[str], as_text=lambda p: p) -> tuple[list[str]
         order_at[placement] = order + 1
         links.append(LinkSpec(headline, placement, order, index))
     return body, links
+
+
+@dataclass
+class BodyBlock:
+    """One body paragraph ("" before the first) and the Also Read links whose boxes follow it."""
+
+    html: str = ""
+    links: list = field(default_factory=list)
+
+
+def place_links(paragraphs: list[str], links, placement=lambda link: link.placement):
+    """The body in reading order, each paragraph with the Also Read links boxed after it, and
+    the links listed at the end (``Related:``, no placement): ``(blocks, listed)``.
+
+    The one rule for every surface that shows links among paragraphs (the story page, feed
+    items, story-file export): a placement counts the paragraphs before the box; one past the
+    end of the body (the copy got shorter since) puts the box after the last paragraph; links
+    at one placement keep their order. A first block with no paragraph holds the boxes
+    before the first paragraph, and is left out when there are none.
+    """
+    blocks = [BodyBlock()] + [BodyBlock(html=paragraph) for paragraph in paragraphs]
+    listed = []
+    for link in links:
+        at = placement(link)
+        if at is None:
+            listed.append(link)
+        else:
+            blocks[min(at, len(paragraphs))].links.append(link)
+    if not blocks[0].links:
+        blocks.pop(0)
+    return blocks, listed

@@ -406,6 +406,8 @@ def test_query_strings_are_ignored(client, story, format):
 
 NASTY = "Q&A: <script>alert(1)</script> 5 > 3 & 2 < 4 😀 שלום עולם مرحبا \x0b\x00\x1f end"
 CLEAN = "Q&A: <script>alert(1)</script> 5 > 3 & 2 < 4 😀 שלום עולם مرحبا  end"
+# A summary is one line of plain text (Article.summary): runs of white space are one space.
+CLEAN_SUMMARY = CLEAN.replace("  ", " ")
 
 
 @pytest.fixture
@@ -540,7 +542,7 @@ def test_nasty_text_gives_well_formed_xml(client, nasty_story, format, kind):
     assert feed.bozo == 0, feed.get("bozo_exception")
     (entry,) = feed.entries
     assert entry_title(entry) == CLEAN
-    assert html.unescape(entry.summary) == CLEAN
+    assert html.unescape(entry.summary) == CLEAN_SUMMARY
     assert "<script>" not in entry.content[0].value
     assert "Second  paragraph" in entry.content[0].value
     assert [author.name for author in entry.authors] == [CLEAN]
@@ -552,7 +554,8 @@ def test_nasty_text_gives_valid_json(client, nasty_story, kind):
     """The JSON feed of the same story is valid JSON with the text intact, minus controls."""
     (item,) = get_json(client, scope_url(nasty_story, "json", kind))["items"]
 
-    assert item["title"] == item["summary"] == CLEAN
+    assert item["title"] == CLEAN
+    assert item["summary"] == CLEAN_SUMMARY
     assert item["authors"][0]["name"] == CLEAN
     assert CLEAN in item["tags"]
     assert "<script>" not in item["content_html"]

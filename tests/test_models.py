@@ -5,8 +5,25 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
+from taggit.managers import TaggableManager
 
-from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
+from articles import importing
+from articles.editorial import forms
+from articles.intelligence import suggestions
+from articles.models import (
+    TAG_KINDS,
+    Article,
+    ArticleQuerySet,
+    Author,
+    Country,
+    CrossLink,
+    Person,
+    Section,
+    Topic,
+    tag_kind_of,
+    tag_model,
+)
+from articles.reader.feeds import HubFeed
 from articles.reader.hubs import HUB_KINDS
 from articles.reader.sitemaps import SITEMAPS
 from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory
@@ -32,7 +49,30 @@ def test_live_is_published_and_not_in_the_future(status, minutes_from_now, live)
     )
     article = ArticleFactory(status=status, published_at=published_at)
     assert Article.objects.live().filter(pk=article.pk).exists() is live
-    assert Article.objects.with_liveness().get(pk=article.pk).is_live is live
+    assert Article.objects.with_liveness().get(pk=article.pk).live is live
+    assert article.is_live() is live
+
+
+@pytest.mark.parametrize("status", Article.Status.values)
+@pytest.mark.parametrize("seconds_from_then", [-60, 0, 60, None])
+def test_python_liveness_agrees_with_the_database_gate(status, seconds_from_then):
+    """``Article.is_live()`` (and the row form editing uses) says what ``live()`` says, for
+    every status and a past, equal, future or missing time, at a given moment."""
+    then = timezone.now().replace(microsecond=0)
+    published_at = (
+        None if seconds_from_then is None else then + timedelta(seconds=seconds_from_then)
+    )
+    if status == "published" and published_at is None:
+        # The database refuses the row (test below); Python must not call it live either.
+        assert Article(status=status, published_at=None).is_live(at=then) is False
+        return
+    article = ArticleFactory(status=status, published_at=published_at)
+    in_database = Article.objects.live(at=then).filter(pk=article.pk).exists()
+    annotated = Article.objects.with_liveness(at=then).values_list("live", flat=True)
+    assert annotated.get(pk=article.pk) is in_database
+    assert article.is_live(at=then) is in_database
+    assert ArticleQuerySet.is_live_row(status, published_at, at=then) is in_database
+    assert in_database is (status == "published" and seconds_from_then <= 0)
 
 
 def test_published_without_time_is_refused_by_the_database():
@@ -260,3 +300,29 @@ def test_stories_with_times_out_of_range_are_brought_into_it(client):
     assert late.updated_at.year == 2199
     assert client.get("/archive/").status_code == 200
     early.delete()
+
+
+def test_tag_kinds_are_declared_once_and_every_list_is_made_from_them():
+    """TAG_KINDS names every tag field of Article, in order; the lists and per-kind tables
+    elsewhere (hubs, story-file keys, suggestions, the story form, hub feeds) hold exactly
+    those kinds, so a new kind cannot be half added."""
+    tag_fields = [
+        field.name for field in Article._meta.get_fields() if isinstance(field, TaggableManager)
+    ]
+    assert tuple(tag_fields) == TAG_KINDS == ("people", "countries", "topics")
+    assert [tag_model(kind) for kind in TAG_KINDS] == [Person, Country, Topic]
+    assert [tag_kind_of(model) for model in (Person, Country, Topic)] == list(TAG_KINDS)
+    hub_tags = [kind for kind, hub in HUB_KINDS.items() if hub.tag_rows is not None]
+    assert hub_tags == list(TAG_KINDS)
+    assert [HUB_KINDS[kind].label for kind in TAG_KINDS] == ["Person", "Country", "Topic"]
+    assert [key for key in importing.LIST_KEYS if key in TAG_KINDS] == list(TAG_KINDS)
+    assert {importing.NAMED[kind] for kind in TAG_KINDS} == {Person, Country, Topic}
+    assert tuple(suggestions.TAG_THROUGH) == TAG_KINDS
+    meta = forms.ArticleAdminForm.Meta
+    assert set(TAG_KINDS) <= set(meta.fields)
+    assert set(meta.field_classes) == set(TAG_KINDS)
+    assert {meta.field_classes[kind].tag_model for kind in TAG_KINDS} == {Person, Country, Topic}
+    assert set(TAG_KINDS) <= set(meta.widgets)
+    assert set(HubFeed.DESCRIPTIONS) == set(HUB_KINDS)
+    for kind in TAG_KINDS:
+        assert reverse(tag_model(kind).hub_url_name, kwargs={"slug": "x"}) == f"/{kind}/x/"

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles import text
+from articles.importing import story_text
 from articles.models import CrossLink, SlugRedirect
-from articles.reader.views import place_links
+from articles.text import place_links
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -229,6 +230,62 @@ def test_also_read_boxes_sit_right_after_their_paragraphs(client):
     assert "Listed at the end" not in body
     related = html[html.index('id="related-heading"') :]
     assert "Listed at the end" in related
+
+
+def test_page_feed_and_export_place_also_read_boxes_alike(client):
+    """One placement rule (``text.place_links``) for every surface: the story page, its feed
+    item and its story file put each box after the same paragraph, a placement past the end
+    of the body after the last one, and placement-less links after the body."""
+    source = ArticleFactory(headline="Placed story", body=body_of("Alpha.", "Beta.", "Gamma."))
+    for headline, placement, order in [
+        ("Box zero", 0, 0),
+        ("Box one b", 1, 1),
+        ("Box one a", 1, 0),
+        ("Box far", 9, 0),
+        ("Listed one", None, 0),
+    ]:
+        CrossLinkFactory(
+            source=source,
+            target=ArticleFactory(headline=headline),
+            placement=placement,
+            order=order,
+        )
+    markers = ["Alpha.", "Beta.", "Gamma.", "Box zero", "Box one a", "Box one b", "Box far"]
+    markers.append("Listed one")
+
+    def reading_order(rendered):
+        return sorted(markers, key=rendered.index)
+
+    page = client.get(source.get_absolute_url()).content.decode()
+    page = page[page.index('class="story-body"') :]
+    feed = client.get(reverse("articles:feed", kwargs={"format": "json"})).json()
+    item = next(item for item in feed["items"] if item["title"] == "Placed story")
+    exported = story_text(source)
+    expected = ["Box zero", "Alpha.", "Box one a", "Box one b", "Beta.", "Gamma.", "Box far"]
+    expected.append("Listed one")
+    assert reading_order(page) == reading_order(item["content_html"]) == expected
+    assert reading_order(exported) == expected
+
+
+@pytest.mark.parametrize(
+    ("standfirst", "body", "summary"),
+    [
+        ("Calm  returns\nto Gaza.", body_of("First para."), "Calm returns to Gaza."),
+        ("", "<hr>\n<p>Opening   words here.</p>\n<p>Next.</p>", "Opening words here."),
+    ],
+)
+def test_feed_meta_description_and_json_ld_share_one_summary(client, standfirst, body, summary):
+    """One summary rule (``Article.summary``): the standfirst, else the first paragraph with
+    words (not a rule that leads the body), in the feed item, meta description and JSON-LD."""
+    story = ArticleFactory(headline="Summed story", standfirst=standfirst, body=body)
+    assert story.summary == summary
+    page = client.get(story.get_absolute_url()).content.decode()
+    assert f'<meta name="description" content="{summary}">' in page
+    news_article = next(data for data in json_ld(page) if data["@type"] == "NewsArticle")
+    assert news_article["description"] == summary
+    feed = client.get(reverse("articles:feed", kwargs={"format": "json"})).json()
+    item = next(item for item in feed["items"] if item["title"] == "Summed story")
+    assert item["summary"] == summary
 
 
 class LandmarkNames(HTMLParser):

@@ -2,6 +2,7 @@ import html
 import re
 
 import pytest
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.utils.html import escape
@@ -11,8 +12,11 @@ from hypothesis import strategies as st
 from articles import text
 from articles.models import Article
 from articles.reader.search import (
+    SEARCH_VECTOR,
+    SEARCHED_FIELDS,
     SNIPPET_LEAD,
     SNIPPET_WORDS,
+    contains,
     full_text_matches,
     python_snippet,
     search_articles,
@@ -112,6 +116,47 @@ def test_postgres_search_can_use_the_gin_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "article_search_idx" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="stored vector is PostgreSQL only")
+def test_the_stored_search_vector_is_the_live_definition():
+    """The generated column migration 0006 wrote is, expression for expression, the vector
+    live code defines (SEARCH_VECTOR from SEARCHED_FIELDS): PostgreSQL reads both back in
+    its own normal form, one as the column's expression, one as a probe index's."""
+    probe = GinIndex(SEARCH_VECTOR, name="search_vector_probe")
+    with connection.schema_editor() as editor:
+        editor.add_index(Article, probe)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT pg_get_expr(d.adbin, d.adrelid)
+            FROM pg_attrdef d
+            JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+            WHERE d.adrelid = %s::regclass AND a.attname = 'search_vector'
+              AND a.attgenerated = 's'
+            """,
+            [Article._meta.db_table],
+        )
+        (stored,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT pg_get_expr(indexprs, indrelid) FROM pg_index "
+            "WHERE indexrelid = 'search_vector_probe'::regclass"
+        )
+        (live,) = cursor.fetchone()
+    assert "setweight" in stored
+    assert stored == live
+
+
+def test_every_searched_field_is_searched_without_full_text():
+    """The search without full text (SQLite) looks in every field of SEARCHED_FIELDS."""
+    assert [name for name, _ in SEARCHED_FIELDS] == ["headline", "standfirst", "body"]
+    for name, _ in SEARCHED_FIELDS:
+        found = Article.objects.filter(contains("zanzibar")).values_list(name, flat=True)
+        assert not found
+    story("Plain headline", "Plain body.", standfirst="Zanzibar talks")
+    if connection.vendor != "postgresql":
+        assert headlines(search_articles("zanzibar")) == ["Plain headline"]
+    assert Article.objects.filter(contains("zanzibar")).count() == 1
 
 
 # Snippets made in Python (SQLite) -------------------------------------------------------

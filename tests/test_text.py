@@ -103,6 +103,21 @@ def test_extract_links_places_also_read_after_the_paragraphs_before_it():
     ]
 
 
+def test_place_links_boxes_each_link_after_its_paragraph_and_clamps_past_the_end():
+    """Placement 0 leads, links at one placement keep their order, a placement past the end
+    of the body follows the last paragraph, no placement goes to the end list."""
+    links = [("lead", 0), ("one", 1), ("one more", 1), ("far", 7), ("listed", None)]
+    blocks, listed = text.place_links(["P1", "P2"], links, placement=lambda link: link[1])
+    assert [(block.html, [name for name, _ in block.links]) for block in blocks] == [
+        ("", ["lead"]),
+        ("P1", ["one", "one more"]),
+        ("P2", ["far"]),
+    ]
+    assert listed == [("listed", None)]
+    blocks, _ = text.place_links(["P1"], [], placement=lambda link: link[1])
+    assert [(block.html, block.links) for block in blocks] == [("P1", [])]
+
+
 def test_extract_links_rejects_an_empty_also_read():
     """An 'Also Read:' with nothing after it is an error naming its paragraph."""
     with pytest.raises(text.EmptyLinkError) as error:

@@ -26,13 +26,13 @@ from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.csp import csp_override
 from js_asset.media import Media as JsAssetMedia
 
 from articles.models import (
+    TAG_KINDS,
     Article,
     Author,
     Byline,
@@ -63,14 +63,6 @@ PUBLISH_PERMISSION = "articles.publish_article"
 
 def can_publish(user) -> bool:
     return user.has_perm(PUBLISH_PERMISSION)
-
-
-def is_live(article: Article) -> bool:
-    return (
-        article.status == Article.Status.PUBLISHED
-        and article.published_at is not None
-        and article.published_at <= timezone.now()
-    )
 
 
 def may_edit(user, article: Article) -> bool:
@@ -312,7 +304,7 @@ class CrossLinkInline(ArticlePartInline):
             return ""
         if link.target is None:
             return "Pending: no story with this headline yet"
-        state = "Live" if is_live(link.target) else f"{link.target.get_status_display()} (hidden)"
+        state = "Live" if link.target.is_live() else f"{link.target.get_status_display()} (hidden)"
         if getattr(link, "links_back", True) or not getattr(link, "target_editable", False):
             return state
         return format_html(
@@ -399,7 +391,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             ("Publication", {"fields": publication}),
             (
                 "Section, source and tags",
-                {"fields": ["section", "source", "people", "countries", "topics"]},
+                {"fields": ["section", "source", *TAG_KINDS]},
             ),
             (
                 "Lead image",
@@ -470,7 +462,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         editable = getattr(obj, "editable", False)
         rows = []
         for link in inbound:
-            state = "live" if is_live(link.source) else link.source.get_status_display().lower()
+            state = "live" if link.source.is_live() else link.source.get_status_display().lower()
             button = ""
             if editable and link.source_id not in linked_back:
                 button = format_html(
@@ -493,7 +485,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         )
 
     def view_on_site(self, obj):
-        if is_live(obj):
+        if obj.is_live():
             return obj.get_absolute_url()
         return reverse("articles:preview", args=[obj.pk])
 
@@ -507,7 +499,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         extra_context = extra_context or {}
         if object_id:
             article = self.get_object(request, object_id)
-            if article is not None and is_live(article):
+            if article is not None and article.is_live():
                 extra_context["inbound_live"] = list(editing.live_inbound_links(article))
             # The story's graph, link and tag suggestions (see articles/editorial/admin_views.py).
             extra_context |= change_form_context(article, request)
@@ -567,7 +559,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
                     messages.ERROR,
                 )
                 continue
-            if is_live(article):
+            if article.is_live():
                 published += 1
             else:
                 scheduled += 1

@@ -21,7 +21,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from articles.intelligence import entities, graph, linkhealth, suggestions, threads
-from articles.models import Article, Country, Person
+from articles.models import Article, Country, Person, tag_kind_of
 
 from . import editing
 
@@ -167,7 +167,7 @@ class AcceptEntityForm(forms.Form):
         if tag_model is None:
             raise forms.ValidationError("Choose a person or a country to tag.")
         try:
-            return kind, tag_model.normalise_name(name)
+            return tag_model, tag_model.normalise_name(name)
         except ValueError as error:
             raise forms.ValidationError(f"{capfirst(str(error))}.") from error
 
@@ -179,10 +179,9 @@ def accept_entity(request, pk: int):
     _require(may_change(request, article))
     form = AcceptEntityForm(request.POST)
     if form.is_valid():
-        kind, name = form.cleaned_data["suggested_tag"]
-        tags = "people" if kind == "person" else "countries"
-        editing.tag_story(article=article, kind=tags, name=name)
-        _log_change(request, article, f"Tagged {kind} “{name}”.")
+        tag_model, name = form.cleaned_data["suggested_tag"]
+        editing.tag_story(article=article, kind=tag_kind_of(tag_model), name=name)
+        _log_change(request, article, f"Tagged {tag_model._meta.verbose_name} “{name}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return _back(request, article)

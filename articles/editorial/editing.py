@@ -117,9 +117,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
         base_revision=base_revision,
         fields=("slug", "status", "published_at", *CONTENT_FIELDS),
     )
-    was_live = stored["status"] == Article.Status.PUBLISHED and (
-        stored["published_at"] is not None and stored["published_at"] <= now
-    )
+    was_live = ArticleQuerySet.is_live_row(stored["status"], stored["published_at"], at=now)
     article.full_clean()
     # Compared with what is stored, after cleaning: re-saving the same text is no update.
     content_changed = any(

@@ -19,7 +19,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 from taggit.forms import TagField, TagWidget
 
 from articles import text
-from articles.models import TAG_KINDS, Article, Country, CrossLink, Person, Topic
+from articles.models import TAG_KINDS, Article, Country, CrossLink, Person, Topic, tag_model
 
 from . import editing
 
@@ -312,9 +312,7 @@ class ArticleAdminForm(forms.ModelForm):
             "published_at",
             "section",
             "source",
-            "people",
-            "countries",
-            "topics",
+            *TAG_KINDS,
             "image",
             "image_alt",
             "image_caption",
@@ -329,9 +327,7 @@ class ArticleAdminForm(forms.ModelForm):
             "body": AdminProseEditorWidget(
                 preset="configurable", config={"extensions": PROSE_EXTENSIONS}
             ),
-            "people": TagSuggestWidget("person"),
-            "countries": TagSuggestWidget("country"),
-            "topics": TagSuggestWidget("topic"),
+            **{kind: TagSuggestWidget(tag_model(kind)._meta.model_name) for kind in TAG_KINDS},
             "standfirst": forms.Textarea(attrs={"rows": 2, "cols": 80}),
         }
 
@@ -349,8 +345,8 @@ class ArticleAdminForm(forms.ModelForm):
         # editor (the redirect goes), not by a writer. Live stories keep theirs whoever
         # asks (Article.clean).
         slug = self.cleaned_data["slug"]
-        owner = Article.objects.with_liveness().exclude(pk=self.instance.pk).redirected_from(slug)
-        if owner is not None and not owner.is_live and not self.can_publish:
+        owner = Article.objects.exclude(pk=self.instance.pk).redirected_from(slug)
+        if owner is not None and not owner.is_live() and not self.can_publish:
             raise forms.ValidationError(
                 OLD_ADDRESS_NEEDS_EDITOR,
                 params={"slug": slug, "headline": owner.headline},

@@ -221,7 +221,7 @@ def neighbourhood(article: Article) -> Neighbourhood:
         row["pk"]: row
         for row in Article.objects.with_liveness()
         .filter(pk__in=list(hops))
-        .values("pk", "headline", "status", "published_at", "is_live")
+        .values("pk", "headline", "status", "published_at", "live")
     }
     nodes: dict[str, Node] = {}
     for pk, hop in hops.items():
@@ -229,7 +229,7 @@ def neighbourhood(article: Article) -> Neighbourhood:
         nodes[f"a{pk}"] = Node(
             f"a{pk}",
             row["headline"],
-            node_status(row["status"], row["is_live"]),
+            node_status(row["status"], row["live"]),
             pk=pk,
             published_at=row["published_at"],
             hop=hop,

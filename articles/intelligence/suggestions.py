@@ -14,9 +14,9 @@ from django.db.models import Count, F, FloatField, Q, Sum, Value
 from django.db.models.expressions import Case, OuterRef, Subquery, When
 from django.db.models.functions import Coalesce
 
-from articles.models import Article, CrossLink, TaggedCountry, TaggedPerson, TaggedTopic
+from articles.models import TAG_KINDS, Article, CrossLink
 
-TAG_THROUGH = {"people": TaggedPerson, "countries": TaggedCountry, "topics": TaggedTopic}
+TAG_THROUGH = {kind: getattr(Article, kind).through for kind in TAG_KINDS}
 DEFAULT_LIMIT = 10
 
 

@@ -97,11 +97,11 @@ def _threads(groups: list[set[int]], stories_condition: Q) -> list[Thread]:
     rows = (
         Article.objects.with_liveness()
         .filter(stories_condition)
-        .values_list("pk", "headline", "status", "is_live", "published_at")
+        .values_list("pk", "headline", "status", "live", "published_at")
     )
     stories = {
-        pk: ThreadStory(pk, headline, node_status(status, is_live), published_at)
-        for pk, headline, status, is_live, published_at in rows
+        pk: ThreadStory(pk, headline, node_status(status, live), published_at)
+        for pk, headline, status, live, published_at in rows
     }
     threads = (
         Thread(sorted((stories[pk] for pk in group if pk in stories), key=_in_time_order))

@@ -23,7 +23,6 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from articles import caching, text
@@ -286,7 +285,7 @@ class ArticleFeed(Feed):
 
     def item_description(self, article):
         """The summary as HTML (RSS ``description``, Atom ``summary type="html"``)."""
-        return escape(summary_text(article))
+        return escape(article.summary)
 
     def item_guid(self, article):
         return item_id(article, self.request)
@@ -311,7 +310,7 @@ class ArticleFeed(Feed):
         return {
             "authors": self.item_authors(article),
             "content_html": self.item_content_html(article, related),
-            "summary": summary_text(article),
+            "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
         }
@@ -339,23 +338,19 @@ class ArticleFeed(Feed):
     def item_content_html(self, article, related) -> str:
         """The body with its Also Read boxes where the page shows them, then Related stories.
 
-        A box's placement counts the paragraphs before it; one beyond the last paragraph
-        goes after it. Built with ``format_html`` rather than a template: a feed renders
-        fifty of these per request, and a template render costs more than the rest of the
-        item together.
+        Boxes go where ``text.place_links`` puts them on every surface. Built with
+        ``format_html`` rather than a template: a feed renders fifty of these per request,
+        and a template render costs more than the rest of the item together.
         """
-        paragraphs = article.paragraphs
-        boxes = defaultdict(list)
-        for link in related:
-            if link["placement"] is not None:
-                boxes[min(link["placement"], len(paragraphs))].append(link)
+        body, listed = text.place_links(
+            article.paragraphs, related, placement=lambda link: link["placement"]
+        )
         parts = []
         # Paragraphs are sanitised HTML (Article.paragraphs); this is where they become safe.
-        for position, paragraph in enumerate([None, *paragraphs]):
-            if paragraph:
-                parts.append(mark_safe(paragraph))  # noqa: S308
-            parts += [format_html(ALSO_READ_BOX, **link) for link in boxes[position]]
-        listed = [link for link in related if link["placement"] is None]
+        for block in body:
+            if block.html:
+                parts.append(mark_safe(block.html))  # noqa: S308
+            parts += [format_html(ALSO_READ_BOX, **link) for link in block.links]
         if listed:
             items = format_html_join(
                 "", RELATED_ITEM, ((link["url"], link["title"]) for link in listed)
@@ -427,13 +422,6 @@ def newest_live_target() -> Subquery:
 def modified_at(article: Article) -> datetime.datetime:
     """When a published story last changed: its update time, never before publication."""
     return max(article.published_at, article.updated_at or article.published_at)
-
-
-def summary_text(article: Article) -> str:
-    if article.standfirst:
-        return article.standfirst
-    paragraphs = article.paragraphs
-    return Truncator(text.html_to_text(paragraphs[0])).words(60) if paragraphs else ""
 
 
 def item_id(article: Article, request) -> str:

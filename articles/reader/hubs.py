@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from articles import caching
-from articles.models import TAG_KINDS, Article, Author, Country, Person, Section, Topic
+from articles.models import TAG_KINDS, Article, Author, Section, tag_model
 
 # Hubs count their stories up to this many and say "more than" beyond it: the busiest hold
 # a quarter of the archive, and counting them all would read every one of their rows.
@@ -71,9 +71,10 @@ class HubKind:
 HUB_KINDS = {
     hub.kind: hub
     for hub in (
-        HubKind("people", Person, "people", "Person"),
-        HubKind("countries", Country, "countries", "Country"),
-        HubKind("topics", Topic, "topics", "Topic"),
+        *(
+            HubKind(kind, tag_model(kind), kind, tag_model(kind)._meta.verbose_name.capitalize())
+            for kind in TAG_KINDS
+        ),
         HubKind("sections", Section, "section", "Section"),
         HubKind("authors", Author, "authors", "Author"),
     )

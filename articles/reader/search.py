@@ -6,6 +6,8 @@ highlighted snippets. Elsewhere (SQLite for ``make run``): every word must appea
 excludes, and snippets are cut and highlighted in Python.
 """
 
+import functools
+import operator
 import re
 from dataclasses import dataclass
 
@@ -32,10 +34,15 @@ SNIPPET_LEAD = 8
 RANKED_CANDIDATES = 100
 CONFIG = "english"
 
-SEARCH_VECTOR = (
-    SearchVector("headline", weight="A", config=CONFIG)
-    + SearchVector("standfirst", weight="B", config=CONFIG)
-    + SearchVector("body", weight="C", config=CONFIG)
+# What a story is searched by, most telling first, with each field's full-text weight. The
+# one definition in live code: the vector below and the LIKE search on SQLite are made from
+# it. Migration 0006 keeps its own frozen copy as the stored column's SQL (migrations do not
+# import live code); tests/test_search.py checks the database's column is this vector.
+SEARCHED_FIELDS = (("headline", "A"), ("standfirst", "B"), ("body", "C"))
+
+SEARCH_VECTOR = functools.reduce(
+    operator.add,
+    (SearchVector(name, weight=weight, config=CONFIG) for name, weight in SEARCHED_FIELDS),
 )
 
 
@@ -148,13 +155,9 @@ def search_articles(raw_query: str) -> SearchResults:
         return SearchResults(live.none(), query, terms)
     condition = Q()
     for term in terms.required:
-        condition &= (
-            Q(headline__icontains=term) | Q(standfirst__icontains=term) | Q(body__icontains=term)
-        )
+        condition &= contains(term)
     for term in terms.excluded:
-        condition &= ~(
-            Q(headline__icontains=term) | Q(standfirst__icontains=term) | Q(body__icontains=term)
-        )
+        condition &= ~contains(term)
     in_headline = Q()
     for term in terms.required:
         in_headline &= Q(headline__icontains=term)
@@ -162,6 +165,13 @@ def search_articles(raw_query: str) -> SearchResults:
         in_headline=Case(When(in_headline, then=1), default=0, output_field=IntegerField())
     )
     return SearchResults(ranked.order_by("-in_headline", "-published_at", "-pk"), query, terms)
+
+
+def contains(term: str) -> Q:
+    """Stories with ``term`` in any searched field, for the search without full text."""
+    return functools.reduce(
+        operator.or_, (Q(**{f"{name}__icontains": term}) for name, _ in SEARCHED_FIELDS)
+    )
 
 
 def python_snippet(article: Article, terms: list[str]) -> str:

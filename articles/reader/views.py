@@ -4,7 +4,6 @@ Views stay thin: what a page shows comes from the querysets in ``models.py`` (be
 publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.py``.
 """
 
-from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.http import Http404, HttpResponsePermanentRedirect
@@ -73,32 +72,6 @@ class ArchiveView(LiveArticlesMixin, NewestFirstListView):
         return super().get_queryset().for_listing().with_listing_time()
 
 
-@dataclass
-class BodyBlock:
-    """One body paragraph (or none, before the first) and the Also Read links after it."""
-
-    html: str = ""
-    links: list[CrossLink] = field(default_factory=list)
-
-
-def place_links(paragraphs: list[str], links) -> tuple[list[BodyBlock], list[CrossLink]]:
-    """Interleave inline Also Read links with the body; return them and the end-of-story list.
-
-    A placement past the end of the body (the copy got shorter since) is shown at the end of
-    the body; links at one placement keep their order.
-    """
-    blocks = [BodyBlock()] + [BodyBlock(html=paragraph) for paragraph in paragraphs]
-    related = []
-    for link in links:
-        if link.placement is None:
-            related.append(link)
-        else:
-            blocks[min(link.placement, len(paragraphs))].links.append(link)
-    if not blocks[0].links:
-        blocks.pop(0)
-    return blocks, related
-
-
 class ArticleDetailView(LiveArticlesMixin, DetailView):
     template_name = "articles/detail.html"
 
@@ -118,7 +91,7 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
-        body, related = place_links(article.paragraphs, links)
+        body, related = text.place_links(article.paragraphs, links)
         attach_tags_and_authors([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
         # one of the tags its heading names.

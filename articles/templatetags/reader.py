@@ -13,8 +13,6 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from articles import text
-
 register = template.Library()
 
 DESCRIPTION_CHARS = 160
@@ -52,11 +50,9 @@ def canonical_url(context) -> str:
 
 @register.filter
 def summary(article) -> str:
-    """The standfirst, else the start of the body, as plain text for meta tags."""
-    plain = article.standfirst or next(
-        (text.html_to_text(block) for block in article.paragraphs), ""
-    )
-    return Truncator(text.collapse_whitespace(plain)).chars(DESCRIPTION_CHARS)
+    """The story's summary (``Article.summary``) cut to the length search engines show, for
+    the meta description and JSON-LD."""
+    return Truncator(article.summary).chars(DESCRIPTION_CHARS)
 
 
 @register.simple_tag
