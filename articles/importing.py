@@ -366,12 +366,8 @@ def check_links(path: Path, headline: str, links: list[text.LinkSpec]) -> None:
         seen[key] = link.index
 
 
-def parse_story(path: Path, content: str) -> StoryFile:
-    """The story in ``content`` (the text of the file at ``path``); StoryFileError, naming
-    the line, for anything that could not be imported as it stands."""
-    lines = content.split("\n")
-    header, body_start = read_header(path, lines)
-
+def story_headline_and_slug(header: Header) -> tuple[str, str]:
+    """The headline, and the address made from it unless the header gives one."""
     headline = header.get("headline")
     if not headline:
         header.fail("headline", "the story has no headline ('Headline: …' is required)")
@@ -380,23 +376,29 @@ def parse_story(path: Path, content: str) -> StoryFile:
         header.fail("headline", "cannot make an address (slug) from this headline; add 'Slug: …'")
     if text.slugify(slug) != slug:
         header.fail("slug", f"'{slug}' is not a valid slug; try '{text.slugify(slug)}'")
+    return headline, slug
 
+
+def story_status(header: Header) -> str:
     status = header.get("status", Article.Status.PUBLISHED).lower()
     if status not in Article.Status.values:
         header.fail(
             "status", f"unknown status '{status}' (one of {', '.join(Article.Status.values)})"
         )
-    dates = story_dates(header, status)
+    return status
+
+
+def story_format(header: Header) -> str:
+    """How the body is written: ``text`` (paragraphs) or ``html``."""
     body_format = header.get("format", "text").lower()
     if body_format not in FORMATS:
         header.fail("format", f"unknown format '{body_format}' (text or html)")
+    return body_format
 
-    section, names, former_slugs = story_names(header, slug)
-    image, image_data = story_image(header)
-    body_html, links = story_body(path, lines, body_start, body_format)
-    check_links(path, headline, links)
 
-    values = {
+def story_values(header: Header, *, headline: str, body_html: str, status: str, dates: dict):
+    """The story's own fields, as the Article model names them."""
+    return {
         "headline": headline,
         "standfirst": header.get("standfirst"),
         "body": body_html,
@@ -408,10 +410,31 @@ def parse_story(path: Path, content: str) -> StoryFile:
         "image_credit": header.get("image-credit"),
         "image_alt": header.get("image-alt"),
     }
+
+
+def parse_story(path: Path, content: str) -> StoryFile:
+    """The story in ``content`` (the text of the file at ``path``); StoryFileError, naming
+    the line, for anything that could not be imported as it stands.
+
+    Header first (headline and address, status and dates, format, names, image), then the
+    body and its links; the first problem found is the one reported.
+    """
+    lines = content.split("\n")
+    header, body_start = read_header(path, lines)
+    headline, slug = story_headline_and_slug(header)
+    status = story_status(header)
+    dates = story_dates(header, status)
+    body_format = story_format(header)
+    section, names, former_slugs = story_names(header, slug)
+    image, image_data = story_image(header)
+    body_html, links = story_body(path, lines, body_start, body_format)
+    check_links(path, headline, links)
     return StoryFile(
         path=path,
         slug=slug,
-        values=values,
+        values=story_values(
+            header, headline=headline, body_html=body_html, status=status, dates=dates
+        ),
         section=section,
         authors=names.pop("authors"),
         former_slugs=former_slugs,

@@ -193,16 +193,27 @@ class Country(NewsTag):
 
 
 class NewsTagManager(_TaggableManager):
-    """Taggit's manager, with tag names brought to their one canonical spelling first."""
+    """Taggit's manager, with tag names brought to their one canonical spelling first.
 
-    def _to_tag_model_instances(self, tags, tag_kwargs):
+    Through taggit's public ``add`` and ``set``, the two ways it writes tags (its form
+    field calls ``set``); blank names are dropped. ``tests/test_private_apis.py`` pins the
+    signatures overridden here.
+    """
+
+    def canonical(self, tags) -> list:
+        """``tags`` (names or tag objects) with each name as the tag model keeps it."""
         tag_model = self.through.tag_model()
-        tags = [
+        return [
             tag_model.normalise_name(tag) if isinstance(tag, str) else tag
             for tag in tags
             if not isinstance(tag, str) or text.collapse_whitespace(tag)
         ]
-        return super()._to_tag_model_instances(tags, tag_kwargs)
+
+    def add(self, *tags, **kwargs):
+        return super().add(*self.canonical(tags), **kwargs)
+
+    def set(self, tags, **kwargs):
+        return super().set(self.canonical(tags), **kwargs)
 
 
 class TaggedBase(ItemBase):

@@ -149,17 +149,30 @@ class PublicCacheMiddleware:
         with caching.pinned_generation() as token:
             # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time.
             key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
-            entry = cache.get(key) if key else None
-            if entry is not None and entry["expires"] > timezone.now():
-                response, expires = entry["response"], entry["expires"]
-                response["X-Cache"] = "hit"
-            elif caching.database_unavailable():
-                return unavailable_response()  # rendering would wait on it again, in vain
-            else:
-                response, expires = self.render(request, token, key)
+            response, expires = self.lookup(key)
+            if response is None:
+                if caching.database_unavailable():
+                    return unavailable_response()  # rendering would wait on it again, in vain
+                response, expires = self.render_and_store(request, token, key)
                 if expires is None:
                     return response  # not to be shared: as the view made it
         self.share(response, expires)
+        return self.answer(request, response)
+
+    @staticmethod
+    def lookup(key):
+        """The page stored under ``key`` and until when it may be shared, or (None, None)
+        when there is none still fresh."""
+        entry = cache.get(key) if key else None
+        if entry is None or entry["expires"] <= timezone.now():
+            return None, None
+        entry["response"]["X-Cache"] = "hit"
+        return entry["response"], entry["expires"]
+
+    @staticmethod
+    def answer(request, response):
+        """The shared page as this request asked for it: without a body for HEAD, or a 304
+        when the client's copy is still the current one."""
         if request.method == "HEAD":
             response.content = b""  # stored whole for GETs; Content-Length still tells the size
         return get_conditional_response(
@@ -169,7 +182,7 @@ class PublicCacheMiddleware:
             response=response,
         )
 
-    def render(self, request, token, key):
+    def render_and_store(self, request, token, key):
         """The view's response and until when it may be shared, stored under ``key`` if it
         may be; ``expires`` is None for a response to send as it is."""
         response = self.get_response(request)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from articles.models import Article, Country, CrossLink, Person, SlugRedirect
 from tests.admin_support import (
@@ -289,6 +290,56 @@ def test_linked_from_lists_inbound_links_with_admin_links(client, editor):
     assert reverse("admin:articles_article_link_back", args=[story.pk, 1]).rsplit("/", 2)[0] in (
         content
     )
+
+
+def link_back_url(story, link) -> str:
+    return reverse("admin:articles_article_link_back", args=[story.pk, link.pk])
+
+
+def test_linked_from_markup_offers_link_back_and_escapes_headlines(client, editor):
+    """Each story linking here is an item: its admin link (headline escaped), its state,
+    and a Link back button unless this story already links to it."""
+    story = ArticleFactory()
+    live_source = ArticleFactory(headline='A <b>bold</b> & "quoted" story')
+    draft_source = draft(headline="Zebra draft story")
+    inbound = CrossLinkFactory(source=live_source, target=story)
+    CrossLinkFactory(source=draft_source, target=story)
+    CrossLinkFactory(source=story, target=draft_source)  # already linked back
+    content = client.get(change_url(story)).content.decode()
+    assertInHTML(
+        f"""<ul class="linked-from">
+        <li><a href="{change_url(live_source)}">A &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;
+        story</a> (live) <button type="submit" class="button" formnovalidate
+        formaction="{link_back_url(story, inbound)}"
+        title="Adds it to this story's Related list; unsaved edits are lost">Link back</button></li>
+        <li><a href="{change_url(draft_source)}">Zebra draft story</a> (draft)</li>
+        </ul>""",
+        content,
+    )
+    lonely = ArticleFactory()
+    assert "No story links here yet." in client.get(change_url(lonely)).content.decode()
+
+
+def test_link_state_shows_target_state_and_link_back_button(client, editor):
+    """Each saved Also Read row says whether its story is live, hidden or pending, and
+    offers to link back from a story that does not link here yet (headline escaped)."""
+    story = ArticleFactory()
+    one_way = CrossLinkFactory(source=story, target=ArticleFactory(headline="Tom & <Jerry>"))
+    both_ways = CrossLinkFactory(source=story, target=draft(headline="Draft linking back"))
+    CrossLinkFactory(source=both_ways.target, target=story)
+    CrossLinkFactory(source=story, target=None, target_headline="Not written yet", order=1)
+    content = client.get(change_url(story)).content.decode()
+    title = (
+        "Adds this story to the Related list of “Tom &amp; &lt;Jerry&gt;”; "
+        "unsaved edits here are lost"
+    )
+    assertInHTML(
+        f"""<p>Live <button type="submit" class="button" formnovalidate
+        formaction="{link_back_url(story, one_way)}" title="{title}">Link back</button></p>""",
+        content,
+    )
+    assertInHTML("<p>Draft (hidden)</p>", content)
+    assertInHTML("<p>Pending: no story with this headline yet</p>", content)
 
 
 def test_link_back_adds_the_reciprocal_link_once(client, editor):

@@ -24,10 +24,11 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.csp import CSP
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.views.decorators.csp import csp_override
 from js_asset.media import Media as JsAssetMedia
 
@@ -305,15 +306,12 @@ class CrossLinkInline(ArticlePartInline):
         if link.target is None:
             return "Pending: no story with this headline yet"
         state = "Live" if link.target.is_live() else f"{link.target.get_status_display()} (hidden)"
-        if getattr(link, "links_back", True) or not getattr(link, "target_editable", False):
-            return state
-        return format_html(
-            '{} <button type="submit" class="button" formnovalidate formaction="{}" '
-            'title="Adds this story to the Related list of “{}”; unsaved edits here are lost">'
-            "Link back</button>",
-            state,
-            reverse("admin:articles_article_link_back", args=[link.source_id, link.pk]),
-            link.target.headline,
+        offer_link_back = not getattr(link, "links_back", True) and getattr(
+            link, "target_editable", False
+        )
+        return render_to_string(
+            "admin/articles/article/link_state.html",
+            {"link": link, "state": state, "offer_link_back": offer_link_back},
         )
 
 
@@ -463,25 +461,10 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         rows = []
         for link in inbound:
             state = "live" if link.source.is_live() else link.source.get_status_display().lower()
-            button = ""
-            if editable and link.source_id not in linked_back:
-                button = format_html(
-                    ' <button type="submit" class="button" formnovalidate formaction="{}" '
-                    'title="Adds it to this story\'s Related list; unsaved edits are lost">'
-                    "Link back</button>",
-                    reverse("admin:articles_article_link_back", args=[obj.pk, link.pk]),
-                )
-            rows.append(
-                (
-                    reverse("admin:articles_article_change", args=[link.source_id]),
-                    link.source.headline,
-                    state,
-                    button,
-                )
-            )
-        return format_html(
-            "<ul class='linked-from'>{}</ul>",
-            format_html_join("", '<li><a href="{}">{}</a> ({}){}</li>', rows),
+            offer_link_back = editable and link.source_id not in linked_back
+            rows.append({"link": link, "state": state, "offer_link_back": offer_link_back})
+        return render_to_string(
+            "admin/articles/article/linked_from.html", {"story": obj, "rows": rows}
         )
 
     def view_on_site(self, obj):

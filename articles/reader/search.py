@@ -48,7 +48,8 @@ SEARCH_VECTOR = functools.reduce(
 
 class StoredSearchVector(Expression):
     """The ``search_vector`` column (SEARCH_VECTOR, stored by PostgreSQL: migration 0006) of
-    the query's own story table, under whatever alias the query gives it."""
+    the query's own story table, under whatever alias the query gives it. The alias comes
+    from the SQL compiler's internals: ``tests/test_private_apis.py`` pins them."""
 
     output_field = SearchVectorField()
 
