@@ -45,6 +45,16 @@ def _static_files_without_collectstatic():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Passwords hashed with MD5 in tests: production's PBKDF2 takes a good part of a second
+    per login or new user, which is its point there and only costs time here."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the database rolls back between tests without
