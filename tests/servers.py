@@ -7,13 +7,16 @@ process id, so a test knows which worker answered what.
 """
 
 import contextlib
+import fcntl
 import functools
+import hashlib
 import http.client
 import itertools
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -144,9 +147,23 @@ def site_env(database: str, **env) -> dict:
 @functools.cache
 def collect_static() -> None:
     """What `make serve` does before starting gunicorn (into the checkout's staticfiles/,
-    which git ignores); once a run."""
-    result = run_django("collectstatic", "--noinput", "-v0")
-    assert result.returncode == 0, result.stderr
+    which git ignores); once a run, also when pytest-xdist runs it in several processes.
+
+    Those share the folder, and collectstatic deletes and rewrites the manifest and the files
+    it hashes: a server another process had started meanwhile could find them missing. So the
+    first process to need the files collects them, holding a lock, and notes the run's id;
+    the others wait for the lock and find that done."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"process-{os.getpid()}")
+    checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
+    with (Path(tempfile.gettempdir()) / f"newsroom-collectstatic-{checkout}").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        lock.seek(0)
+        if lock.read() == run:
+            return
+        result = run_django("collectstatic", "--noinput", "-v0")
+        assert result.returncode == 0, result.stderr
+        lock.truncate(0)
+        lock.write(run)
 
 
 class Site:

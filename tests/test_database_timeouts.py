@@ -14,7 +14,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from tests.factories import ArticleFactory
 from tests.outages import free_port, require_postgresql, within
-from tests.test_security import BASE_DIR, PRODUCTION_ENV, run_django
+from tests.servers import collect_static
+from tests.test_security import BASE_DIR, PRODUCTION_ENV
 
 
 def test_every_connection_carries_its_limits(transactional_db):
@@ -56,8 +57,7 @@ class Gunicorn:
         self.process = None
 
     def start(self):
-        collected = run_django("collectstatic", "--noinput", "-v0", **self.env)
-        assert collected.returncode == 0, collected.stderr
+        collect_static()
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "newsroom/gunicorn.conf.py"],
