@@ -14,6 +14,7 @@ import http.client
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,7 @@ class ProductionServer:
         raise AssertionError(f"not every worker answered {path}: {sorted(served)}")
 
 
-def database_url(tmp_path) -> str:
+def database_url(tmp_path, run_folder: Path) -> str:
     """A database the server and the writers share: on PostgreSQL the test database (for a
     ``transactional_db`` test, whose writes others see), else a migrated SQLite file."""
     connection = connections[DEFAULT_DB_ALIAS]
@@ -127,10 +128,19 @@ def database_url(tmp_path) -> str:
         s = connection.settings_dict
         user = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
         return f"postgres://{user}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
-    url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
-    result = run_django("migrate", "--noinput", "-v0", DATABASE_URL=url)
+    path = tmp_path / "site.sqlite3"
+    shutil.copyfile(migrated_sqlite(run_folder), path)
+    return f"sqlite:///{path}"
+
+
+@functools.cache
+def migrated_sqlite(folder: Path) -> Path:
+    """A SQLite database migrated once a run (in ``folder``), for each site to copy: migrating
+    in a process of its own takes longer than most tests of a site."""
+    path = folder / "migrated-site.sqlite3"
+    result = run_django("migrate", "--noinput", "-v0", DATABASE_URL=f"sqlite:///{path}")
     assert result.returncode == 0, result.stderr
-    return url
+    return path
 
 
 def site_env(database: str, **env) -> dict:
@@ -169,8 +179,8 @@ def collect_static() -> None:
 class Site:
     """The production server and the database it serves, for writers in other processes."""
 
-    def __init__(self, tmp_path, workers: int = 3, **env):
-        self.env = site_env(database_url(tmp_path), **env)
+    def __init__(self, tmp_path, run_folder: Path, workers: int = 3, **env):
+        self.env = site_env(database_url(tmp_path, run_folder), **env)
         collect_static()
         self.server = ProductionServer(self.env, tmp_path / "gunicorn.log", workers)
 
@@ -182,13 +192,13 @@ class Site:
 
 
 @pytest.fixture
-def site_factory(tmp_path, transactional_db):
+def site_factory(tmp_path, tmp_path_factory, transactional_db):
     sites = []
 
     def start(**env) -> Site:
         directory = tmp_path / f"site{len(sites)}"
         directory.mkdir()
-        site = Site(directory, **env)
+        site = Site(directory, tmp_path_factory.getbasetemp(), **env)
         sites.append(site)
         site.server.start()
         return site
