@@ -100,6 +100,7 @@ def server(tmp_path, frozen_database):
     gunicorn.stop()
 
 
+@pytest.mark.slow
 def test_the_production_server_answers_while_the_database_is_frozen(server, frozen_database):
     """The reproduction from the issue: PostgreSQL frozen under gunicorn. Each request used to
     hang until gunicorn killed the worker (30 s). Now the worker's persistent connection fails
