@@ -60,7 +60,9 @@ class Gunicorn:
         collect_static()
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "newsroom/gunicorn.conf.py"],
+                [sys.executable, "-m", "gunicorn", "--config", "newsroom/gunicorn.conf.py"]
+                # The control socket is one path for every server on the machine: none here.
+                + ["--no-control-socket"],
                 cwd=BASE_DIR,
                 env=self.env,
                 stdout=log,
