@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from tests.outages import free_port
+from tests.outages import free_port, wait_for_other_sessions_to_end
 from tests.test_security import BASE_DIR, PRODUCTION_ENV, run_django
 
 HOST = "127.0.0.1"
@@ -206,3 +206,4 @@ def site_factory(tmp_path, tmp_path_factory, transactional_db):
     yield start
     for site in sites:
         site.server.stop()
+    wait_for_other_sessions_to_end()
