@@ -49,11 +49,14 @@ run: $(VENV)/.installed .env
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Tests run with DEBUG off, as production does; they need a key, but not a real one. The test
-# client speaks plain HTTP, so the HTTPS redirect is off unless a test turns it on.
+# client speaks plain HTTP, so the HTTPS redirect is off unless a test turns it on. pytest-xdist
+# runs them in one process per core (PYTEST_WORKERS=0: in this one), each with its own test
+# database; worksteal evens out the few tests that take seconds.
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.installed
 	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} \
 	  REDIS_TEST_URL=$${REDIS_TEST_URL:-redis://127.0.0.1:6379/15} \
-	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+	  $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,9 @@ from taggit.models import ItemBase, TagBase
 
 from . import text
 
+# Why a name is refused when it makes no address (the admin, imports and tests quote it).
+NO_ADDRESS = "has no letter or digit, so it cannot have an address"
+
 
 def checked_name(name: str, max_length: int, what: str = "name") -> str:
     """``name`` as it is stored: white space collapsed. ``ValueError`` with a message an editor
@@ -30,9 +33,7 @@ def checked_name(name: str, max_length: int, what: str = "name") -> str:
             f"the {what} “{name[:40]}…” is {len(name)} characters long; at most {max_length}"
         )
     if not text.slugify(name):
-        raise ValueError(
-            f"the {what} “{name}” has no letter or digit, so it cannot have an address"
-        )
+        raise ValueError(f"the {what} “{name}” {NO_ADDRESS}")
     return name
 
 

@@ -34,14 +34,30 @@ def require(available: bool, what: str):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _static_files_without_collectstatic():
+def _static_files_without_collectstatic(tmp_path_factory):
     """Templates may use {% static %} without collectstatic having run first; production's
-    hashed, compressed storage is tested by itself (test_security.py)."""
+    hashed, compressed storage is tested by itself (test_security.py). STATIC_ROOT is an
+    empty folder of the run's own, not the checkout's staticfiles/ that an earlier
+    collectstatic may have left: whitenoise reads every file there each time a test client
+    starts (a tenth of a second per test), and what a test sees must not depend on it."""
     from django.conf import settings
     from django.test import override_settings
 
     plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain}):
+    with override_settings(
+        STORAGES={**settings.STORAGES, "staticfiles": plain},
+        STATIC_ROOT=tmp_path_factory.mktemp("static-root"),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Passwords hashed with MD5 in tests: production's PBKDF2 takes a good part of a second
+    per login or new user, which is its point there and only costs time here."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
 
 

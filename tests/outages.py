@@ -217,6 +217,28 @@ class FreezableProxy:
             sink.close()
 
 
+def wait_for_other_sessions_to_end(seconds: float = 10):
+    """Wait until this process's connection is the only client of the test database: the
+    sessions of servers, shells or a proxy a test started end a moment after those went
+    away (PostgreSQL notices on its own time), and a database with a session left cannot be
+    dropped at the end of the run."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+            (others,) = cursor.fetchone()
+            if not others:
+                return
+            assert time.monotonic() < deadline, f"{others} other sessions after {seconds:g} s"
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def frozen_database(transactional_db):
     """The default database reached through a FreezableProxy (``freeze()``, ``thaw()``): what
@@ -232,6 +254,7 @@ def frozen_database(transactional_db):
     connection.close()
     connection.settings_dict.update(HOST=real["HOST"], PORT=real["PORT"])
     proxy.close()
+    wait_for_other_sessions_to_end()
 
 
 @contextlib.contextmanager

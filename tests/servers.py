@@ -7,13 +7,17 @@ process id, so a test knows which worker answered what.
 """
 
 import contextlib
+import fcntl
 import functools
+import hashlib
 import http.client
 import itertools
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ from pathlib import Path
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from tests.outages import free_port
+from tests.outages import free_port, wait_for_other_sessions_to_end
 from tests.test_security import BASE_DIR, PRODUCTION_ENV, run_django
 
 HOST = "127.0.0.1"
@@ -116,7 +120,7 @@ class ProductionServer:
         raise AssertionError(f"not every worker answered {path}: {sorted(served)}")
 
 
-def database_url(tmp_path) -> str:
+def database_url(tmp_path, run_folder: Path) -> str:
     """A database the server and the writers share: on PostgreSQL the test database (for a
     ``transactional_db`` test, whose writes others see), else a migrated SQLite file."""
     connection = connections[DEFAULT_DB_ALIAS]
@@ -124,10 +128,19 @@ def database_url(tmp_path) -> str:
         s = connection.settings_dict
         user = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
         return f"postgres://{user}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
-    url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
-    result = run_django("migrate", "--noinput", "-v0", DATABASE_URL=url)
+    path = tmp_path / "site.sqlite3"
+    shutil.copyfile(migrated_sqlite(run_folder), path)
+    return f"sqlite:///{path}"
+
+
+@functools.cache
+def migrated_sqlite(folder: Path) -> Path:
+    """A SQLite database migrated once a run (in ``folder``), for each site to copy: migrating
+    in a process of its own takes longer than most tests of a site."""
+    path = folder / "migrated-site.sqlite3"
+    result = run_django("migrate", "--noinput", "-v0", DATABASE_URL=f"sqlite:///{path}")
     assert result.returncode == 0, result.stderr
-    return url
+    return path
 
 
 def site_env(database: str, **env) -> dict:
@@ -144,16 +157,30 @@ def site_env(database: str, **env) -> dict:
 @functools.cache
 def collect_static() -> None:
     """What `make serve` does before starting gunicorn (into the checkout's staticfiles/,
-    which git ignores); once a run."""
-    result = run_django("collectstatic", "--noinput", "-v0")
-    assert result.returncode == 0, result.stderr
+    which git ignores); once a run, also when pytest-xdist runs it in several processes.
+
+    Those share the folder, and collectstatic deletes and rewrites the manifest and the files
+    it hashes: a server another process had started meanwhile could find them missing. So the
+    first process to need the files collects them, holding a lock, and notes the run's id;
+    the others wait for the lock and find that done."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"process-{os.getpid()}")
+    checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
+    with (Path(tempfile.gettempdir()) / f"newsroom-collectstatic-{checkout}").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        lock.seek(0)
+        if lock.read() == run:
+            return
+        result = run_django("collectstatic", "--noinput", "-v0")
+        assert result.returncode == 0, result.stderr
+        lock.truncate(0)
+        lock.write(run)
 
 
 class Site:
     """The production server and the database it serves, for writers in other processes."""
 
-    def __init__(self, tmp_path, workers: int = 3, **env):
-        self.env = site_env(database_url(tmp_path), **env)
+    def __init__(self, tmp_path, run_folder: Path, workers: int = 3, **env):
+        self.env = site_env(database_url(tmp_path, run_folder), **env)
         collect_static()
         self.server = ProductionServer(self.env, tmp_path / "gunicorn.log", workers)
 
@@ -165,13 +192,13 @@ class Site:
 
 
 @pytest.fixture
-def site_factory(tmp_path, transactional_db):
+def site_factory(tmp_path, tmp_path_factory, transactional_db):
     sites = []
 
     def start(**env) -> Site:
         directory = tmp_path / f"site{len(sites)}"
         directory.mkdir()
-        site = Site(directory, **env)
+        site = Site(directory, tmp_path_factory.getbasetemp(), **env)
         sites.append(site)
         site.server.start()
         return site
@@ -179,3 +206,4 @@ def site_factory(tmp_path, transactional_db):
     yield start
     for site in sites:
         site.server.stop()
+    wait_for_other_sessions_to_end()

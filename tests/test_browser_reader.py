@@ -9,7 +9,7 @@ from django.utils import timezone
 from articles import text
 from tests.factories import ArticleFactory, CrossLinkFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {
     "phone": {"width": 360, "height": 740},

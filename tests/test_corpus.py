@@ -14,7 +14,7 @@ from bench.corpus import delete_corpus, generate_corpus
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SIZE = 300
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def snapshot():

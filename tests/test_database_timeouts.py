@@ -14,7 +14,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from tests.factories import ArticleFactory
 from tests.outages import free_port, require_postgresql, within
-from tests.test_security import BASE_DIR, PRODUCTION_ENV, run_django
+from tests.servers import collect_static
+from tests.test_security import BASE_DIR, PRODUCTION_ENV
 
 
 def test_every_connection_carries_its_limits(transactional_db):
@@ -56,11 +57,12 @@ class Gunicorn:
         self.process = None
 
     def start(self):
-        collected = run_django("collectstatic", "--noinput", "-v0", **self.env)
-        assert collected.returncode == 0, collected.stderr
+        collect_static()
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "newsroom/gunicorn.conf.py"],
+                [sys.executable, "-m", "gunicorn", "--config", "newsroom/gunicorn.conf.py"]
+                # The control socket is one path for every server on the machine: none here.
+                + ["--no-control-socket"],
                 cwd=BASE_DIR,
                 env=self.env,
                 stdout=log,
@@ -100,6 +102,7 @@ def server(tmp_path, frozen_database):
     gunicorn.stop()
 
 
+@pytest.mark.slow
 def test_the_production_server_answers_while_the_database_is_frozen(server, frozen_database):
     """The reproduction from the issue: PostgreSQL frozen under gunicorn. Each request used to
     hang until gunicorn killed the worker (30 s). Now the worker's persistent connection fails

@@ -57,6 +57,7 @@ def test_migrations_run_on_the_primary_only():
     assert not router.allow_migrate("replica1", "articles")
 
 
+@pytest.mark.slow
 def test_replica_urls_configure_databases_and_router():
     """Each URL in DATABASE_REPLICA_URLS becomes a database (mirroring the primary in
     tests), and the router is put to work."""

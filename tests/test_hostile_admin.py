@@ -25,7 +25,7 @@ from tests.hostile import (
     url_text,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.hostile]
+pytestmark = [pytest.mark.django_db, pytest.mark.hostile, pytest.mark.slow]
 
 MODEL_ADMINS = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 ADMIN_ROUTES = [route for route in site_routes() if route.is_admin]

@@ -35,7 +35,7 @@ from articles.models import EARLIEST_STORY_TIME, LATEST_STORY_TIME, Article, Slu
 from tests.factories import ArticleFactory, AuthorFactory, draft
 from tests.hostile import check_response, examples, rolled_back, staff_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.hostile]
+pytestmark = [pytest.mark.django_db, pytest.mark.hostile, pytest.mark.slow]
 
 # Strategies ------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from tests.hostile import (
     site_routes,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.hostile]
+pytestmark = [pytest.mark.django_db, pytest.mark.hostile, pytest.mark.slow]
 
 PUBLIC_ROUTES = [route for route in site_routes() if not route.is_admin]
 METHODS = ["GET", "GET", "GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE"]

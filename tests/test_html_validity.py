@@ -12,7 +12,7 @@ from articles.importing import import_stories
 from tests.conftest import require
 from tests.factories import ArticleFactory, CrossLinkFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = os.environ.get("VNU_JAR", "")

@@ -71,6 +71,7 @@ def production_settings(**env) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_deploy_check_is_clean_in_production():
     """`manage.py check --deploy` finds nothing with the production environment."""
     result = run_django("check", "--deploy", "--fail-level", "WARNING")
@@ -98,6 +99,7 @@ def run_gunicorn_check(**env):
     )
 
 
+@pytest.mark.slow
 def test_gunicorn_config_loads_the_app_in_production():
     """The gunicorn config `make serve` uses is valid and loads the WSGI app under the
     production environment; the check really imports Django (no key, no start)."""
@@ -108,6 +110,7 @@ def test_gunicorn_config_loads_the_app_in_production():
     assert "SECRET_KEY" in broken.stdout + broken.stderr
 
 
+@pytest.mark.slow
 def test_production_settings_are_secure_by_default():
     """With DEBUG off: HTTPS redirect, a year of HSTS, secure cookies, and the proxy's
     X-Forwarded-Proto not trusted unless the operator says so."""
@@ -122,12 +125,14 @@ def test_production_settings_are_secure_by_default():
     assert values["SECURE_PROXY_SSL_HEADER"] is None
 
 
+@pytest.mark.slow
 def test_proxy_header_is_trusted_when_the_operator_says_so():
     """TRUSTED_PROXY_SSL_HEADER=1 makes Django believe X-Forwarded-Proto."""
     values = production_settings(TRUSTED_PROXY_SSL_HEADER="1")
     assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
+@pytest.mark.slow
 def test_refuses_to_start_without_a_secret_key():
     """No key and DEBUG off: the site does not start with a guessable key."""
     result = run_django("check", SECRET_KEY="")
@@ -222,6 +227,7 @@ def test_static_files_are_hashed_compressed_and_kept_forever(db, settings, tmp_p
     assert f"/static/{hashed}" in client.get("/admin/login/").text
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_admin_works_under_the_content_security_policy(page, live_server, admin_user, settings):
     """The admin's own scripts and styles run under our CSP: logging in and using a form

@@ -28,6 +28,7 @@ def run_settings(env_overrides, code="from django.conf import settings; print(se
     )
 
 
+@pytest.mark.slow
 def test_production_without_secret_key_refuses_to_start():
     """DEBUG off and no SECRET_KEY: a clear message, not a site with a guessable key."""
     result = run_settings({})
@@ -35,6 +36,7 @@ def test_production_without_secret_key_refuses_to_start():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.slow
 def test_debug_runs_without_a_key_and_reads_database_url():
     """Development needs nothing set; DATABASE_URL picks the database."""
     result = run_settings(
@@ -57,6 +59,7 @@ def database_options(**env) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_postgresql_waits_are_bounded_as_shipped():
     """Connecting, idle connections (keepalives), sending, and every statement (server side,
     and a second later on the client's side) have limits; the environment sets the two that
@@ -82,6 +85,7 @@ def test_postgresql_waits_are_bounded_as_shipped():
     assert tuned["query_deadline"] == 2.5
 
 
+@pytest.mark.slow
 def test_statement_timeout_zero_means_no_limit():
     """For a one-off long job, e.g. a migration rewriting a million rows."""
     options = database_options(
@@ -92,6 +96,7 @@ def test_statement_timeout_zero_means_no_limit():
     assert options["connect_timeout"] == 3
 
 
+@pytest.mark.slow
 def test_redis_url_selects_the_redis_cache():
     result = run_settings(
         {"DEBUG": "true", "REDIS_URL": "redis://127.0.0.1:6379/3"},
@@ -114,6 +119,7 @@ def test_ensure_editor_creates_one_account_once():
     assert get_user_model().objects.count() == 1
 
 
+@pytest.mark.slow
 def test_local_env_file_configures_a_checkout_and_the_environment_wins(tmp_path):
     """make run's .env lets manage.py run in a checkout; real environment variables win."""
     env_file = tmp_path / ".env"
@@ -124,6 +130,7 @@ def test_local_env_file_configures_a_checkout_and_the_environment_wins(tmp_path)
     assert result.stdout.split() == ["True", "from-the-file", "UTC"]
 
 
+@pytest.mark.slow
 def test_test_runs_ignore_the_local_env_file(tmp_path):
     """Under pytest the suite keeps production's defaults even where a .env says DEBUG=true."""
     env_file = tmp_path / ".env"

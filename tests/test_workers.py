@@ -10,8 +10,12 @@ generation in the database).
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.outages import forget, free_port, real_redis_cache
 from tests.servers import site_factory  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.slow
 
 STORY = "/news/harbour-strike-ends/"
 CREATE_STORY = (
