@@ -11,6 +11,7 @@ from articles import importing
 from articles.editorial import forms
 from articles.intelligence import suggestions
 from articles.models import (
+    NO_ADDRESS,
     TAG_KINDS,
     Article,
     ArticleQuerySet,
@@ -191,9 +192,6 @@ def test_a_headline_whose_key_folds_longer_still_saves(db):
     story.refresh_from_db()
     assert story.headline == "㎒" * 300
     assert Article.objects.by_headline("MHz" * 300).get() == story
-
-
-NO_ADDRESS = "has no letter or digit, so it cannot have an address"
 
 
 @pytest.mark.parametrize("model", [Section, Author, Person, Topic])
