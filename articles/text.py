@@ -19,8 +19,9 @@ SLUG_MAX_LENGTH = 100
 # keys are cut to fit the column that stores them.
 HEADLINE_KEY_MAX_LENGTH = 300
 
-# Characters XML 1.0 forbids and that have no business in stored text either.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Characters XML 1.0 forbids and that have no business in stored text either, nor in a
+# request (newsroom.control_characters refuses them there).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans(
     dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`\u00b4", "'")
@@ -58,7 +59,7 @@ BLOCK_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "pre", "hr", "fig
 
 
 def strip_control_chars(value: str) -> str:
-    return _CONTROL_CHARS.sub("", value)
+    return CONTROL_CHARS.sub("", value)
 
 
 def collapse_whitespace(value: str) -> str:

@@ -1,18 +1,17 @@
 """Refuse requests that carry characters which are not text, before any view sees them.
 
-NUL and the other C0 control characters (tab, line feed and carriage return excepted) have no
+NUL and the other C0 control characters (tab, line feed and carriage return excepted), DEL and
+the Unicode non-characters U+FFFE and U+FFFF (``articles.text.CONTROL_CHARS``) have no
 place in an address, a query parameter or a cookie. PostgreSQL cannot store NUL, so one in a
 slug, a search term or a session cookie reached the ORM as a 500; XML 1.0, which the feeds and
 sitemaps are written in, forbids them all. Form fields posted to the admin are checked by the
 ``ProhibitNullCharactersValidator`` Django gives every form ``CharField``.
 """
 
-import re
-
 from django.core.exceptions import BadRequest
 from django.views import defaults
 
-NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+from articles.text import CONTROL_CHARS
 
 
 def request_text(request):
@@ -33,7 +32,7 @@ class RefuseControlCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if any(NOT_TEXT.search(text) for text in request_text(request)):
+        if any(CONTROL_CHARS.search(text) for text in request_text(request)):
             # Answered rather than raised: Django logs one line for it, not a traceback.
             reason = BadRequest("control characters in the address, query string or cookies")
             return defaults.bad_request(request, reason)

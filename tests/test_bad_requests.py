@@ -55,6 +55,13 @@ def test_control_characters_in_public_addresses_are_a_bad_request(reader, url):
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize("url", ["/news/a%7Fb/", "/search/?q=%EF%BF%BE"])
+def test_what_stored_text_may_not_hold_is_refused_in_a_request_too(reader, url):
+    """One rule (articles.text.CONTROL_CHARS) for what is not text: DEL and the Unicode
+    non-characters, which XML feeds cannot carry, are refused like NUL."""
+    assert reader.get(url).status_code == 400
+
+
 @pytest.mark.parametrize("url", ADMIN)
 def test_control_characters_in_the_admins_search_and_autocomplete_are_a_bad_request(editor, url):
     assert editor.get(url).status_code == 400
