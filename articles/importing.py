@@ -27,6 +27,7 @@ from . import text
 from .models import (
     TAG_KINDS,
     Article,
+    AuditEntry,
     Author,
     Byline,
     CrossLink,
@@ -500,6 +501,7 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
         return "skipped", f"{change}; use --overwrite to replace it"
 
     created = article is None
+    before = None if created else (article.status, article.published_at)
     article = article or Article(slug=story.slug, revision=0)
     for name, value in story.values.items():
         setattr(article, name, value)
@@ -529,6 +531,7 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
     with reported_at(story, "headline"):
         sync_links(article, story.links)
     sync_former_slugs(article, story)
+    AuditEntry.objects.log_story_transition(article, before=before, actor="import_articles")
     return ("created" if created else "overwritten" if change else "updated"), change
 
 

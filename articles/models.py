@@ -879,3 +879,105 @@ class ContentChange(models.Model):
 
     def __str__(self):
         return f"content change {self.pk} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def log(self, action: str, subject, *, user=None, actor: str = "", detail: str = ""):
+        """Record that ``user`` (or ``actor``, a command's name, when no one is signed in)
+        did ``action`` to ``subject``, a model instance, under its title of the moment.
+
+        Call it inside the change's transaction: the entry and the change stand or fall
+        together.
+        """
+        return self.create(
+            action=action,
+            user=user if getattr(user, "pk", None) else None,
+            actor=(user.get_username() if getattr(user, "pk", None) else actor)[:150],
+            subject_type=subject._meta.model_name,
+            subject_id=subject.pk,
+            title=str(subject)[:300],
+            detail=detail,
+        )
+
+    def log_story_transition(self, article, *, before, user=None, actor: str = ""):
+        """Record the editorial step a save of ``article`` took from ``before``, the
+        stored ``(status, published_at)`` (None for a new story); nothing for an edit that
+        kept the story where it was."""
+        if action := AuditEntry.Action.for_transition(before, article):
+            return self.log(action, article, user=user, actor=actor)
+        return None
+
+
+class AuditEntry(models.Model):
+    """One editorial act: who did what to which story or tag, and when.
+
+    Append-only: the admin shows entries and neither edits nor deletes them, and a
+    deleted user or story keeps its entries (name and title are copied, not referenced).
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        SUBMITTED = "submitted", "Submitted for review"
+        PUBLISHED = "published", "Published"
+        SCHEDULED = "scheduled", "Scheduled"
+        UNPUBLISHED = "unpublished", "Unpublished"
+        ARCHIVED = "archived", "Archived"
+        TAKEN_DOWN = "taken_down", "Took down"
+        REINSTATED = "reinstated", "Reversed takedown"
+        RESTORED = "restored", "Restored a version"
+        CORRECTED = "corrected", "Corrected"
+        MERGED = "merged", "Merged"
+        RENAMED = "renamed", "Renamed"
+        DELETED = "deleted", "Deleted"
+
+        @classmethod
+        def for_transition(cls, before, article) -> str | None:
+            """The step from ``before``, ``(status, published_at)`` or None for a new
+            story, to ``article``'s status now."""
+            status = Article.Status
+            if before is None:
+                return cls.CREATED
+            old_status, old_published_at = before
+            if article.status == status.PUBLISHED:
+                moved = old_status != status.PUBLISHED or old_published_at != article.published_at
+                if not moved:
+                    return None
+                return cls.SCHEDULED if not article.is_live() else cls.PUBLISHED
+            if article.status == old_status:
+                return None
+            if article.status == status.ARCHIVED:
+                return cls.ARCHIVED
+            if old_status == status.PUBLISHED:
+                return cls.UNPUBLISHED
+            if article.status == status.REVIEW:
+                return cls.SUBMITTED
+            return None
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for commands and imports; see actor.",
+    )
+    actor = models.CharField(
+        max_length=150, help_text="The user's name at the time, or the command that acted."
+    )
+    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    subject_type = models.CharField(max_length=40, help_text="article, person, topic, …")
+    subject_id = models.BigIntegerField(null=True)
+    title = models.CharField(max_length=300, help_text="The subject's title at the time.")
+    detail = models.TextField(blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+        indexes = [models.Index(fields=["subject_type", "subject_id", "-at"])]
+
+    def __str__(self):
+        return f"{self.actor or 'someone'} {self.get_action_display().lower()} “{self.title}”"

@@ -9,6 +9,7 @@ and ``save_model``), so hidden buttons are a convenience, not the protection.
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -35,6 +36,7 @@ from js_asset.media import Media as JsAssetMedia
 from articles.models import (
     TAG_KINDS,
     Article,
+    AuditEntry,
     Author,
     Byline,
     Country,
@@ -418,6 +420,17 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         """Deleting stories turns the links other stories have to them pending."""
         return Article.objects.filter(links_out__target__in=rows)
 
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            AuditEntry.objects.log(AuditEntry.Action.DELETED, obj, user=request.user)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for article in queryset:
+                AuditEntry.objects.log(AuditEntry.Action.DELETED, article, user=request.user)
+            super().delete_queryset(request, queryset)
+
     def save_model(self, request, obj, form, change):
         # The story's own save moves its revision on (editing.save_article).
         if not can_publish(request.user) and obj.status not in EDITOR_STATUSES:
@@ -534,7 +547,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         published = scheduled = 0
         for article in queryset:
             try:
-                editing.publish(article=article)
+                editing.publish(article=article, user=request.user)
             except ValidationError as error:
                 self.message_user(
                     request,
@@ -554,7 +567,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
     def archive_selected(self, request, queryset):
         if request.POST.get("confirmed") == "yes":
             for article in queryset:
-                editing.archive(article=article)
+                editing.archive(article=article, user=request.user)
             self.message_user(request, f"Archived {len(queryset)} stories.", messages.SUCCESS)
             return None
         stories = [

@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import caching, text
-from articles.models import Article, ArticleQuerySet, CrossLink, SlugRedirect
+from articles.models import Article, ArticleQuerySet, AuditEntry, CrossLink, SlugRedirect
 
 # Fields whose change on a live story is a correction readers should see as "Updated".
 CONTENT_FIELDS = (
@@ -110,6 +110,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
         article.full_clean()
         article.save()
         SlugRedirect.objects.filter(old_slug=article.slug).delete()
+        AuditEntry.objects.log_story_transition(article, before=None, user=user)
         return article
 
     stored = check_revision(
@@ -133,28 +134,34 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
         SlugRedirect.objects.update_or_create(
             old_slug=stored["slug"], defaults={"article": article}
         )
+    AuditEntry.objects.log_story_transition(
+        article, before=(stored["status"], stored["published_at"]), user=user
+    )
     return article
 
 
-def publish(*, article: Article, at=None) -> Article:
+def publish(*, article: Article, at=None, user=None) -> Article:
     """Publish now, or at ``at``; a story with a future time is scheduled."""
+    before = (article.status, article.published_at)
     article.status = Article.Status.PUBLISHED
     article.published_at = at or article.published_at or timezone.now()
-    return _save_status(article)
+    return _save_status(article, before=before, user=user)
 
 
-def archive(*, article: Article) -> Article:
+def archive(*, article: Article, user=None) -> Article:
+    before = (article.status, article.published_at)
     article.status = Article.Status.ARCHIVED
-    return _save_status(article)
+    return _save_status(article, before=before, user=user)
 
 
-def _save_status(article: Article) -> Article:
+def _save_status(article: Article, *, before, user) -> Article:
     article.full_clean()
     with transaction.atomic():
         Article.objects.filter(pk=article.pk).bump_revision(
             status=article.status, published_at=article.published_at
         )
         article.relist()
+        AuditEntry.objects.log_story_transition(article, before=before, user=user)
     # update() sends no signal: the public pages showing this story must be rendered afresh.
     caching.content_changed()
     article.refresh_from_db(fields=["revision"])

@@ -44,6 +44,7 @@ ROLE_PERMISSIONS = {
             for action in ("add", "change", "delete", "view")
         ),
         "publish_article",
+        "view_auditentry",
     ),
 }
 
