@@ -21,7 +21,7 @@ endef
 .PHONY: help run test lint format check serve bench clean
 
 help:
-	@echo "make run    - set up .venv, migrate, import seeds/, serve on http://127.0.0.1:8000"
+	@echo "make run    - set up .venv, migrate, import seeds/, serve on http://127.0.0.1:$(PORT) (PORT=8000)"
 	@echo "make test   - run the whole suite (DATABASE_URL selects the database)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make check  - Django system checks, migrations check, deploy check"
@@ -42,11 +42,13 @@ $(VENV)/.installed: pyproject.toml
 	  "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 	@echo "Wrote .env (DEBUG=true and a random SECRET_KEY for this checkout)"
 
+# `make run PORT=8080` serves on another port.
+PORT ?= 8000
 run: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_articles seeds/
 	$(PY) manage.py ensure_editor
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Tests run with DEBUG off, as production does; they need a key, but not a real one. The test
 # client speaks plain HTTP, so the HTTPS redirect is off unless a test turns it on. pytest-xdist

@@ -139,3 +139,17 @@ def test_test_runs_ignore_the_local_env_file(tmp_path):
         {"NEWSROOM_ENV_FILE": str(env_file), "PYTEST_VERSION": "9", "SECRET_KEY": "k"}
     )
     assert result.stdout.strip() == "False"
+
+
+def test_make_run_serves_on_the_port_given():
+    """`make run PORT=8080` picks the port; 8000 without it (dry run: nothing is started)."""
+
+    def runserver_line(*args):
+        result = subprocess.run(
+            ["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return next(line for line in result.stdout.splitlines() if "runserver" in line)
+
+    assert runserver_line().endswith("runserver 127.0.0.1:8000")
+    assert runserver_line("PORT=8080").endswith("runserver 127.0.0.1:8080")
