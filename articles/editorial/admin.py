@@ -2,8 +2,9 @@
 
 Roles (groups made by a migration): a Writer drafts and submits own stories for review; an
 Editor holds ``articles.publish_article`` and may publish, schedule, archive, take down (and
-reverse a takedown) and edit any story. Every rule is checked on the server (``has_change_permission``, the form's ``clean``
-and ``save_model``), so hidden buttons are a convenience, not the protection.
+reverse a takedown) and edit any story. Every rule is checked on the server
+(``has_change_permission``, the form's ``clean`` and ``save_model``), so hidden buttons are
+a convenience, not the protection.
 """
 
 from django.conf import settings
