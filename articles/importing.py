@@ -60,6 +60,11 @@ FORMATS = ("text", "html")
 NAMED = {"authors": Author} | {kind: tag_model(kind) for kind in TAG_KINDS}
 # Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+# The outcome of a file whose story is taken down: not "skipped", which --overwrite replaces.
+TAKEN_DOWN_SKIP = "skipped (taken down)"
+# A story file may give any status but "withdrawn": a takedown is an editor's act with a
+# reason (manage.py takedown), and neither made nor reversed by a file.
+FILE_STATUSES = [status for status in Article.Status.values if status != Article.Status.WITHDRAWN]
 
 
 class StoryFileError(Exception):
@@ -382,10 +387,14 @@ def story_headline_and_slug(header: Header) -> tuple[str, str]:
 
 def story_status(header: Header) -> str:
     status = header.get("status", Article.Status.PUBLISHED).lower()
-    if status not in Article.Status.values:
+    if status == Article.Status.WITHDRAWN:
         header.fail(
-            "status", f"unknown status '{status}' (one of {', '.join(Article.Status.values)})"
+            "status",
+            "a story file cannot take a story down; an editor does, with a reason "
+            "(manage.py takedown SLUG --reason …)",
         )
+    if status not in FILE_STATUSES:
+        header.fail("status", f"unknown status '{status}' (one of {', '.join(FILE_STATUSES)})")
     return status
 
 
@@ -461,6 +470,19 @@ FIELD_KEYS = {
 }
 
 
+def takedown_kept(article: Article) -> str:
+    """Why a file cannot replace this story whatever the operator says, or '': it is taken
+    down, and only an editor reverses that (``editing.reverse_takedown``)."""
+    if article.status != Article.Status.WITHDRAWN:
+        return ""
+    return (
+        f"story '{article.slug}' was taken down "
+        f"({article.get_takedown_reason_display().lower()}, "
+        f"{article.taken_down_at:%Y-%m-%d}); a story file never reverses a takedown, even "
+        "with --overwrite: an editor does (admin, or manage.py takedown SLUG --reverse)"
+    )
+
+
 def newsroom_change(article: Article) -> str:
     """Why the stored story is no longer what an import left, or '' if it still is."""
     if article.imported_revision is None:
@@ -476,11 +498,12 @@ def newsroom_change(article: Article) -> str:
 def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]:
     """Bring the database in line with one story file, in one transaction.
 
-    Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped`` or
-    ``overwritten``) and why, for the last two. A story the newsroom changed since its last
-    import (or wrote itself) is skipped unless ``overwrite``; the same file as last time
-    changes nothing. An image file written for the story is deleted again if this
-    transaction rolls back (not if a caller's transaction around it rolls back later).
+    Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped``,
+    ``overwritten`` or ``TAKEN_DOWN_SKIP``) and why, for the last three. A story the newsroom
+    changed since its last import (or wrote itself) is skipped unless ``overwrite``; a
+    taken-down story always is; the same file as last time changes nothing. An image file
+    written for the story is deleted again if this transaction rolls back (not if a
+    caller's transaction around it rolls back later).
     """
     written: list[str] = []
     try:
@@ -494,6 +517,8 @@ def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]
 
 def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple[str, str]:
     article = Article.objects.select_for_update().filter(slug=story.slug).first()
+    if article and (kept := takedown_kept(article)):
+        return TAKEN_DOWN_SKIP, kept
     change = newsroom_change(article) if article else ""
     if article and article.imported_digest == story.digest and not (change and overwrite):
         return "unchanged", ""
@@ -748,9 +773,15 @@ def story_text(article: Article, image_name: str = "") -> str:
 
 
 def export_stories(directory: Path, articles=None) -> list[Path]:
+    """Write each story as ``<slug>.txt`` (and its image) under ``directory``; the paths.
+
+    Taken-down stories are left out: their copy stays in the newsroom's database, not in
+    files an import elsewhere would publish (a file cannot carry a takedown).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     articles = articles if articles is not None else Article.objects.order_by("pk")
+    articles = articles.exclude(status=Article.Status.WITHDRAWN)
     for article in articles.select_related("section"):
         image_name = ""
         if article.image:

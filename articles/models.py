@@ -492,12 +492,36 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(headline_key=text.headline_key(headline))
 
     def redirected_from(self, old_slug: str):
-        """The story that used to live at ``old_slug`` (see ``SlugRedirect``), or None.
-
-        The reader's detail view calls ``Article.objects.live().redirected_from(slug)`` when no
-        story has the slug, and answers 301 to the story's current address.
-        """
+        """The story that used to live at ``old_slug`` (see ``SlugRedirect``), or None."""
         return self.filter(slug_redirects__old_slug=old_slug).first()
+
+    def at_address(self, slug: str):
+        """The story whose address ``slug`` is, or was before its slug changed; or None."""
+        formerly_here = SlugRedirect.objects.filter(old_slug=slug).values("article")
+        current_first = models.Case(models.When(slug=slug, then=Value(0)), default=Value(1))
+        found = self.filter(Q(slug=slug) | Q(pk__in=formerly_here))
+        return found.order_by(current_first, "pk").first()
+
+    def holding_addresses(self):
+        """Stories whose old addresses no other story may take: live ones (the addresses
+        answer 301 to them) and taken-down ones (they answer 410 Gone)."""
+        return self.filter(self.live_condition() | Q(status=Article.Status.WITHDRAWN))
+
+    def gone_or_moved_from(self, slug: str):
+        """What readers asking for ``slug``, which no live story has, are told of, or None
+        (a 404): a taken-down story that has or had the address (410 Gone), else the live
+        story that used to live there (301 to its address). One query.
+
+        A takedown wins over a redirect, so a story taken down stays gone at every address
+        it ever had, and a story never published or deleted stays a 404.
+        """
+        formerly_here = SlugRedirect.objects.filter(old_slug=slug).values("article")
+        gone = Q(status=Article.Status.WITHDRAWN) & (Q(slug=slug) | Q(pk__in=formerly_here))
+        moved = self.live_condition() & Q(pk__in=formerly_here)
+        gone_first = models.Case(
+            models.When(status=Article.Status.WITHDRAWN, then=Value(0)), default=Value(1)
+        )
+        return self.filter(gone | moved).order_by(gone_first, "pk").first()
 
 
 # A story without a standfirst is summed up by the start of its body, cut to this many words.
@@ -507,6 +531,10 @@ OLD_ADDRESS_OF_LIVE_STORY = (
     "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
     "are sent there. Choose another slug."
 )
+OLD_ADDRESS_OF_TAKEN_DOWN_STORY = (
+    "“%(slug)s” is an old address of “%(headline)s”, which was taken down: it keeps "
+    "answering 410 Gone. Choose another slug."
+)
 
 
 class Article(models.Model):
@@ -515,6 +543,14 @@ class Article(models.Model):
         REVIEW = "review", "In review"
         PUBLISHED = "published", "Published"
         ARCHIVED = "archived", "Archived"
+        # Off every public surface, its addresses answering 410 Gone with a notice; only
+        # editing.take_down and editing.reverse_takedown move a story in or out of it.
+        WITHDRAWN = "withdrawn", "Taken down"
+
+    class TakedownReason(models.TextChoices):
+        LEGAL = "legal", "Legal"
+        PRIVACY = "privacy", "Privacy"
+        ERROR = "error", "Published in error"
 
     headline = models.CharField(max_length=300)
     headline_key = models.CharField(
@@ -589,6 +625,31 @@ class Article(models.Model):
         help_text="The revision the last import left; a later one means the newsroom edited it.",
     )
 
+    # The takedown (articles.editorial.editing.take_down): set together while the story is
+    # taken down, empty otherwise (a check constraint keeps them so).
+    takedown_reason = models.CharField(
+        max_length=10, choices=TakedownReason.choices, blank=True, editable=False
+    )
+    takedown_note = models.CharField(
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text="Shown to readers on the story's 410 notice.",
+    )
+    takedown_withholds_headline = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The 410 notice does not name the story.",
+    )
+    taken_down_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_before_takedown = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        blank=True,
+        editable=False,
+        help_text="What reversing the takedown brings the story back to.",
+    )
+
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -634,6 +695,28 @@ class Article(models.Model):
                 )
                 for field in ("published_at", "updated_at")
             ),
+            # A taken-down story says why, since when, and what a reversal restores (a
+            # story that was public); any other story carries no takedown.
+            models.CheckConstraint(
+                condition=Q(
+                    status="withdrawn",
+                    takedown_reason__in=["legal", "privacy", "error"],
+                    taken_down_at__isnull=False,
+                    status_before_takedown__in=["published", "archived"],
+                    published_at__isnull=False,
+                )
+                | (
+                    ~Q(status="withdrawn")
+                    & Q(
+                        takedown_reason="",
+                        takedown_note="",
+                        takedown_withholds_headline=False,
+                        taken_down_at__isnull=True,
+                        status_before_takedown="",
+                    )
+                ),
+                name="article_takedown_consistent",
+            ),
         ]
         permissions = [
             ("publish_article", "Can publish, schedule, archive and edit any story"),
@@ -667,13 +750,17 @@ class Article(models.Model):
         if self.status == self.Status.PUBLISHED and not self.published_at:
             errors["published_at"] = "A published story needs a publication time."
         # An old address of a live story belongs to it: taking it would turn the links
-        # readers have to that story into a 404, and later into another story.
-        owner = self.slug and Article.objects.live().exclude(pk=self.pk).redirected_from(self.slug)
+        # readers have to that story into a 404, and later into another story. Those of a
+        # taken-down story keep answering 410 Gone, whatever is published later.
+        owner = self.slug and (
+            Article.objects.holding_addresses().exclude(pk=self.pk).redirected_from(self.slug)
+        )
         if owner:
+            gone = owner.status == self.Status.WITHDRAWN
             errors["slug"] = ValidationError(
-                OLD_ADDRESS_OF_LIVE_STORY,
+                OLD_ADDRESS_OF_TAKEN_DOWN_STORY if gone else OLD_ADDRESS_OF_LIVE_STORY,
                 params={"slug": self.slug, "headline": owner.headline},
-                code="old_address_of_live_story",
+                code="old_address_of_taken_down_story" if gone else "old_address_of_live_story",
             )
         if errors:
             raise ValidationError(errors)

@@ -80,6 +80,19 @@ def archived(**kwargs):
     return ArticleFactory(status=Article.Status.ARCHIVED, **kwargs)
 
 
+def taken_down(reason=Article.TakedownReason.LEGAL, **kwargs):
+    """A story taken down after it was live, as ``editing.take_down`` leaves it (without
+    its audit entry): for tests of what readers see, not of the act."""
+    return ArticleFactory(
+        status=Article.Status.WITHDRAWN,
+        status_before_takedown=Article.Status.PUBLISHED,
+        takedown_reason=reason,
+        takedown_withholds_headline=reason != Article.TakedownReason.ERROR,
+        taken_down_at=timezone.now(),
+        **kwargs,
+    )
+
+
 class CrossLinkFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CrossLink

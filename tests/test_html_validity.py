@@ -10,7 +10,7 @@ import pytest
 
 from articles.importing import import_stories
 from tests.conftest import require
-from tests.factories import ArticleFactory, CrossLinkFactory
+from tests.factories import ArticleFactory, CrossLinkFactory, taken_down
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -19,7 +19,8 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, story, hubs, archive, search and the 404 page: no HTML errors."""
+    """Front page, story, hubs, archive, search, the 404 page and a taken-down story's 410
+    notice (with and without its headline): no HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     story = ArticleFactory(
@@ -32,6 +33,10 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
     # Also Read boxes, two at one placement: their ids and aria-labelledby must be valid.
     for placement in (1, 2, 2):
         CrossLinkFactory(source=story, placement=placement)
+    withheld = taken_down(headline="A story taken down for legal reasons")
+    named = taken_down(
+        headline="A story published in error", reason="error", takedown_note="We are sorry."
+    )
     pages = {
         "front": "/",
         "archive": "/archive/",
@@ -43,11 +48,13 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         "search": "/search/?q=ceasefire",
         "empty-search": "/search/?q=",
         "not-found": "/news/no-such-story/",
+        "taken-down": withheld.get_absolute_url(),
+        "taken-down-named": named.get_absolute_url(),
     }
     files = []
     for name, url in pages.items():
         response = client.get(url)
-        assert response.status_code in (200, 404), url
+        assert response.status_code in (200, 404, 410), url
         path = tmp_path / f"{name}.html"
         path.write_bytes(response.content)
         files.append(str(path))

@@ -1,4 +1,5 @@
-"""Unpublished stories — and links to them — appear on no public page, hub, count or JSON-LD."""
+"""Unpublished and taken-down stories — and links to them — appear on no public page, hub,
+count or JSON-LD."""
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,7 @@ from tests.factories import (
     draft,
     in_review,
     scheduled,
+    taken_down,
 )
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +24,7 @@ HIDDEN = {
     "in review": in_review,
     "scheduled": scheduled,
     "archived": archived,
+    "taken down": taken_down,
 }
 
 
@@ -112,10 +115,13 @@ def test_json_ld_mentions_no_hidden_story(client, newsroom):
 
 
 @pytest.mark.parametrize("status", list(HIDDEN))
-def test_hidden_story_pages_are_404(client, newsroom, status):
-    """A hidden story's own address is a 404."""
+def test_hidden_story_pages_are_404_or_410(client, newsroom, status):
+    """A hidden story's own address is a 404; a taken-down story's is a 410 notice that
+    shows nothing of it."""
     _, hidden, _ = newsroom
-    assert client.get(hidden[status].get_absolute_url()).status_code == 404
+    response = client.get(hidden[status].get_absolute_url())
+    assert response.status_code == (410 if status == "taken down" else 404)
+    assert "Leakword" not in response.content.decode()
 
 
 def test_more_on_offers_no_hidden_story(client, newsroom):

@@ -27,7 +27,7 @@ from articles.models import (
 from articles.reader.feeds import HubFeed
 from articles.reader.hubs import HUB_KINDS
 from articles.reader.sitemaps import SITEMAPS
-from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory
+from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, taken_down
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +63,14 @@ def test_python_liveness_agrees_with_the_database_gate(status, seconds_from_then
     published_at = (
         None if seconds_from_then is None else then + timedelta(seconds=seconds_from_then)
     )
-    if status == "published" and published_at is None:
+    if status in ("published", "withdrawn") and published_at is None:
         # The database refuses the row (test below); Python must not call it live either.
         assert Article(status=status, published_at=None).is_live(at=then) is False
         return
-    article = ArticleFactory(status=status, published_at=published_at)
+    if status == "withdrawn":
+        article = taken_down(published_at=published_at)
+    else:
+        article = ArticleFactory(status=status, published_at=published_at)
     in_database = Article.objects.live(at=then).filter(pk=article.pk).exists()
     annotated = Article.objects.with_liveness(at=then).values_list("live", flat=True)
     assert annotated.get(pk=article.pk) is in_database

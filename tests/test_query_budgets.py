@@ -10,9 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import caching
-from articles.models import Person
+from articles.models import Person, SlugRedirect
 from articles.reader import views
-from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, SectionFactory
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    SectionFactory,
+    taken_down,
+)
 from tests.paging import older_link
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +27,7 @@ ARTICLE_BUDGET = 6
 HUB_BUDGET = 5
 FRONT_BUDGET = 6
 ARCHIVE_BUDGET = 4
+GONE_BUDGET = 3
 
 COUNTRY_CODES = [country.alpha_2 for country in pycountry.countries][:10]
 
@@ -31,11 +38,11 @@ def known_schedule():
     caching.next_publication(caching.generation())
 
 
-def queries_for(client, url) -> int:
+def queries_for(client, url, status: int = 200) -> int:
     known_schedule()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
-    assert response.status_code == 200, url
+    assert response.status_code == status, url
     return len(captured)
 
 
@@ -63,6 +70,20 @@ def test_article_page_queries_do_not_grow_with_tags_or_links(client):
     small = queries_for(client, small_article().get_absolute_url())
     big = queries_for(client, big_article().get_absolute_url())
     assert big <= small <= ARTICLE_BUDGET
+
+
+def test_taken_down_notice_queries_do_not_grow_with_old_addresses_or_tags(client):
+    """The 410 notice at a taken-down story's address or any of its old ones: the content
+    generation, the live lookup that finds nothing, and one lookup for the takedown."""
+    small = taken_down(headline="Small story taken down")
+    big = taken_down(headline="Big story taken down", people=[f"P {n}" for n in range(10)])
+    for n in range(10):
+        SlugRedirect.objects.create(old_slug=f"old-{n}", article=big)
+    counts = [
+        queries_for(client, url, status=410)
+        for url in (small.get_absolute_url(), big.get_absolute_url(), "/news/old-7/")
+    ]
+    assert counts == [GONE_BUDGET] * 3
 
 
 def hub_with(items: int) -> str:

@@ -1,9 +1,10 @@
 """The editors' admin: writing stories, placing Also Read links, publishing by role.
 
 Roles (groups made by a migration): a Writer drafts and submits own stories for review; an
-Editor holds ``articles.publish_article`` and may publish, schedule, archive and edit any
-story. Every rule is checked on the server (``has_change_permission``, the form's ``clean``
-and ``save_model``), so hidden buttons are a convenience, not the protection.
+Editor holds ``articles.publish_article`` and may publish, schedule, archive, take down (and
+reverse a takedown) and edit any story. Every rule is checked on the server
+(``has_change_permission``, the form's ``clean`` and ``save_model``), so hidden buttons are
+a convenience, not the protection.
 """
 
 from django.conf import settings
@@ -57,6 +58,8 @@ from .forms import (
     CrossLinkInlineForm,
     KnownChoiceAutocompleteSelect,
     NamedModelForm,
+    ReverseTakedownForm,
+    TakedownForm,
     paragraph_choices,
     placement_paragraphs,
 )
@@ -409,6 +412,9 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         readonly = ["updated_at", "preview_link", "linked_from"]
         if not can_publish(request.user):
             readonly.append("published_at")
+        elif obj is not None and obj.status == Article.Status.WITHDRAWN:
+            # Only reversing the takedown changes these (editing.reverse_takedown).
+            readonly += ["status", "published_at"]
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -497,6 +503,12 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             article = self.get_object(request, object_id)
             if article is not None and article.is_live():
                 extra_context["inbound_live"] = list(editing.live_inbound_links(article))
+            if article is not None and can_publish(request.user):
+                taken_down = article.status == Article.Status.WITHDRAWN
+                extra_context["can_reverse_takedown"] = taken_down
+                extra_context["can_take_down"] = not editing.takedown_refusal(
+                    article.status, article.published_at
+                )
             # The story's graph, link and tag suggestions (see articles/editorial/admin_views.py).
             extra_context |= change_form_context(article, request)
         return story_form_policy(super().changeform_view)(
@@ -511,6 +523,16 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
                 "<path:object_id>/link-back/<int:link_id>/",
                 self.admin_site.admin_view(self.link_back_view),
                 name="articles_article_link_back",
+            ),
+            path(
+                "<path:object_id>/takedown/",
+                self.admin_site.admin_view(self.takedown_view),
+                name="articles_article_takedown",
+            ),
+            path(
+                "<path:object_id>/reverse-takedown/",
+                self.admin_site.admin_view(self.reverse_takedown_view),
+                name="articles_article_reverse_takedown",
             ),
             *super().get_urls(),
         ]
@@ -537,6 +559,107 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         self.log_change(request, link.target, message)
         self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+
+    # Takedown ------------------------------------------------------------------------------
+
+    def _story_for_editor(self, request, object_id) -> Article:
+        """The story at ``object_id`` for an editor: 403 for anyone else, 404 for none."""
+        if not can_publish(request.user):
+            raise PermissionDenied
+        article = self.get_object(request, object_id)
+        if article is None:
+            raise Http404("No such story.")
+        return article
+
+    def takedown_view(self, request, object_id):
+        """Take a story down: the reason, a public note, whether the notice names it; the
+        confirmation lists the live stories whose Also Read boxes will drop it."""
+        article = self._story_for_editor(request, object_id)
+        if refusal := editing.takedown_refusal(article.status, article.published_at):
+            self.message_user(request, refusal, messages.ERROR)
+            return self._back_to_story(article)
+        form = TakedownForm(request.POST or None, initial={"base_revision": article.revision})
+        if request.method == "POST" and form.is_valid():
+            done = self._attempt(
+                form,
+                editing.take_down,
+                article=article,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                withhold_headline=form.withhold_headline,
+                base_revision=form.cleaned_data["base_revision"],
+                user=request.user,
+            )
+            if done:
+                message = f"Took down “{article.headline}”: {editing.takedown_detail(article)}"
+                return self._after_takedown_act(request, article, message)
+        return self._takedown_page(request, article, form, "Take this story down?")
+
+    def reverse_takedown_view(self, request, object_id):
+        """Bring a taken-down story back to the status it had, after a confirmation."""
+        article = self._story_for_editor(request, object_id)
+        if article.status != Article.Status.WITHDRAWN:
+            self.message_user(request, "This story is not taken down.", messages.ERROR)
+            return self._back_to_story(article)
+        form = ReverseTakedownForm(
+            request.POST or None, initial={"base_revision": article.revision}
+        )
+        if request.method == "POST" and form.is_valid():
+            done = self._attempt(
+                form,
+                editing.reverse_takedown,
+                article=article,
+                base_revision=form.cleaned_data["base_revision"],
+                user=request.user,
+            )
+            if done:
+                message = (
+                    f"Reversed the takedown of “{article.headline}”: it is "
+                    f"{article.get_status_display().lower()} again."
+                )
+                return self._after_takedown_act(request, article, message)
+        return self._takedown_page(request, article, form, "Reverse this takedown?")
+
+    @staticmethod
+    def _attempt(form, act, **kwargs) -> bool:
+        """Run ``act``; a refusal becomes an error on ``form``."""
+        try:
+            act(**kwargs)
+        except editing.StaleRevision:
+            form.add_error(
+                None,
+                "Not done: the story changed after you opened this page. Open the story to "
+                "see what changed, then try again.",
+            )
+            return False
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+            return False
+        return True
+
+    def _after_takedown_act(self, request, article, message):
+        self.log_change(request, article, message)
+        self.message_user(request, message, messages.SUCCESS)
+        return self._back_to_story(article)
+
+    @staticmethod
+    def _back_to_story(article):
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+
+    def _takedown_page(self, request, article, form, title):
+        return TemplateResponse(
+            request,
+            "admin/articles/article/takedown_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.opts,
+                "original": article,
+                "form": form,
+                "inbound": list(editing.live_inbound_links(article)),
+                "reversing": isinstance(form, ReverseTakedownForm),
+            },
+        )
 
     # Actions -------------------------------------------------------------------------------
 
@@ -566,9 +689,19 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
     @admin.action(description="Archive selected stories…", permissions=["publish"])
     def archive_selected(self, request, queryset):
         if request.POST.get("confirmed") == "yes":
+            archived = 0
             for article in queryset:
-                editing.archive(article=article, user=request.user)
-            self.message_user(request, f"Archived {len(queryset)} stories.", messages.SUCCESS)
+                try:
+                    editing.archive(article=article, user=request.user)
+                except ValidationError as error:
+                    self.message_user(
+                        request,
+                        f"“{article.headline}” was not archived: {' '.join(error.messages)}",
+                        messages.ERROR,
+                    )
+                    continue
+                archived += 1
+            self.message_user(request, f"Archived {archived} stories.", messages.SUCCESS)
             return None
         stories = [
             (article, list(editing.live_inbound_links(article)))

@@ -7,6 +7,7 @@ caller (the admin); these functions keep the data consistent.
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -24,6 +25,15 @@ CONTENT_FIELDS = (
     "image_credit",
     "image_alt",
 )
+
+
+# What an ordinary edit or status change may not do: a takedown is made and reversed only by
+# take_down and reverse_takedown, each recorded with its reason.
+TAKEN_DOWN_STAYS_DOWN = "This story was taken down; only reversing the takedown can bring it back."
+TAKEDOWN_IS_ITS_OWN_ACT = "A story is taken down with its reason, by “Take down…”, not by a save."
+# The stories that can be taken down: those readers could see. A draft or a scheduled story
+# never was public, so there is nothing to take down; it answers 404 as before.
+WAS_PUBLIC = (Article.Status.PUBLISHED, Article.Status.ARCHIVED)
 
 
 class StaleRevision(Exception):
@@ -119,6 +129,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
         fields=("slug", "status", "published_at", *CONTENT_FIELDS),
     )
     was_live = ArticleQuerySet.is_live_row(stored["status"], stored["published_at"], at=now)
+    check_takedown_kept(stored["status"], article.status)
     article.full_clean()
     # Compared with what is stored, after cleaning: re-saving the same text is no update.
     content_changed = any(
@@ -140,8 +151,20 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
     return article
 
 
+def check_takedown_kept(stored_status: str, status: str) -> None:
+    """``ValidationError`` for a save or status change that would take a story down or
+    bring one back: those are ``take_down`` and ``reverse_takedown``, with a reason, an
+    audit entry and the editor's permission."""
+    withdrawn = Article.Status.WITHDRAWN
+    if stored_status == withdrawn and status != withdrawn:
+        raise ValidationError({"status": TAKEN_DOWN_STAYS_DOWN}, code="taken_down")
+    if stored_status != withdrawn and status == withdrawn:
+        raise ValidationError({"status": TAKEDOWN_IS_ITS_OWN_ACT}, code="takedown_by_save")
+
+
 def publish(*, article: Article, at=None, user=None) -> Article:
     """Publish now, or at ``at``; a story with a future time is scheduled."""
+    check_takedown_kept(article.status, Article.Status.PUBLISHED)
     before = (article.status, article.published_at)
     article.status = Article.Status.PUBLISHED
     article.published_at = at or article.published_at or timezone.now()
@@ -149,6 +172,7 @@ def publish(*, article: Article, at=None, user=None) -> Article:
 
 
 def archive(*, article: Article, user=None) -> Article:
+    check_takedown_kept(article.status, Article.Status.ARCHIVED)
     before = (article.status, article.published_at)
     article.status = Article.Status.ARCHIVED
     return _save_status(article, before=before, user=user)
@@ -166,6 +190,136 @@ def _save_status(article: Article, *, before, user) -> Article:
     caching.content_changed()
     article.refresh_from_db(fields=["revision"])
     return article
+
+
+def takedown_refusal(status: str, published_at, at=None) -> str:
+    """Why a story with this status and publication time cannot be taken down, or ''."""
+    if status == Article.Status.WITHDRAWN:
+        return "This story is taken down already."
+    if status not in WAS_PUBLIC or not (published_at and published_at <= (at or timezone.now())):
+        return (
+            "This story was never published, so readers cannot have seen it: its address "
+            "answers 404 already. Leave it unpublished, or delete it."
+        )
+    return ""
+
+
+def withholds_headline_by_default(reason: str) -> bool:
+    """Whether the 410 notice leaves the headline out unless the editor says otherwise: for
+    legal and privacy reasons the headline itself may be what must not be repeated."""
+    return reason in (Article.TakedownReason.LEGAL, Article.TakedownReason.PRIVACY)
+
+
+def takedown_detail(article: Article) -> str:
+    """The takedown as the audit log records it: reason, note, whether the notice names it."""
+    detail = f"Reason: {article.get_takedown_reason_display().lower()}."
+    if article.takedown_note:
+        detail += f" Public note: {article.takedown_note}"
+    headline = "withheld" if article.takedown_withholds_headline else "shown"
+    return f"{detail} Headline {headline} on the notice."
+
+
+@transaction.atomic
+def take_down(
+    *,
+    article: Article,
+    reason: str,
+    note: str = "",
+    withhold_headline: bool | None = None,
+    base_revision: int | None = None,
+    user=None,
+    actor: str = "",
+) -> Article:
+    """Take a story readers could see off every public surface: from now on each of its
+    addresses answers 410 Gone with a short notice (``reason``, ``note``, and the headline
+    unless ``withhold_headline``, by default for legal and privacy reasons).
+
+    Checked against ``base_revision`` (default: the revision of ``article`` as the caller
+    read it), recorded in the audit log with the reason, and public pages change when the
+    transaction commits. ``ValidationError`` for a story that was never public, one taken
+    down already, or an unknown reason. Permission is the caller's to check (editors).
+    """
+    if reason not in Article.TakedownReason.values:
+        choices = ", ".join(Article.TakedownReason.values)
+        raise ValidationError(f"Unknown takedown reason “{reason}” (one of {choices}).")
+    note = text.collapse_whitespace(note)
+    limit = Article._meta.get_field("takedown_note").max_length
+    if len(note) > limit:
+        raise ValidationError(f"The public note is {len(note)} characters; at most {limit}.")
+    stored = check_revision(
+        article=article,
+        base_revision=article.revision if base_revision is None else base_revision,
+        fields=("status", "published_at"),
+    )
+    now = timezone.now()
+    if refusal := takedown_refusal(stored["status"], stored["published_at"], at=now):
+        raise ValidationError(refusal, code="cannot_take_down")
+    if withhold_headline is None:
+        withhold_headline = withholds_headline_by_default(reason)
+    changes = {
+        "status": Article.Status.WITHDRAWN,
+        "status_before_takedown": stored["status"],
+        "takedown_reason": reason,
+        "takedown_note": note,
+        "takedown_withholds_headline": withhold_headline,
+        "taken_down_at": now,
+    }
+    _write_takedown(article, changes, stored)
+    AuditEntry.objects.log(
+        AuditEntry.Action.TAKEN_DOWN,
+        article,
+        user=user,
+        actor=actor,
+        detail=takedown_detail(article),
+    )
+    return article
+
+
+@transaction.atomic
+def reverse_takedown(
+    *, article: Article, base_revision: int | None = None, user=None, actor: str = ""
+) -> Article:
+    """Bring a taken-down story back exactly as it was before: the status it had
+    (published, or archived) and its publication time, which a takedown leaves alone.
+    Guarded, recorded and made public on commit like ``take_down``."""
+    stored = check_revision(
+        article=article,
+        base_revision=article.revision if base_revision is None else base_revision,
+        fields=("status", "published_at", "status_before_takedown", "takedown_reason"),
+    )
+    if stored["status"] != Article.Status.WITHDRAWN:
+        raise ValidationError("This story is not taken down.", code="not_taken_down")
+    reason = Article.TakedownReason(stored["takedown_reason"]).label.lower()
+    changes = {
+        "status": stored["status_before_takedown"],
+        "status_before_takedown": "",
+        "takedown_reason": "",
+        "takedown_note": "",
+        "takedown_withholds_headline": False,
+        "taken_down_at": None,
+    }
+    _write_takedown(article, changes, stored)
+    AuditEntry.objects.log(
+        AuditEntry.Action.REINSTATED,
+        article,
+        user=user,
+        actor=actor,
+        detail=f"Taken down for: {reason}. Back to {article.get_status_display().lower()}.",
+    )
+    return article
+
+
+def _write_takedown(article: Article, changes: dict, stored: dict) -> None:
+    """Write a takedown or its reversal: the story's fields and a new revision in one
+    statement, its tag rows relisted from the stored publication time (hubs), and a new
+    content generation now and on commit (``update()`` sends no signal)."""
+    Article.objects.filter(pk=article.pk).bump_revision(**changes)
+    for name, value in changes.items():
+        setattr(article, name, value)
+    article.published_at = stored["published_at"]
+    article.revision = stored["revision"] + 1
+    article.relist()
+    caching.content_changed()
 
 
 def live_inbound_links(article: Article):

@@ -42,6 +42,7 @@ PROSE_EXTENSIONS = {
     "History": True,
 }
 EDITOR_STATUSES = {Article.Status.DRAFT, Article.Status.REVIEW}
+SAVED_STATUSES = set(Article.Status) - {Article.Status.WITHDRAWN}
 MISSING_REVISION = (
     "Not saved: the form did not say which version of the story it was opened at, so "
     "saving it could undo changes made since. Your changes are still in the form below: "
@@ -338,8 +339,10 @@ class ArticleAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["base_revision"].initial = self.instance.revision
         status = self.fields.get("status")
-        if status is not None and not self.can_publish:
-            status.choices = [(v, label) for v, label in status.choices if v in EDITOR_STATUSES]
+        if status is not None:
+            # A takedown is its own act (editing.take_down), never a status picked here.
+            offered = EDITOR_STATUSES if not self.can_publish else SAVED_STATUSES
+            status.choices = [(v, label) for v, label in status.choices if v in offered]
 
     def clean_slug(self):
         # An old address of a story that is not live may be given to another story by an
@@ -416,6 +419,41 @@ class ArticleAdminForm(forms.ModelForm):
                     self.fields["confirm_unpublish"].label,
                 ),
             )
+
+
+HEADLINE_ON_NOTICE = {"default": None, "withhold": True, "show": False}
+
+
+class TakedownForm(forms.Form):
+    """Why a story is taken down, what readers are told, and the revision it was seen at."""
+
+    reason = forms.ChoiceField(choices=Article.TakedownReason.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Public note",
+        required=False,
+        max_length=Article._meta.get_field("takedown_note").max_length,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Optional; shown to readers on the notice at the story's address.",
+    )
+    headline = forms.ChoiceField(
+        label="Headline on the notice",
+        choices=[
+            ("default", "Withhold it for legal and privacy reasons, show it for an error"),
+            ("withhold", "Withhold it"),
+            ("show", "Show it"),
+        ],
+        initial="default",
+        widget=forms.RadioSelect,
+    )
+    base_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    @property
+    def withhold_headline(self) -> bool | None:
+        return HEADLINE_ON_NOTICE[self.cleaned_data["headline"]]
+
+
+class ReverseTakedownForm(forms.Form):
+    base_revision = forms.IntegerField(widget=forms.HiddenInput)
 
 
 def source_links(links):

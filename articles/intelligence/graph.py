@@ -1,10 +1,10 @@
 """The story graph around one article: its two-hop neighbourhood, drawn as an SVG.
 
 Editors see every status here (it is an admin surface), so nodes are marked live, draft,
-scheduled, archived or pending; liveness comes from ``Article.objects.with_liveness()``,
-the one publication gate. The neighbourhood costs two queries whatever its size, and the
-drawing caps the nodes it shows (a hub story can have hundreds of neighbours) and says how
-many more there are.
+scheduled, archived, taken down or pending; liveness comes from
+``Article.objects.with_liveness()``, the one publication gate. The neighbourhood costs two
+queries whatever its size, and the drawing caps the nodes it shows (a hub story can have
+hundreds of neighbours) and says how many more there are.
 """
 
 import math
@@ -30,6 +30,7 @@ STATUSES = {
     "draft": "Draft or in review",
     "scheduled": "Scheduled",
     "archived": "Archived",
+    "withdrawn": "Taken down",
     "pending": "Pending (story not written yet)",
 }
 # Fill, outline and dash per status: colour is never the only cue (WCAG 1.4.1), so
@@ -39,6 +40,7 @@ STATUS_STYLES = {
     "draft": {"fill": "#ffffff", "stroke": "#57606a", "dash": "3 2"},
     "scheduled": {"fill": "#0969da", "stroke": "#033d8b", "dash": "1 2"},
     "archived": {"fill": "#8c959f", "stroke": "#24292f", "dash": ""},
+    "withdrawn": {"fill": "#a40e26", "stroke": "#4c0519", "dash": "4 1 1 1"},
     "pending": {"fill": "#ffffff", "stroke": "#bc4c00", "dash": "6 3"},
 }
 
@@ -55,6 +57,8 @@ def node_status(status: str, is_live: bool) -> str:
         return "scheduled"  # published but not yet live: its time is in the future
     if status == Article.Status.ARCHIVED:
         return "archived"
+    if status == Article.Status.WITHDRAWN:
+        return "withdrawn"
     return "draft"
 
 

@@ -19,7 +19,7 @@ from .graph import change_url, node_status
 class ThreadStory:
     pk: int
     headline: str
-    status: str  # as in the graph: live, draft, scheduled, archived
+    status: str  # as in the graph: live, draft, scheduled, archived, withdrawn
     published_at: object
 
     @property

@@ -7,6 +7,7 @@ publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.
 from itertools import groupby
 
 from django.http import Http404, HttpResponsePermanentRedirect
+from django.template.response import TemplateResponse
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import text
@@ -79,11 +80,13 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         try:
             return super().get(request, *args, **kwargs)
         except Http404:
-            # An old address of a story whose slug changed: send readers on for good.
-            moved = Article.objects.live().redirected_from(kwargs["slug"])
-            if moved is None:
+            story = Article.objects.gone_or_moved_from(kwargs["slug"])
+            if story is None:
                 raise
-            return HttpResponsePermanentRedirect(moved.get_absolute_url())
+            if story.status == Article.Status.WITHDRAWN:
+                return taken_down_notice(request, story)
+            # An old address of a story whose slug changed: send readers on for good.
+            return HttpResponsePermanentRedirect(story.get_absolute_url())
 
     def get_queryset(self):
         return super().get_queryset().for_detail()
@@ -111,6 +114,19 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
             **article.tags,
             **kwargs,
         )
+
+
+def taken_down_notice(request, story: Article) -> TemplateResponse:
+    """410 Gone, at every address the story had: a short notice of when and why it was
+    taken down, naming it unless the takedown withholds the headline. Nothing of the story
+    itself (body, standfirst, image, tags, JSON-LD) is given to the template."""
+    notice = {
+        "headline": "" if story.takedown_withholds_headline else story.headline,
+        "reason": story.takedown_reason,
+        "note": story.takedown_note,
+        "taken_down_at": story.taken_down_at,
+    }
+    return TemplateResponse(request, "articles/taken_down.html", {"notice": notice}, status=410)
 
 
 class HubView(NewestFirstListView):

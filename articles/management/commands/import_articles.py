@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.importing import import_stories
+from articles.importing import TAKEN_DOWN_SKIP, import_stories
 
-OUTCOMES = ("created", "updated", "overwritten", "unchanged", "skipped")
+OUTCOMES = ("created", "updated", "overwritten", "unchanged", "skipped", TAKEN_DOWN_SKIP)
 
 
 class Command(BaseCommand):
