@@ -61,6 +61,7 @@ from .forms import (
     paragraph_choices,
     placement_paragraphs,
 )
+from .history import StoryHistoryAdmin
 
 PUBLISH_PERMISSION = "articles.publish_article"
 
@@ -334,7 +335,9 @@ story_form_policy = csp_override(settings.SECURE_CSP | {"style-src": [CSP.SELF, 
 
 
 @admin.register(Article)
-class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin):
+class ArticleAdmin(
+    StoryHistoryAdmin, ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
+):
     form = ArticleAdminForm
     change_form_template = "admin/articles/article/change_form.html"
     list_display = [
