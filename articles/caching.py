@@ -32,11 +32,14 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Article, ContentChange
+from .models import Article, AuditEntry, ContentChange, StoryVersion
 
 logger = logging.getLogger(__name__)
 
 PUBLIC_APPS = {"articles"}
+# Rows of the app that no public page shows: writing or deleting them (purge_revisions deletes
+# thousands of versions at once) or an audit entry is no new content.
+RECORDS = {AuditEntry, ContentChange, StoryVersion}
 # How long values remembered for a generation live untouched; longer than a page's life.
 GENERATION_SECONDS = 30 * 24 * 3600
 # The generation of a database with no ContentChange row (emptied by a test's flush).
@@ -175,7 +178,7 @@ def content_changed(using: str | None = None) -> None:
 @receiver(post_save, dispatch_uid="public-content-saved")
 @receiver(post_delete, dispatch_uid="public-content-deleted")
 def _saved_or_deleted(sender, using=None, **kwargs):
-    if sender._meta.app_label in PUBLIC_APPS and sender is not ContentChange:
+    if sender._meta.app_label in PUBLIC_APPS and sender not in RECORDS:
         content_changed(using)
 
 

@@ -33,6 +33,7 @@ from .models import (
     CrossLink,
     Section,
     SlugRedirect,
+    StoryVersion,
     tag_model,
     validate_story_time,
 )
@@ -58,6 +59,8 @@ HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*
 FORMATS = ("text", "html")
 # The models whose normalise_name() says what a name in each list may be.
 NAMED = {"authors": Author} | {kind: tag_model(kind) for kind in TAG_KINDS}
+# Who the audit log and story versions credit with an import's changes.
+IMPORT_ACTOR = "import_articles"
 # Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 # The outcome of a file whose story is taken down: not "skipped", which --overwrite replaces.
@@ -527,6 +530,8 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
 
     created = article is None
     before = None if created else (article.status, article.published_at)
+    if article:
+        StoryVersion.objects.keep_baseline(article)
     article = article or Article(slug=story.slug, revision=0)
     for name, value in story.values.items():
         setattr(article, name, value)
@@ -556,7 +561,8 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
     with reported_at(story, "headline"):
         sync_links(article, story.links)
     sync_former_slugs(article, story)
-    AuditEntry.objects.log_story_transition(article, before=before, actor="import_articles")
+    AuditEntry.objects.log_story_transition(article, before=before, actor=IMPORT_ACTOR)
+    StoryVersion.objects.capture(article, actor=IMPORT_ACTOR)
     return ("created" if created else "overwritten" if change else "updated"), change
 
 

@@ -6,7 +6,7 @@ import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, router, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -1068,3 +1068,184 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.actor or 'someone'} {self.get_action_display().lower()} “{self.title}”"
+
+
+# Who a version is credited to when it records a story as it stood before versions were kept.
+BEFORE_VERSIONS_ACTOR = "(as found when versions began)"
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def story_snapshot(pk: int) -> tuple[dict, Article]:
+    """The stored story ``pk`` as one JSON-ready dict, and its row: every field a reader or
+    an editor sees, its tags by name, its bylines in order and its links with placements.
+
+    Read from the database, not from an instance in hand, so that a version records what
+    the transaction wrote (inlines, tags and links included), in four queries.
+    """
+    article = Article.objects.select_related("section").get(pk=pk)
+    attach_tags_and_authors([article])
+    links = CrossLink.objects.filter(source=pk).values(
+        "target_id", "target_headline", "placement", "order", target_slug=F("target__slug")
+    )
+    snapshot = {
+        "headline": article.headline,
+        "slug": article.slug,
+        "standfirst": article.standfirst,
+        "body": article.body,
+        "source": article.source,
+        "status": article.status,
+        "published_at": _iso(article.published_at),
+        "updated_at": _iso(article.updated_at),
+        "section": article.section and {"id": article.section.pk, "name": article.section.name},
+        "tags": {kind: [tag.name for tag in article.tags[kind]] for kind in TAG_KINDS},
+        "authors": [{"id": author.pk, "name": author.name} for author in article.bylined],
+        "links": [dict(link) for link in links],
+        "image": {
+            "name": article.image.name or "",
+            "alt": article.image_alt,
+            "caption": article.image_caption,
+            "credit": article.image_credit,
+        },
+    }
+    return snapshot, article
+
+
+class StoryVersionQuerySet(models.QuerySet):
+    def capture(self, article, *, user=None, actor: str = ""):
+        """Record the stored state of ``article`` as a new version by ``user`` (or ``actor``,
+        a command's name), unless it is what the latest version says already; the new
+        version, or None.
+
+        The one way versions are written. Call it inside the change's transaction, after
+        everything the change writes (the story, its tags, bylines and links).
+        """
+        snapshot, stored = story_snapshot(article.pk)
+        latest = self.filter(article=stored.pk).order_by("-pk").values("snapshot").first()
+        if latest is not None and latest["snapshot"] == snapshot:
+            return None
+        signed_in = getattr(user, "pk", None) is not None
+        return self.create(
+            article=stored,
+            revision=stored.revision,
+            user=user if signed_in else None,
+            actor=(user.get_username() if signed_in else actor)[:150],
+            status=stored.status,
+            published_at=stored.published_at,
+            snapshot=snapshot,
+        )
+
+    def keep_baseline(self, article):
+        """Before the first change of a story that has no version yet (one written before
+        versions were kept), record it as it stands, so the change can be compared with it
+        and undone."""
+        if article.pk is None or self.filter(article=article.pk).exists():
+            return None
+        return self.capture(article, actor=BEFORE_VERSIONS_ACTOR)
+
+    def at_revision(self, article, revision: int):
+        """The version that shows ``article`` as it stood at ``revision``: the newest one
+        recorded at or before it (a save that changed nothing records no version), or None."""
+        at_or_before = self.filter(article=article, revision__lte=revision)
+        return at_or_before.order_by("-revision", "-pk").first()
+
+    def with_liveness(self, at=None):
+        """Annotate ``superseded_at`` (when the next version of its story was recorded; None
+        for the latest) and ``was_live``: whether readers saw this version, i.e. it was
+        published with a publication time before it was superseded (or ``at``, now)."""
+        later = (
+            StoryVersion.objects.filter(article=OuterRef("article"), pk__gt=OuterRef("pk"))
+            .order_by("pk")
+            .values("captured_at")[:1]
+        )
+        until = Coalesce(
+            "superseded_at", Value(at or timezone.now(), output_field=models.DateTimeField())
+        )
+        return self.annotate(superseded_at=Subquery(later)).annotate(
+            was_live=models.ExpressionWrapper(
+                Q(status=Article.Status.PUBLISHED, published_at__lte=until),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def purgeable(self, before):
+        """Versions recorded before ``before`` that may go: never one readers saw, nor the
+        latest of its story (what the story says now)."""
+        latest = (
+            StoryVersion.objects.filter(article=OuterRef("article"))
+            .order_by("-pk")
+            .values("pk")[:1]
+        )
+        return (
+            self.with_liveness()
+            .filter(captured_at__lt=before, was_live=False)
+            .exclude(pk=Subquery(latest))
+        )
+
+    def purge(self, before, batch: int = 1000) -> dict[str, int]:
+        """Delete the ``purgeable(before)`` versions, a batch at a time; how many went, by
+        the headline of their story."""
+        doomed = self.purgeable(before).values_list("pk", "article__headline").order_by("pk")
+        removed: dict[str, int] = defaultdict(int)
+        rows = list(doomed)
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            StoryVersion.objects.filter(pk__in=[pk for pk, _ in chunk]).only("pk").delete()
+            for _, headline in chunk:
+                removed[headline] += 1
+        return dict(removed)
+
+
+class StoryVersion(models.Model):
+    """A story as one save left it: text, tags, bylines, links, image, status and times,
+    with who saved it and when. Written by ``StoryVersion.objects.capture`` and never
+    changed; restoring one writes the story again and records a new version.
+
+    One JSON snapshot per save (not a history table per model): the tags live in three
+    taggit through tables, bylines and links in two more, and comparing two versions wants
+    the whole story at once.
+    """
+
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
+    revision = models.PositiveIntegerField(
+        help_text="The story's revision when this version was recorded (Article.revision)."
+    )
+    captured_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for commands and imports; see actor.",
+    )
+    actor = models.CharField(
+        max_length=150, help_text="The user's name at the time, or the command that saved."
+    )
+    # The two fields "was readers' version" depends on, as columns for the history list and
+    # purge_revisions to query; everything else is in the snapshot.
+    status = models.CharField(max_length=10, choices=Article.Status.choices)
+    published_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(help_text="The story as saved: see models.story_snapshot.")
+
+    objects = StoryVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [
+            # A story's versions newest first (its history page, the latest for capture).
+            models.Index(fields=["article", "-id"], name="storyversion_newest"),
+            # The version at a revision (corrections name the revision that made them).
+            models.Index(fields=["article", "revision"], name="storyversion_revision"),
+        ]
+
+    def __str__(self):
+        return f"{self.headline} (revision {self.revision}, {self.captured_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def headline(self) -> str:
+        return self.snapshot.get("headline", "") if isinstance(self.snapshot, dict) else ""

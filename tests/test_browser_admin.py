@@ -4,10 +4,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db.models import F
 
+from articles import text
 from articles.editorial.roles import sync_role_groups
-from articles.models import Article
-from tests.admin_support import make_user
+from articles.models import Article, StoryVersion
+from tests.admin_support import change_url, make_user
 from tests.factories import ArticleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -142,4 +144,43 @@ def test_writer_pastes_wire_copy_and_submits_it_for_review(page, live_server):
     assert len(story.paragraphs) == 2 and "Also Read" not in story.body
     link = story.links_out.get()
     assert (link.target, link.placement) == (target, 1)
+    assert errors == []
+
+
+def test_editor_compares_two_versions_and_restores_the_older_one(page, live_server):
+    """From the story's History: compare two versions (the changes are marked), open the
+    older one, restore it, and find its text back in the change form, with no JS errors."""
+    story = ArticleFactory(
+        headline="Talks resume in Cairo",
+        body=text.text_to_html(["Negotiators met on Monday.", "The first account of the talks."]),
+    )
+    StoryVersion.objects.capture(story, actor="import_articles")
+    Article.objects.filter(pk=story.pk).update(
+        body=text.text_to_html(["Negotiators met on Tuesday.", "A later account."]),
+        revision=F("revision") + 1,
+    )
+    StoryVersion.objects.capture(story, actor="import_articles")
+    errors = log_in_to_write(page, live_server, "eddie", "Editor")
+    page.wait_for_url(re.compile(r"/admin/articles/article/add/$"))
+
+    page.goto(f"{live_server.url}{change_url(story)}")
+    page.get_by_role("link", name="History").click()
+    page.get_by_role("button", name="Compare selected versions").click()
+    page.wait_for_url(re.compile(r"/history/compare/\?"))
+    assert page.locator(".body-diff del", has_text="The first account of the talks.").count() == 1
+    assert page.locator(".body-diff ins", has_text="A later account.").count() == 1
+    assert page.locator(".body-diff del", has_text="Monday").count() == 1
+    assert page.locator(".body-diff ins", has_text="Tuesday").count() == 1
+
+    page.get_by_role("link", name="All versions").click()
+    older = StoryVersion.objects.filter(article=story).order_by("pk").first()
+    page.locator(f"a[href$='/history/{older.pk}/']").click()
+    page.get_by_role("button", name="Restore this version").click()
+    page.wait_for_url(re.compile(rf"/admin/articles/article/{story.pk}/change/$"))
+    editor_box = page.locator(".ProseMirror[contenteditable='true']")
+    assert "The first account of the talks." in editor_box.inner_text()
+    assert "Restored the version of" in page.locator(".messagelist").inner_text()
+    story.refresh_from_db()
+    assert "Negotiators met on Monday." in story.body
+    assert StoryVersion.objects.filter(article=story).count() == 3
     assert errors == []

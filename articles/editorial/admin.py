@@ -45,6 +45,7 @@ from articles.models import (
     Person,
     Section,
     SlugRedirect,
+    StoryVersion,
     Topic,
 )
 
@@ -63,6 +64,7 @@ from .forms import (
     paragraph_choices,
     placement_paragraphs,
 )
+from .history import StoryHistoryAdmin
 
 PUBLISH_PERMISSION = "articles.publish_article"
 
@@ -128,23 +130,33 @@ class ChangesStoriesMixin:
     def _story_pks(self, rows) -> list[int]:
         return list(self.stories_changed_by(rows).values_list("pk", flat=True))
 
+    # Whether the rows are part of what a story version records (its links are; the names
+    # of sections, authors and tags are recorded as they stand at the story's next save).
+    records_versions = False
+
+    def _changed(self, request, story_pks) -> None:
+        Article.objects.filter(pk__in=story_pks).bump_revision()
+        if self.records_versions:
+            for pk in sorted(set(story_pks)):
+                StoryVersion.objects.capture(Article(pk=pk), user=request.user)
+
     def save_model(self, request, obj, form, change):
         if not self.save_changes_stories(form, change):
             return super().save_model(request, obj, form, change)
         before = self._story_pks(self.model.objects.filter(pk=obj.pk)) if change else []
         super().save_model(request, obj, form, change)
         after = self._story_pks(self.model.objects.filter(pk=obj.pk))
-        Article.objects.filter(pk__in=before + after).bump_revision()
+        self._changed(request, before + after)
 
     def delete_model(self, request, obj):
         before = self._story_pks(self.model.objects.filter(pk=obj.pk))
         super().delete_model(request, obj)
-        Article.objects.filter(pk__in=before).bump_revision()
+        self._changed(request, before)
 
     def delete_queryset(self, request, queryset):
         before = self._story_pks(queryset)
         super().delete_queryset(request, queryset)
-        Article.objects.filter(pk__in=before).bump_revision()
+        self._changed(request, before)
 
 
 @admin.register(Section)
@@ -326,7 +338,9 @@ story_form_policy = csp_override(settings.SECURE_CSP | {"style-src": [CSP.SELF, 
 
 
 @admin.register(Article)
-class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin):
+class ArticleAdmin(
+    StoryHistoryAdmin, ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
+):
     form = ArticleAdminForm
     change_form_template = "admin/articles/article/change_form.html"
     list_display = [
@@ -458,6 +472,9 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
                 f"{len(created)} link(s) added, {pending} of them pending.",
                 messages.INFO,
             )
+        # Last, in the form's transaction: the version holds the tags, bylines and links
+        # just saved with the story.
+        StoryVersion.objects.capture(form.instance, user=request.user)
 
     @admin.display(description="preview")
     def preview_link(self, obj):
@@ -554,7 +571,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             request.user.has_perm("articles.add_crosslink") and may_edit(request.user, link.target)
         ):
             raise PermissionDenied
-        editing.add_reciprocal(link=link)
+        editing.add_reciprocal(link=link, user=request.user)
         message = f"“{link.target.headline}” now links back to “{link.source.headline}”."
         self.log_change(request, link.target, message)
         self.message_user(request, message, messages.SUCCESS)
@@ -742,6 +759,8 @@ class CrossLinkAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdm
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and can_publish(request.user)
+
+    records_versions = True
 
     def stories_changed_by(self, rows):
         return Article.objects.filter(links_out__in=rows)

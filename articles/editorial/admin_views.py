@@ -140,7 +140,7 @@ def add_link(request, pk: int):
     if form.is_valid():
         target = form.cleaned_data["suggested_target"]
         try:
-            editing.add_also_read(source=source, target=target)
+            editing.add_also_read(source=source, target=target, user=request.user)
         except IntegrityError:  # a second click, or another editor, got there first
             messages.warning(request, "This story already links there.")
         else:
@@ -180,7 +180,9 @@ def accept_entity(request, pk: int):
     form = AcceptEntityForm(request.POST)
     if form.is_valid():
         tag_model, name = form.cleaned_data["suggested_tag"]
-        editing.tag_story(article=article, kind=tag_kind_of(tag_model), name=name)
+        editing.tag_story(
+            article=article, kind=tag_kind_of(tag_model), name=name, user=request.user
+        )
         _log_change(request, article, f"Tagged {tag_model._meta.verbose_name} “{name}”.")
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))

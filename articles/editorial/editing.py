@@ -13,7 +13,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import caching, text
-from articles.models import Article, ArticleQuerySet, AuditEntry, CrossLink, SlugRedirect
+from articles.models import (
+    Article,
+    ArticleQuerySet,
+    AuditEntry,
+    CrossLink,
+    SlugRedirect,
+    StoryVersion,
+)
 
 # Fields whose change on a live story is a correction readers should see as "Updated".
 CONTENT_FIELDS = (
@@ -112,7 +119,9 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
     """Save an edited story: revision guard and bump, updated time, old slug kept as redirect.
 
     ``base_revision`` is the revision the edit began from; it is needed for a story that
-    exists already (``StaleRevision`` without it).
+    exists already (``StaleRevision`` without it). The caller records the new version
+    (``StoryVersion.objects.capture``) once it has written the story's tags, bylines and
+    links too.
     """
     now = timezone.now()
     if article.pk is None:
@@ -128,6 +137,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
         base_revision=base_revision,
         fields=("slug", "status", "published_at", *CONTENT_FIELDS),
     )
+    StoryVersion.objects.keep_baseline(article)
     was_live = ArticleQuerySet.is_live_row(stored["status"], stored["published_at"], at=now)
     check_takedown_kept(stored["status"], article.status)
     article.full_clean()
@@ -181,11 +191,13 @@ def archive(*, article: Article, user=None) -> Article:
 def _save_status(article: Article, *, before, user) -> Article:
     article.full_clean()
     with transaction.atomic():
+        StoryVersion.objects.keep_baseline(article)
         Article.objects.filter(pk=article.pk).bump_revision(
             status=article.status, published_at=article.published_at
         )
         article.relist()
         AuditEntry.objects.log_story_transition(article, before=before, user=user)
+        StoryVersion.objects.capture(article, user=user)
     # update() sends no signal: the public pages showing this story must be rendered afresh.
     caching.content_changed()
     article.refresh_from_db(fields=["revision"])
@@ -264,7 +276,7 @@ def take_down(
         "takedown_withholds_headline": withhold_headline,
         "taken_down_at": now,
     }
-    _write_takedown(article, changes, stored)
+    _write_takedown(article, changes, stored, user=user, actor=actor)
     AuditEntry.objects.log(
         AuditEntry.Action.TAKEN_DOWN,
         article,
@@ -298,7 +310,7 @@ def reverse_takedown(
         "takedown_withholds_headline": False,
         "taken_down_at": None,
     }
-    _write_takedown(article, changes, stored)
+    _write_takedown(article, changes, stored, user=user, actor=actor)
     AuditEntry.objects.log(
         AuditEntry.Action.REINSTATED,
         article,
@@ -309,16 +321,19 @@ def reverse_takedown(
     return article
 
 
-def _write_takedown(article: Article, changes: dict, stored: dict) -> None:
+def _write_takedown(article: Article, changes: dict, stored: dict, *, user, actor) -> None:
     """Write a takedown or its reversal: the story's fields and a new revision in one
-    statement, its tag rows relisted from the stored publication time (hubs), and a new
-    content generation now and on commit (``update()`` sends no signal)."""
+    statement, its tag rows relisted from the stored publication time (hubs), a version of
+    the story, and a new content generation now and on commit (``update()`` sends no
+    signal)."""
+    StoryVersion.objects.keep_baseline(article)
     Article.objects.filter(pk=article.pk).bump_revision(**changes)
     for name, value in changes.items():
         setattr(article, name, value)
     article.published_at = stored["published_at"]
     article.revision = stored["revision"] + 1
     article.relist()
+    StoryVersion.objects.capture(article, user=user, actor=actor)
     caching.content_changed()
 
 
@@ -332,7 +347,7 @@ def live_inbound_links(article: Article):
     )
 
 
-def add_reciprocal(*, link: CrossLink) -> CrossLink:
+def add_reciprocal(*, link: CrossLink, user=None) -> CrossLink:
     """Link the target of ``link`` back to its source, in the target's Related list."""
     if link.target_id is None:
         raise ValueError("a pending link has no story to link back from")
@@ -351,16 +366,20 @@ def add_reciprocal(*, link: CrossLink) -> CrossLink:
     )
     reciprocal.full_clean()
     with transaction.atomic():
+        StoryVersion.objects.keep_baseline(link.target)
         reciprocal.save()
         Article.objects.filter(pk=reciprocal.source_id).bump_revision()
+        StoryVersion.objects.capture(link.target, user=user)
     return reciprocal
 
 
-def tag_story(*, article: Article, kind: str, name: str) -> None:
+def tag_story(*, article: Article, kind: str, name: str, user=None) -> None:
     """Tag the story with one more name of ``kind`` (people, countries or topics)."""
     with transaction.atomic():
+        StoryVersion.objects.keep_baseline(article)
         getattr(article, kind).add(name)
         Article.objects.filter(pk=article.pk).bump_revision()
+        StoryVersion.objects.capture(article, user=user)
 
 
 def also_read_placement(article: Article) -> int:
@@ -368,11 +387,12 @@ def also_read_placement(article: Article) -> int:
     return (len(article.paragraphs) + 1) // 2
 
 
-def add_also_read(*, source: Article, target: Article) -> CrossLink:
+def add_also_read(*, source: Article, target: Article, user=None) -> CrossLink:
     """Link ``source`` to ``target`` with an Also Read box halfway down the story, after the
     boxes already there. ``IntegrityError`` if it links there already."""
     placement = also_read_placement(source)
     with transaction.atomic():
+        StoryVersion.objects.keep_baseline(source)
         link = CrossLink.objects.create(
             source=source,
             target=target,
@@ -381,4 +401,5 @@ def add_also_read(*, source: Article, target: Article) -> CrossLink:
             order=source.links_out.filter(placement=placement).count(),
         )
         Article.objects.filter(pk=source.pk).bump_revision()
+        StoryVersion.objects.capture(source, user=user)
     return link
