@@ -47,7 +47,7 @@ from articles.models import (
     Topic,
 )
 
-from . import editing
+from . import corrections, editing
 from .admin_views import change_form_context
 from .forms import (
     EDITOR_STATUSES,
@@ -403,10 +403,11 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         ]
         if obj is not None:
             fieldsets.append(("Linked from", {"fields": ["linked_from"]}))
+            fieldsets.append(("Corrections and clarifications", {"fields": ["notices"]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["updated_at", "preview_link", "linked_from"]
+        readonly = ["updated_at", "preview_link", "linked_from", "notices"]
         if not can_publish(request.user):
             readonly.append("published_at")
         return readonly
@@ -478,6 +479,23 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             rows.append({"link": link, "state": state, "offer_link_back": offer_link_back})
         return render_to_string(
             "admin/articles/article/linked_from.html", {"story": obj, "rows": rows}
+        )
+
+    @admin.display(description="notices to readers")
+    def notices(self, obj):
+        """The story's corrections and clarifications, and a way to add one (editors, on a
+        live story: ``articles.editorial.corrections``)."""
+        if obj.pk is None:
+            return ""
+        return render_to_string(
+            "admin/articles/article/notices.html",
+            {
+                "notices": obj.corrections.order_by("at", "pk"),
+                "add_url": corrections.add_notice_url(obj),
+                # Only editors may edit a live story (``may_edit``, annotated as ``editable``),
+                # and only they add notices.
+                "can_add": obj.is_live() and getattr(obj, "editable", False),
+            },
         )
 
     def view_on_site(self, obj):
