@@ -414,9 +414,12 @@ class ArticleQuerySet(models.QuerySet):
         return self.select_related("section").order_by("-published_at", "-pk")
 
     def for_detail(self):
-        """With its section; tags and authors come in one query from
-        ``attach_tags_and_authors()``."""
-        return self.select_related("section")
+        """With its section, and when its newest correction or clarification was made (so
+        ``attach_notices()`` looks for them only when there are some); tags and authors
+        come in one query from ``attach_tags_and_authors()``."""
+        return self.select_related("section").annotate(
+            latest_notice_at=Correction.objects.latest_at()
+        )
 
     def latest_by_section(self, per_section: int, sections=None):
         """The newest ``per_section`` stories of every section, in section order, in one query.
@@ -1114,10 +1117,17 @@ class Correction(models.Model):
 def attach_notices(articles) -> None:
     """Set ``notices`` on each article: its corrections and clarifications, oldest first,
     in one query whatever the number of articles; and ``latest_notice_at``, the newest
-    one's time (None without one)."""
+    one's time (None without one).
+
+    An article annotated with ``latest_notice_at`` None (``Correction.objects.latest_at()``,
+    as ``for_detail()`` and the feeds do) is known to have none: most stories have none, and
+    when no article may have one there is no query.
+    """
     found = defaultdict(list)
-    notices = Correction.objects.filter(article__in=[a.pk for a in articles]).order_by("at", "pk")
-    for notice in notices if articles else ():
+    unknown = object()
+    asked = [a.pk for a in articles if getattr(a, "latest_notice_at", unknown) is not None]
+    notices = Correction.objects.filter(article__in=asked).order_by("at", "pk")
+    for notice in notices if asked else ():
         found[notice.article_id].append(notice)
     for article in articles:
         article.notices = found[article.pk]

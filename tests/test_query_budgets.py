@@ -163,7 +163,9 @@ def test_corrections_page_queries_do_not_grow_with_notices(client):
 
 
 def test_article_page_queries_do_not_grow_with_notices(client):
-    """A story with ten corrections and clarifications costs what one with one does."""
+    """A story with ten corrections and clarifications costs what one with one does, and a
+    story with none does not look for them (for_detail knows it has none)."""
+    plain = small_article()
     small = small_article()
     Correction.objects.create(article=small, text="Notice.", revision=1)
     big = small_article()
@@ -172,3 +174,4 @@ def test_article_page_queries_do_not_grow_with_notices(client):
         Correction.objects.create(article=big, kind=kind, text=f"Notice {n}.", revision=1)
     one = queries_for(client, small.get_absolute_url())
     assert queries_for(client, big.get_absolute_url()) == one <= ARTICLE_BUDGET
+    assert queries_for(client, plain.get_absolute_url()) == one - 1

@@ -244,7 +244,7 @@ class ArticleFeed(Feed):
         if response is None:
             attach_related_links(self.articles)
             attach_tags_and_authors(self.articles)
-            attach_item_notices(self.articles)
+            attach_notices(self.articles)  # a query only when an item has notices
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -438,14 +438,6 @@ def modified_at(article: Article) -> datetime.datetime:
     """When a published story last changed: its update time or its newest notice, never
     before publication (``Article.modified_at``)."""
     return article.modified_at
-
-
-def attach_item_notices(articles) -> None:
-    """``notices`` on each item (``models.attach_notices``): one query, and none when no
-    item has a notice (``latest_notice_at``, annotated with the items)."""
-    for article in articles:
-        article.notices = []
-    attach_notices([article for article in articles if article.latest_notice_at])
 
 
 def notices_html(article) -> str:
