@@ -39,12 +39,14 @@ from articles.models import (
     AuditEntry,
     Author,
     Byline,
+    Correction,
     Country,
     CrossLink,
     Person,
     Section,
     SlugRedirect,
     Topic,
+    attach_notices,
 )
 
 from . import corrections, editing
@@ -352,7 +354,11 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(editable=editable_by(request.user))
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        url_name = request.resolver_match and request.resolver_match.url_name
+        if url_name == "articles_article_change":
+            # The form lists the story's notices; most have none, and then cost no query.
+            queryset = queryset.annotate(latest_notice_at=Correction.objects.latest_at())
+        if url_name and url_name.endswith("changelist"):
             queryset = queryset.annotate(
                 links_out_n=count_of(CrossLink, "source"),
                 links_in_n=count_of(CrossLink, "target"),
@@ -487,10 +493,11 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         live story: ``articles.editorial.corrections``)."""
         if obj.pk is None:
             return ""
+        attach_notices([obj])
         return render_to_string(
             "admin/articles/article/notices.html",
             {
-                "notices": obj.corrections.order_by("at", "pk"),
+                "notices": obj.notices,
                 "add_url": corrections.add_notice_url(obj),
                 # Only editors may edit a live story (``may_edit``, annotated as ``editable``),
                 # and only they add notices.
