@@ -25,11 +25,13 @@ from PIL import Image
 
 from . import text
 from .models import (
+    NOTICE_MAX_LENGTH,
     TAG_KINDS,
     Article,
     AuditEntry,
     Author,
     Byline,
+    Correction,
     CrossLink,
     Section,
     SlugRedirect,
@@ -41,6 +43,8 @@ from .models import (
 LIST_KEYS = ("authors", *TAG_KINDS, "former-slugs")
 DATE_KEYS = ("published", "updated")
 IMAGE_KEYS = ("image-caption", "image-credit", "image-alt")
+# Keys that may be given more than once: each line is one notice, `<ISO time> | <text>`.
+NOTICE_KEYS = tuple(Correction.Kind.values)
 HEADER_KEYS = (
     "headline",
     "slug",
@@ -54,6 +58,7 @@ HEADER_KEYS = (
     *LIST_KEYS,
     "image",
     *IMAGE_KEYS,
+    *NOTICE_KEYS,
 )
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
@@ -68,6 +73,20 @@ TAKEN_DOWN_SKIP = "skipped (taken down)"
 # A story file may give any status but "withdrawn": a takedown is an editor's act with a
 # reason (manage.py takedown), and neither made nor reversed by a file.
 FILE_STATUSES = [status for status in Article.Status.values if status != Article.Status.WITHDRAWN]
+
+
+@dataclass(frozen=True)
+class NoticeSpec:
+    """A correction or clarification as a story file gives it."""
+
+    kind: str
+    at: datetime
+    text: str
+    line: int = field(default=0, compare=False)
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.at, self.text)
 
 
 class StoryFileError(Exception):
@@ -90,6 +109,7 @@ class StoryFile:
     links: list[text.LinkSpec]
     image: Path | None
     lines: dict[str, int] = field(repr=False, compare=False)
+    notices: list[NoticeSpec] = field(default_factory=list)
     # The image's bytes as read and verified while parsing: what is stored is what was checked.
     image_data: bytes = field(default=b"", repr=False)
 
@@ -104,6 +124,8 @@ class StoryFile:
                 sorted(self.tags.items()),
                 self.former_slugs,
                 self.links,
+                # Only when there are some: files without notices keep the digest they had.
+                *([[notice.key for notice in self.notices]] if self.notices else []),
             )
         )
         return hashlib.sha256(state.encode() + self.image_data).hexdigest()
@@ -159,6 +181,8 @@ class Header:
     path: Path
     values: dict[str, str]
     lines: dict[str, int]
+    # The repeatable lines (NOTICE_KEYS): (key, value, line number), in file order.
+    repeated: list[tuple[str, str, int]] = field(default_factory=list)
 
     def get(self, key: str, default: str = "") -> str:
         return self.values.get(key, default)
@@ -197,6 +221,10 @@ def read_header(path: Path, lines: list[str]) -> tuple[Header, int]:
                 f"unknown header key '{match['key']}' (known keys: "
                 f"{', '.join(k.title() for k in HEADER_KEYS)})",
             )
+        if key in NOTICE_KEYS:
+            header.repeated.append((key, match["value"], number + 1))
+            number += 1
+            continue
         if key in header.values:
             raise StoryFileError(
                 path,
@@ -228,6 +256,46 @@ def story_dates(header: Header, status: str) -> dict:
     if status == Article.Status.PUBLISHED and "published" not in dates:
         header.fail("status", "a published story needs 'Published: <date and time>'")
     return dates
+
+
+def story_notices(header: Header) -> list[NoticeSpec]:
+    """The ``Correction:`` and ``Clarification:`` lines, each ``<ISO time> | <text>``."""
+    notices: dict[tuple, NoticeSpec] = {}
+    for kind, value, line in header.repeated:
+        given, bar, notice_text = value.partition("|")
+        if not bar:
+            raise StoryFileError(
+                header.path, line, f"expected '{kind.title()}: <ISO time> | <text>'"
+            )
+        moment = parse_datetime(given)
+        if moment is None:
+            raise StoryFileError(
+                header.path,
+                line,
+                f"'{given.strip()}' is not a date and time like 2025-01-29T09:30:00+05:30",
+            )
+        try:
+            validate_story_time(moment)
+        except ValidationError as error:
+            raise StoryFileError(
+                header.path, line, f"'{given.strip()}' is out of range: {' '.join(error.messages)}"
+            ) from None
+        notice_text = Correction.normalise_text(notice_text)
+        if not notice_text:
+            raise StoryFileError(header.path, line, f"the {kind} has no text after '|'")
+        if len(notice_text) > NOTICE_MAX_LENGTH:
+            raise StoryFileError(
+                header.path,
+                line,
+                f"the {kind} is {len(notice_text)} characters long; at most {NOTICE_MAX_LENGTH}",
+            )
+        notice = NoticeSpec(kind, moment, notice_text, line)
+        if notice.key in notices:
+            raise StoryFileError(
+                header.path, line, f"the same {kind} as line {notices[notice.key].line}"
+            )
+        notices[notice.key] = notice
+    return list(notices.values())
 
 
 def checked_names(header: Header, key: str, model) -> list[str]:
@@ -439,6 +507,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
     dates = story_dates(header, status)
     body_format = story_format(header)
     section, names, former_slugs = story_names(header, slug)
+    notices = story_notices(header)
     image, image_data = story_image(header)
     body_html, links = story_body(path, lines, body_start, body_format)
     check_links(path, headline, links)
@@ -456,6 +525,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
         image=image,
         image_data=image_data,
         lines=header.lines,
+        notices=notices,
     )
 
 
@@ -561,6 +631,7 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
     with reported_at(story, "headline"):
         sync_links(article, story.links)
     sync_former_slugs(article, story)
+    sync_notices(article, story.notices)
     AuditEntry.objects.log_story_transition(article, before=before, actor=IMPORT_ACTOR)
     StoryVersion.objects.capture(article, actor=IMPORT_ACTOR)
     return ("created" if created else "overwritten" if change else "updated"), change
@@ -626,6 +697,26 @@ def sync_former_slugs(article: Article, story: StoryFile) -> None:
     for old in story.former_slugs:
         if old not in current:
             SlugRedirect.objects.create(old_slug=old, article=article)
+
+
+def sync_notices(article: Article, notices: list[NoticeSpec]) -> None:
+    """The story's corrections and clarifications as the file gives them. Those already
+    stored stay as they are (their feed ids too); new ones speak for the revision this
+    import writes."""
+    wanted = {notice.key: notice for notice in notices}
+    stored = {(n.kind, n.at, n.text): n.pk for n in article.corrections.all()}
+    gone = [pk for key, pk in stored.items() if key not in wanted]
+    if gone:
+        Correction.objects.filter(pk__in=gone).delete()
+    for key, notice in wanted.items():
+        if key not in stored:
+            Correction.objects.create(
+                article=article,
+                kind=notice.kind,
+                at=notice.at,
+                text=notice.text,
+                revision=article.revision,
+            )
 
 
 def sync_bylines(article: Article, names: list[str]) -> None:
@@ -758,6 +849,10 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Image-Credit", article.image_credit),
         ("Image-Alt", article.image_alt),
         ("Former-Slugs", "; ".join(article.slug_redirects.values_list("old_slug", flat=True))),
+        *(
+            (notice.get_kind_display(), f"{notice.at.isoformat()} | {notice.text}")
+            for notice in article.corrections.order_by("at", "pk")
+        ),
     ]
     blocks = article.paragraphs
     plain = is_plain(blocks)

@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import connection, models, router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Lower, RowNumber
+from django.db.models.functions import Coalesce, Length, Lower, RowNumber
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -412,9 +414,12 @@ class ArticleQuerySet(models.QuerySet):
         return self.select_related("section").order_by("-published_at", "-pk")
 
     def for_detail(self):
-        """With its section; tags and authors come in one query from
-        ``attach_tags_and_authors()``."""
-        return self.select_related("section")
+        """With its section, and when its newest correction or clarification was made (so
+        ``attach_notices()`` looks for them only when there are some); tags and authors
+        come in one query from ``attach_tags_and_authors()``."""
+        return self.select_related("section").annotate(
+            latest_notice_at=Correction.objects.latest_at()
+        )
 
     def latest_by_section(self, per_section: int, sections=None):
         """The newest ``per_section`` stories of every section, in section order, in one query.
@@ -802,6 +807,15 @@ class Article(models.Model):
     @property
     def was_updated(self) -> bool:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
+
+    @property
+    def modified_at(self):
+        """When the story last changed for readers: its publication, its last update, or
+        its newest correction or clarification (``latest_notice_at``, set by
+        ``attach_notices()`` or annotated with ``Correction.objects.latest_at()``), whichever
+        is latest. Feeds and JSON-LD give it as the story's modified time."""
+        times = (self.published_at, self.updated_at, getattr(self, "latest_notice_at", None))
+        return max(filter(None, times), default=None)
 
 
 def tag_model(kind: str) -> type[NewsTag]:
@@ -1249,3 +1263,142 @@ class StoryVersion(models.Model):
     @property
     def headline(self) -> str:
         return self.snapshot.get("headline", "") if isinstance(self.snapshot, dict) else ""
+
+
+# A notice is a sentence or a short paragraph, on one line of a story file.
+NOTICE_MAX_LENGTH = 2000
+
+
+class CorrectionQuerySet(models.QuerySet):
+    def live(self, at=None):
+        """Notices readers may see: those of live stories, through the one publication gate
+        (a story unpublished, archived or taken down takes its notices with it)."""
+        return self.filter(ArticleQuerySet.live_condition("article__", at=at))
+
+    def for_listing(self):
+        """The ``/corrections/`` page and feeds: each notice with its story (and the story's
+        section), newest first, with ``listed`` to page them by (``articles.reader.paging``)."""
+        return (
+            self.select_related("article__section").annotate(listed=F("at")).order_by("-at", "-pk")
+        )
+
+    def latest_at(self, prefix: str = "") -> "models.Subquery":
+        """The time of a story's newest notice, for annotating stories (``OuterRef`` to the
+        story's pk through ``prefix``); None when it has none."""
+        return models.Subquery(
+            self.filter(article=models.OuterRef(f"{prefix}pk")).order_by("-at").values("at")[:1]
+        )
+
+
+class Correction(models.Model):
+    """A correction or clarification published with a story: what readers were told was
+    wrong or unclear, and when. Shown on the story's page (a correction at the top, a
+    clarification at the end), on ``/corrections/``, in feeds and in JSON-LD, while the
+    story is live."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        CLARIFICATION = "clarification", "Clarification"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=13, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField(
+        max_length=NOTICE_MAX_LENGTH,
+        validators=[MaxLengthValidator(NOTICE_MAX_LENGTH)],
+        help_text="What was wrong or unclear and what is right, in plain text (no HTML); "
+        "readers see it as written.",
+    )
+    at = models.DateTimeField(
+        "time",
+        default=timezone.now,
+        validators=[validate_story_time],
+        help_text="When the notice was made; readers see this date.",
+    )
+    revision = models.PositiveIntegerField(
+        blank=True,
+        help_text="The story's revision that made the change this notice tells readers about; "
+        "empty for the story's current revision.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The notice's identity in feeds (``tag:`` URIs name its day), which editing ``at`` must
+    # not move.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CorrectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # /corrections/ and its feeds walk every notice newest first, a page at a time.
+            models.Index(fields=["-at", "-id"], name="correction_newest_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["correction", "clarification"]), name="correction_kind"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="correction_text_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), NOTICE_MAX_LENGTH),
+                name="correction_text_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(at__gte=EARLIEST_STORY_TIME, at__lt=LATEST_STORY_TIME),
+                name="correction_at_in_range",
+            ),
+            models.CheckConstraint(condition=Q(revision__gte=1), name="correction_revision"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to “{self.article}”"
+
+    def save(self, *args, **kwargs):
+        self.text = self.normalise_text(self.text)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        """The notice where it stands on its story's page."""
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def clean(self):
+        self.text = self.normalise_text(self.text)
+        if not self.text:
+            raise ValidationError({"text": "Write what readers should know."})
+
+    @property
+    def anchor(self) -> str:
+        return f"notice-{self.pk}"
+
+    @classmethod
+    def normalise_text(cls, value: str) -> str:
+        """The text as stored: one line of plain text, control characters and runs of white
+        space collapsed (the story file gives each notice one line)."""
+        return text.collapse_whitespace(value or "")
+
+
+def attach_notices(articles) -> None:
+    """Set ``notices`` on each article: its corrections and clarifications, oldest first,
+    in one query whatever the number of articles; and ``latest_notice_at``, the newest
+    one's time (None without one).
+
+    An article annotated with ``latest_notice_at`` None (``Correction.objects.latest_at()``,
+    as ``for_detail()`` and the feeds do) is known to have none: most stories have none, and
+    when no article may have one there is no query.
+    """
+    found = defaultdict(list)
+    unknown = object()
+    asked = [a.pk for a in articles if getattr(a, "latest_notice_at", unknown) is not None]
+    notices = Correction.objects.filter(article__in=asked).order_by("at", "pk")
+    for notice in notices if asked else ():
+        found[notice.article_id].append(notice)
+    for article in articles:
+        article.notices = found[article.pk]
+        for notice in article.notices:
+            notice.article = article  # no query per notice for its story's address
+        article.latest_notice_at = article.notices[-1].at if article.notices else None

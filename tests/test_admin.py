@@ -11,7 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertInHTML
 
-from articles.models import NO_ADDRESS, Article, Country, CrossLink, Person, SlugRedirect
+from articles.models import (
+    NO_ADDRESS,
+    Article,
+    Correction,
+    Country,
+    CrossLink,
+    Person,
+    SlugRedirect,
+)
 from tests.admin_support import (
     ADD_URL,
     CHANGELIST_URL,
@@ -129,6 +137,10 @@ def test_change_form_query_count_does_not_grow_with_tags_links_or_bylines(client
         story.bylines.create(author=AuthorFactory(), position=n + 1)
     assert count_queries(client, change_url(story)) == few
     assert few <= 20
+    # Its corrections and clarifications, however many, are one more query.
+    for n in range(3):
+        Correction.objects.create(article=story, text=f"Notice {n}.", revision=1)
+    assert count_queries(client, change_url(story)) == few + 1
 
 
 def test_body_is_sanitised_on_the_server(client, editor):

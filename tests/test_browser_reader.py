@@ -104,11 +104,17 @@ def test_pages_have_no_serious_accessibility_findings(page, live_server, story, 
     """axe finds nothing serious or critical on any kind of public page, phone or desktop."""
     from axe_playwright_python.sync_playwright import Axe
 
+    from articles.models import Correction
+
     page.set_viewport_size(VIEWPORTS[viewport])
     axe = Axe()
+    # The story's page with a correction above the body and a clarification below it.
+    for kind in Correction.Kind.values:
+        Correction.objects.create(article=story, kind=kind, text=f"A {kind}.", revision=1)
     paths = [
         "/",
         "/archive/",
+        "/corrections/",
         story.get_absolute_url(),
         "/people/donald-trump/",
         "/search/?q=zeppelin",

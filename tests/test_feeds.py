@@ -687,6 +687,25 @@ def test_query_count_does_not_grow(client, db, django_assert_max_num_queries, fo
     assert count_queries(client, url) == one
 
 
+@pytest.mark.parametrize("kind", SCOPES)
+@pytest.mark.parametrize("format", FORMATS)
+def test_notices_cost_one_query_whatever_their_number(client, db, format, kind):
+    """Items carrying corrections and clarifications cost one more query (their notices),
+    the same for one item as for thirty with two notices each; none when no item has one."""
+    from articles.models import Correction
+
+    first = crowd(1)
+    url = scope_url(first, format, kind)
+    without = count_queries(client, url)
+    Correction.objects.create(article=first, text="Notice.", revision=1)
+    with_one = count_queries(client, url)
+    crowd(29)
+    for article in Article.objects.all():
+        Correction.objects.create(article=article, kind="clarification", text="More.", revision=1)
+    assert with_one == without + 1 <= FEED_BUDGET + 1
+    assert count_queries(client, url) == with_one
+
+
 def test_not_modified_costs_two_queries(client, story, django_assert_num_queries):
     """A 304 for the site feed is answered from the item query and the content generation
     (one small query, articles.caching; behind the page cache it is the one it read)."""

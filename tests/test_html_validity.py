@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from articles.importing import import_stories
+from articles.models import Correction
 from tests.conftest import require
 from tests.factories import ArticleFactory, CrossLinkFactory, taken_down
 
@@ -19,8 +20,8 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, story, hubs, archive, search, the 404 page and a taken-down story's 410
-    notice (with and without its headline): no HTML errors."""
+    """Front page, story, hubs, archive, search, corrections, the 404 page and a taken-down
+    story's 410 notice (with and without its headline): no HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     story = ArticleFactory(
@@ -37,6 +38,11 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
     named = taken_down(
         headline="A story published in error", reason="error", takedown_note="We are sorry."
     )
+    # A correction before the body and a clarification after it; both on /corrections/.
+    for kind in Correction.Kind.values:
+        Correction.objects.create(
+            article=story, kind=kind, text=f"A {kind} <b>here</b>.", revision=1
+        )
     pages = {
         "front": "/",
         "archive": "/archive/",
@@ -46,6 +52,7 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         "country": "/countries/israel/",
         "section": "/sections/world/",
         "search": "/search/?q=ceasefire",
+        "corrections": "/corrections/",
         "empty-search": "/search/?q=",
         "not-found": "/news/no-such-story/",
         "taken-down": withheld.get_absolute_url(),

@@ -154,6 +154,8 @@ Image-Caption: Netanyahu speaks
 Image-Credit: AP
 Image-Alt: A man at a lectern
 Former-Slugs: israel-may-resume-war; netanyahu-warning
+Correction: 2025-01-18T12:30:00+00:00 | An earlier version named the agency as AP | it was Reuters.
+Clarification: 2025-01-19T09:15:00.250000+01:00 | The warning   came after the <vote>.
 
 Also Read: Ceasefire delayed
 
@@ -196,6 +198,7 @@ Headline: Archived story
 Status: archived
 Published: 2024-01-01T00:00:00+00:00
 Topics: History
+correction: 2024-01-02T00:00:00+00:00 | Kept while the story is archived.
 
 Old body.
 """,
@@ -233,6 +236,9 @@ def snapshot():
             "countries": sorted(article.countries.values_list("code", flat=True)),
             "topics": sorted(article.topics.names()),
             "former_slugs": sorted(article.slug_redirects.values_list("old_slug", flat=True)),
+            "notices": list(
+                article.corrections.order_by("at", "pk").values_list("kind", "at", "text")
+            ),
             "links": [
                 (
                     link.target.slug if link.target else None,
@@ -256,6 +262,11 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, setti
         "israel-may-resume-war",
         "netanyahu-warning",
     ]
+    assert [(kind, text) for kind, _, text in before["israel-reserves-right"]["notices"]] == [
+        ("correction", "An earlier version named the agency as AP | it was Reuters."),
+        ("clarification", "The warning came after the <vote>."),
+    ]
+    assert len(before["archived-story"]["notices"]) == 1
 
     call_command("export_articles", tmp_path / "out", verbosity=0)
     for model in (Article, Person, Country, Topic, Section, Author):
@@ -320,6 +331,44 @@ BAD_FILES = {
         ("Headline: A\nPublished: 2025-01-01T00:00:00Z\n\n" + "x" * (5 * 1024 * 1024)),
         1,
         "at most 5 MB",
+    ),
+    "notice-without-bar.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n"
+        "Correction: 2025-01-02T00:00:00Z The age was wrong.\n\nOne.\n",
+        3,
+        "expected 'Correction: <ISO time> | <text>'",
+    ),
+    "notice-bad-time.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n"
+        "Correction: 2025-01-02T00:00:00Z | Fine.\n"
+        "Clarification: yesterday | The age was wrong.\n\nOne.\n",
+        4,
+        "'yesterday' is not a date and time",
+    ),
+    "notice-out-of-range.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n"
+        "Correction: 1066-10-14T00:00:00Z | Too early.\n\nOne.\n",
+        3,
+        "out of range",
+    ),
+    "notice-no-text.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n"
+        "Clarification: 2025-01-02T00:00:00Z |   \n\nOne.\n",
+        3,
+        "the clarification has no text",
+    ),
+    "notice-too-long.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n"
+        "Correction: 2025-01-02T00:00:00Z | " + "x" * 2001 + "\n\nOne.\n",
+        3,
+        "2001 characters long; at most 2000",
+    ),
+    "notice-twice.txt": (
+        "Headline: A\nPublished: 2025-01-01T00:00:00Z\n"
+        "Correction: 2025-01-02T00:00:00Z | Same.\n"
+        "Correction: 2025-01-02T00:00:00+00:00 | Same.\n\nOne.\n",
+        4,
+        "the same correction as line 3",
     ),
     "long-headline.txt": (
         "Headline: " + "word " * 80 + "\nPublished: 2025-01-01T00:00:00Z\n\nB.\n",
@@ -522,3 +571,74 @@ def test_an_import_makes_a_form_opened_before_it_stale(tmp_path):
     with pytest.raises(StaleRevision):
         editing.save_article(article=opened, base_revision=opened.revision)
     assert "Wire update." in Article.objects.get().body
+
+
+NOTICED = GOOD.replace(
+    "People: Benjamin Netanyahu\n",
+    "People: Benjamin Netanyahu\n"
+    "Correction: 2025-01-28T12:00:00+00:00 | The talks were in Cairo, not Doha.\n"
+    "Clarification: 2025-01-28T13:00:00+00:00 | The hurdle is a dispute over prisoners.\n",
+)
+
+
+def test_notices_in_a_story_file_are_synced_and_keep_their_identity(tmp_path):
+    """Correction and Clarification lines become the story's notices, for the revision the
+    import wrote; a file that drops one removes it and keeps the others as they were."""
+    path = write(tmp_path, "a.txt", NOTICED)
+    import_stories([path])
+    article = Article.objects.get()
+    notices = list(article.corrections.order_by("at"))
+    assert [(n.kind, n.text, n.revision) for n in notices] == [
+        ("correction", "The talks were in Cairo, not Doha.", article.revision),
+        ("clarification", "The hurdle is a dispute over prisoners.", article.revision),
+    ]
+    assert import_stories([path]).outcomes == {path: "unchanged"}
+    write(
+        tmp_path,
+        "a.txt",
+        "\n".join(line for line in NOTICED.splitlines() if "Clarification" not in line) + "\n",
+    )
+    assert import_stories([path]).outcomes == {path: "updated"}
+    assert list(Article.objects.get().corrections.values_list("pk", flat=True)) == [notices[0].pk]
+
+
+def test_a_file_without_notices_keeps_the_digest_it_had(tmp_path):
+    """Files written before notices existed are still unchanged on the next import: the
+    digest covers notices only when a file has some."""
+    import hashlib
+
+    from articles.importing import parse_story
+
+    story = parse_story(tmp_path / "a.txt", GOOD)
+    state = (
+        story.slug,
+        sorted(story.values.items()),
+        story.section,
+        story.authors,
+        sorted(story.tags.items()),
+        story.former_slugs,
+        story.links,
+    )
+    assert story.digest == hashlib.sha256(repr(state).encode()).hexdigest()
+    assert parse_story(tmp_path / "a.txt", NOTICED).digest != story.digest
+
+
+def test_a_notice_added_in_the_newsroom_is_a_newsroom_change(tmp_path):
+    """An editor's correction counts as newsroom work: the next import of a changed file
+    skips the story, and --overwrite replaces it, notice included."""
+    from articles.editorial.corrections import publish_notice
+    from articles.models import Correction
+
+    path = write(tmp_path, "a.txt", GOOD)
+    import_stories([path])
+    article = Article.objects.get()
+    publish_notice(notice=Correction(article=article, text="Added at the desk."))
+    write(tmp_path, "a.txt", GOOD.replace("Second paragraph.", "Wire update."))
+
+    report = import_stories([path])
+    assert report.outcomes == {path: "skipped"}
+    assert "edited in the newsroom" in report.notes[path]
+    assert article.corrections.count() == 1
+
+    assert import_stories([path], overwrite=True).outcomes == {path: "overwritten"}
+    assert not article.corrections.exists()

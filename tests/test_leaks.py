@@ -130,3 +130,23 @@ def test_more_on_offers_no_hidden_story(client, newsroom):
     response = client.get(live.get_absolute_url())
     assert all(story.status == "published" for story in response.context["more_on"])
     assert response.context["more_on"] == []
+
+
+def test_notices_of_hidden_stories_appear_on_no_surface(client, newsroom):
+    """A correction on a hidden story (imported with it, or made while it was live) shows on
+    no page, on /corrections/ or in any feed; the live story's does."""
+    from articles.models import Correction
+
+    live, hidden, hubs = newsroom
+    Correction.objects.create(article=live, text="Public notice.", revision=1)
+    for story in hidden.values():
+        Correction.objects.create(article=story, text=f"Leaked notice on {story.slug}.", revision=1)
+    corrections = reverse("articles:corrections")
+    feeds = [reverse("articles:corrections_feed", args=[fmt]) for fmt in ("rss", "atom", "json")]
+    feeds += [reverse("articles:feed", args=[fmt]) for fmt in ("rss", "atom", "json")]
+    pages = [response for _, response in public_pages(client, live, hubs)]
+    pages += [client.get(url) for url in (corrections, *feeds)]
+    for response in pages:
+        assert response.status_code == 200
+        assert "Leaked notice" not in response.content.decode()
+    assert "Public notice." in client.get(corrections).content.decode()

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import caching
-from articles.models import Person, SlugRedirect
+from articles.models import Correction, Person, SlugRedirect
 from articles.reader import views
 from tests.factories import (
     ArticleFactory,
@@ -28,6 +28,7 @@ HUB_BUDGET = 5
 FRONT_BUDGET = 6
 ARCHIVE_BUDGET = 4
 GONE_BUDGET = 3
+CORRECTIONS_BUDGET = 2
 
 COUNTRY_CODES = [country.alpha_2 for country in pycountry.countries][:10]
 
@@ -161,3 +162,37 @@ def test_search_lists_the_best_matches_in_one_query(client):
     assert len(response.context["results"]) == views_limit
     assert f"more than {views_limit} stories" in response.content.decode()
     assert len(captured) <= 1 + 1
+
+
+def noticed_stories(count: int) -> None:
+    """``count`` live stories, each with a correction and a clarification."""
+    for _ in range(count):
+        story = ArticleFactory(authors=[AuthorFactory()])
+        for kind in Correction.Kind.values:
+            Correction.objects.create(article=story, kind=kind, text="Notice.", revision=1)
+
+
+def test_corrections_page_queries_do_not_grow_with_notices(client):
+    """/corrections/ with 2 notices or 50 (three pages) runs the same queries, on any page:
+    the content generation and one page of notices with their stories."""
+    noticed_stories(1)
+    one = queries_for(client, "/corrections/")
+    noticed_stories(24)
+    assert queries_for(client, "/corrections/") == one <= CORRECTIONS_BUDGET
+    page_two = "/corrections/" + older_link(client.get("/corrections/").content.decode())
+    assert queries_for(client, page_two) <= one
+
+
+def test_article_page_queries_do_not_grow_with_notices(client):
+    """A story with ten corrections and clarifications costs what one with one does, and a
+    story with none does not look for them (for_detail knows it has none)."""
+    plain = small_article()
+    small = small_article()
+    Correction.objects.create(article=small, text="Notice.", revision=1)
+    big = small_article()
+    for n in range(10):
+        kind = Correction.Kind.values[n % 2]
+        Correction.objects.create(article=big, kind=kind, text=f"Notice {n}.", revision=1)
+    one = queries_for(client, small.get_absolute_url())
+    assert queries_for(client, big.get_absolute_url()) == one <= ARTICLE_BUDGET
+    assert queries_for(client, plain.get_absolute_url()) == one - 1

@@ -23,8 +23,10 @@ from articles.importing import (
     write_story,
 )
 from articles.models import (
+    NOTICE_MAX_LENGTH,
     Article,
     Author,
+    Correction,
     CrossLink,
     Person,
     Section,
@@ -77,6 +79,12 @@ values = {
     "image": images,
     "former-slugs": st.one_of(st.sampled_from(["taken", "old-address; taken"]), names),
     **dict.fromkeys(("authors", "people", "countries", "topics", "section"), names),
+    **dict.fromkeys(
+        ("correction", "clarification"),
+        st.builds(
+            lambda at, bar, said: f"{at}{bar}{said}", dates, st.sampled_from(["|", " | ", ""]), line
+        ),
+    ),
 }
 # A sound header with some of its values replaced, sometimes by anything at all.
 SOUND = {"headline": "A story", "published": "2025-01-28T10:00:00+00:00"}
@@ -114,6 +122,10 @@ def check_accepted(story: StoryFile, folder: Path) -> None:
         for name in story.authors if key == "authors" else story.tags[key]:
             assert model.normalise_name(name) == name
     assert story.image is None or story.image == folder / "photo.png"
+    for notice in story.notices:
+        validate_story_time(notice.at)
+        assert notice.text and Correction.normalise_text(notice.text) == notice.text
+        assert len(notice.text) <= NOTICE_MAX_LENGTH
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,7 +144,9 @@ def test_parse_story_gives_a_story_or_a_clear_error(folder, content):
 
 
 def row_counts() -> tuple[int, ...]:
-    return tuple(m.objects.count() for m in (Article, CrossLink, Person, Section, Author))
+    return tuple(
+        m.objects.count() for m in (Article, CrossLink, Person, Section, Author, Correction)
+    )
 
 
 @pytest.mark.django_db

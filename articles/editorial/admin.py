@@ -40,6 +40,7 @@ from articles.models import (
     AuditEntry,
     Author,
     Byline,
+    Correction,
     Country,
     CrossLink,
     Person,
@@ -47,9 +48,10 @@ from articles.models import (
     SlugRedirect,
     StoryVersion,
     Topic,
+    attach_notices,
 )
 
-from . import editing
+from . import corrections, editing
 from .admin_views import change_form_context
 from .forms import (
     EDITOR_STATUSES,
@@ -369,7 +371,11 @@ class ArticleAdmin(
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(editable=editable_by(request.user))
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        url_name = request.resolver_match and request.resolver_match.url_name
+        if url_name == "articles_article_change":
+            # The form lists the story's notices; most have none, and then cost no query.
+            queryset = queryset.annotate(latest_notice_at=Correction.objects.latest_at())
+        if url_name and url_name.endswith("changelist"):
             queryset = queryset.annotate(
                 links_out_n=count_of(CrossLink, "source"),
                 links_in_n=count_of(CrossLink, "target"),
@@ -420,10 +426,11 @@ class ArticleAdmin(
         ]
         if obj is not None:
             fieldsets.append(("Linked from", {"fields": ["linked_from"]}))
+            fieldsets.append(("Corrections and clarifications", {"fields": ["notices"]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["updated_at", "preview_link", "linked_from"]
+        readonly = ["updated_at", "preview_link", "linked_from", "notices"]
         if not can_publish(request.user):
             readonly.append("published_at")
         elif obj is not None and obj.status == Article.Status.WITHDRAWN:
@@ -501,6 +508,24 @@ class ArticleAdmin(
             rows.append({"link": link, "state": state, "offer_link_back": offer_link_back})
         return render_to_string(
             "admin/articles/article/linked_from.html", {"story": obj, "rows": rows}
+        )
+
+    @admin.display(description="notices to readers")
+    def notices(self, obj):
+        """The story's corrections and clarifications, and a way to add one (editors, on a
+        live story: ``articles.editorial.corrections``)."""
+        if obj.pk is None:
+            return ""
+        attach_notices([obj])
+        return render_to_string(
+            "admin/articles/article/notices.html",
+            {
+                "notices": obj.notices,
+                "add_url": corrections.add_notice_url(obj),
+                # Only editors may edit a live story (``may_edit``, annotated as ``editable``),
+                # and only they add notices.
+                "can_add": obj.is_live() and getattr(obj, "editable", False),
+            },
         )
 
     def view_on_site(self, obj):

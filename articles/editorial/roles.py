@@ -45,6 +45,11 @@ ROLE_PERMISSIONS = {
         ),
         "publish_article",
         "view_auditentry",
+        # Corrections are part of the public record: editors add and amend them, and no
+        # one deletes one from the admin (articles.editorial.corrections).
+        "add_correction",
+        "change_correction",
+        "view_correction",
     ),
 }
 

@@ -18,15 +18,24 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.http.request import split_domain_port
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from articles import caching, text
-from articles.models import Article, ArticleQuerySet, CrossLink, attach_tags_and_authors
+from articles.models import (
+    Article,
+    ArticleQuerySet,
+    Correction,
+    CrossLink,
+    attach_notices,
+    attach_tags_and_authors,
+)
 
 from .hubs import hub_kind
 
@@ -38,6 +47,8 @@ STALE_WHILE_REVALIDATE = 60 * 60
 # How an item's body shows its Also Read links (see ``ArticleFeed.item_content_html``).
 ALSO_READ_BOX = '<p><strong>Also read:</strong> <a href="{url}">{title}</a></p>'
 RELATED_ITEM = '<li><a href="{}">{}</a></li>'
+# How an item's content opens with each correction or clarification of its story.
+NOTICE = "<p><strong>{label}, {date}:</strong> {text}</p>"
 
 
 def attach_related_links(articles) -> None:
@@ -222,7 +233,10 @@ class ArticleFeed(Feed):
         self.articles = list(
             self.live_articles(obj)
             .select_related("section")
-            .annotate(links_live_since=newest_live_target())
+            .annotate(
+                links_live_since=newest_live_target(),
+                latest_notice_at=Correction.objects.latest_at(),
+            )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
         etag, last_modified = self.validators(obj)
@@ -230,6 +244,7 @@ class ArticleFeed(Feed):
         if response is None:
             attach_related_links(self.articles)
             attach_tags_and_authors(self.articles)
+            attach_notices(self.articles)  # a query only when an item has notices
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -309,7 +324,7 @@ class ArticleFeed(Feed):
         ]
         return {
             "authors": self.item_authors(article),
-            "content_html": self.item_content_html(article, related),
+            "content_html": notices_html(article) + self.item_content_html(article, related),
             "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
@@ -420,8 +435,26 @@ def newest_live_target() -> Subquery:
 
 
 def modified_at(article: Article) -> datetime.datetime:
-    """When a published story last changed: its update time, never before publication."""
-    return max(article.published_at, article.updated_at or article.published_at)
+    """When a published story last changed: its update time or its newest notice, never
+    before publication (``Article.modified_at``)."""
+    return article.modified_at
+
+
+def notices_html(article) -> str:
+    """The story's corrections and clarifications, newest first, to lead its item: a
+    reader sees at once what changed since they last read it."""
+    return format_html_join(
+        "",
+        NOTICE,
+        (
+            {
+                "label": notice.get_kind_display(),
+                "date": date_format(timezone.localtime(notice.at), "j F Y"),
+                "text": notice.text,
+            }
+            for notice in reversed(article.notices)
+        ),
+    )
 
 
 def item_id(article: Article, request) -> str:
@@ -433,9 +466,14 @@ def item_id(article: Article, request) -> str:
     show an edited story twice. The link, by contrast, is always the current URL.
     ``NEWSROOM_FEED_ID_HOST`` pins the host when the site answers on several names.
     """
+    return tag_uri(request, article, "article")
+
+
+def tag_uri(request, row, kind: str) -> str:
+    """``tag:<host>,<day row was created>:<kind>:<pk>``, the permanent id of a feed item."""
     host = settings.NEWSROOM_FEED_ID_HOST or split_domain_port(request.get_host())[0]
-    day = article.created_at.astimezone(datetime.UTC).date().isoformat()
-    return f"tag:{host},{day}:article:{article.pk}"
+    day = row.created_at.astimezone(datetime.UTC).date().isoformat()
+    return f"tag:{host},{day}:{kind}:{row.pk}"
 
 
 @require_safe

@@ -62,7 +62,9 @@ class ListingPage:
 
     @property
     def newest(self):
-        return self.object_list[0].published_at if self.object_list else None
+        """The listing time of the page's first row (a story's publication, a notice's
+        date), which names the page."""
+        return self.object_list[0].listed if self.object_list else None
 
 
 def listing_page(queryset, per_page: int, *, before: str | None, after: str | None):

@@ -11,7 +11,13 @@ from django.template.response import TemplateResponse
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import text
-from articles.models import Article, CrossLink, attach_tags_and_authors
+from articles.models import (
+    Article,
+    Correction,
+    CrossLink,
+    attach_notices,
+    attach_tags_and_authors,
+)
 
 from . import paging, search
 from .hubs import hub_kind
@@ -96,6 +102,7 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         links = list(CrossLink.objects.shown_from(article))
         body, related = text.place_links(article.paragraphs, links)
         attach_tags_and_authors([article])
+        attach_notices([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
         # one of the tags its heading names.
         named = article.tagged[:MORE_ON_TAGS]
@@ -111,6 +118,9 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
             related=related,
             more_on=more_on,
             more_on_names=[tag.name for _, tag in named],
+            # A correction leads the story, a clarification follows it.
+            corrections=[n for n in article.notices if n.kind == Correction.Kind.CORRECTION],
+            clarifications=[n for n in article.notices if n.kind == Correction.Kind.CLARIFICATION],
             **article.tags,
             **kwargs,
         )

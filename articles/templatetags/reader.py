@@ -120,7 +120,9 @@ def article_json_ld(context, article) -> str:
         "headline": article.headline,
         "description": summary(article),
         "datePublished": iso(article.published_at),
-        "dateModified": iso(article.updated_at if article.was_updated else article.published_at),
+        # Moved on by an update and by a correction or clarification (the page attached its
+        # notices: models.attach_notices).
+        "dateModified": iso(article.modified_at),
         "author": authors or [_publisher(request)],
         "publisher": _publisher(request),
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
@@ -131,6 +133,17 @@ def article_json_ld(context, article) -> str:
     }
     if article.image:
         news_article["image"] = [request.build_absolute_uri(article.image.url)]
+    if notices := getattr(article, "notices", None):
+        news_article["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "name": notice.get_kind_display(),
+                "text": notice.text,
+                "datePublished": iso(notice.at),
+                "url": request.build_absolute_uri(notice.get_absolute_url()),
+            }
+            for notice in notices
+        ]
     trail = [(settings.NEWSROOM_SITE_NAME, reverse("articles:front"))]
     if article.section:
         trail.append((article.section.name, article.section.get_absolute_url()))
