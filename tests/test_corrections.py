@@ -431,3 +431,27 @@ def test_amending_a_notice_changes_the_cached_pages_at_once(client, story):
     publish_notice(notice=notice)
     assert "New wording." in client.get(CORRECTIONS).content.decode()
     assert "New wording." in page_of(client, story)
+
+
+def test_history_shows_each_notice_with_the_version_it_speaks_for(client, editor, story):
+    """The admin answers "did we tell readers?" beside the versions: each notice links to
+    the version of the revision it names, and the audit log link selects this story."""
+    from articles.models import StoryVersion
+
+    first = StoryVersion.objects.capture(story, user=editor)
+    Article.objects.filter(pk=story.pk).update(body="<p>Her age was wrong.</p>", revision=5)
+    story.refresh_from_db()
+    fixed = StoryVersion.objects.capture(story, user=editor)
+    add(story, text="Her age is 45.")
+    history = reverse("admin:articles_article_history", args=[story.pk])
+    page = client.get(history).content.decode()
+    told = page.split("What readers were told", 1)[1]
+    version_url = reverse("admin:articles_article_version", args=[story.pk, fixed.pk])
+    assert "Her age is 45." in told
+    assert f'href="{version_url}"' in told
+    assert reverse("admin:articles_article_version", args=[story.pk, first.pk]) not in told
+    assert f"subject_type=article&amp;subject_id={story.pk}" in told
+    log = reverse("admin:articles_auditentry_changelist")
+    entries = client.get(log, {"subject_type": "article", "subject_id": story.pk})
+    assert entries.status_code == 200
+    assert "Minister resigns over budget leak" in entries.content.decode()

@@ -50,6 +50,18 @@ def version_list(article: Article):
     )
 
 
+def notices_with_versions(article: Article):
+    """The story's corrections and clarifications, newest first, each with the id of the
+    version it speaks for (``version_id``: the newest recorded at or before its revision),
+    in one query."""
+    version = (
+        StoryVersion.objects.filter(article=article, revision__lte=OuterRef("revision"))
+        .order_by("-revision", "-pk")
+        .values("pk")[:1]
+    )
+    return article.corrections.annotate(version_id=Subquery(version)).order_by("-at", "-pk")
+
+
 def base_revision_of(request) -> int | None:
     try:
         return int(request.POST.get("base_revision", ""))
@@ -111,6 +123,7 @@ class StoryHistoryAdmin:
             page=page,
             page_range=page.paginator.get_elided_page_range(page.number),
             may_restore=self.has_change_permission(request, article),
+            notices=notices_with_versions(article),
         )
 
     def _version(self, article: Article, version_id) -> StoryVersion:
