@@ -1,4 +1,4 @@
 """Django's admin autodiscovery imports ``articles.admin``; the ModelAdmins live with the rest
 of the editors' tools in ``articles.editorial``."""
 
-from articles.editorial import admin, record  # noqa: F401  (register the ModelAdmins)
+from articles.editorial import admin, record, tag_admin  # noqa: F401  (register the ModelAdmins)
