@@ -161,11 +161,27 @@ def keep_addresses_and_names(survivor, others) -> None:
     if alias_model is not None:
         alias_model.objects.filter(tag__in=other_pks).update(tag=survivor)
     model.objects.filter(pk__in=other_pks).delete()
+    keep_identity(survivor, others)
     for other in others:
         if other.slug != survivor.slug:
             TagRedirect.to(survivor, other.slug)
         if alias_model is not None:
             keep_as_alias(alias_model, survivor, other.name)
+
+
+def keep_identity(survivor, others) -> None:
+    """What the survivor leaves blank (description, Wikidata item) it takes from the first
+    of the others that has it; called once they are gone (an item names one tag only)."""
+    fields = {
+        field: value
+        for field in ("description", "wikidata_id")
+        if hasattr(survivor, field) and not getattr(survivor, field)
+        if (value := next((getattr(o, field) for o in others if getattr(o, field)), ""))
+    }
+    if fields:
+        type(survivor).objects.filter(pk=survivor.pk).update(**fields)
+        for field, value in fields.items():
+            setattr(survivor, field, value)
 
 
 def keep_as_alias(alias_model, tag, name: str) -> None:

@@ -108,6 +108,18 @@ def test_merge_moves_every_story_once_and_leaves_no_duplicate_rows():
     assert "“Netanyahu”" in entry.detail and "“Bibi Netanyahu”" in entry.detail
 
 
+def test_a_merge_keeps_the_identity_the_survivor_lacks():
+    """The survivor keeps its own description and takes a Wikidata item only a merged
+    person had."""
+    ArticleFactory(people=["Benjamin Netanyahu", "Bibi"])
+    Person.objects.filter(name="Bibi").update(wikidata_id="Q43915", description="Nickname.")
+    Person.objects.filter(name="Benjamin Netanyahu").update(description="Prime Minister.")
+    survivor = Person.objects.get(name="Benjamin Netanyahu")
+    governance.merge(survivor=survivor, others=[Person.objects.get(name="Bibi")])
+    survivor.refresh_from_db()
+    assert (survivor.description, survivor.wikidata_id) == ("Prime Minister.", "Q43915")
+
+
 def test_merging_authors_keeps_each_byline_in_place_without_duplicates():
     """A byline of a merged author keeps the place of the first of the merged names."""
     keep, other, third = (AuthorFactory(name=n) for n in ("Asha Rao", "A. Rao", "Sam Lee"))
