@@ -13,7 +13,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
@@ -346,7 +346,7 @@ class TagAlias(models.Model):
         try:
             self.name = self.tag_model().normalise_name(self.name)
         except ValueError as error:
-            raise ValidationError({"name": f"{str(error)[:1].upper()}{str(error)[1:]}."}) from None
+            raise ValidationError({"name": f"{capfirst(str(error))}."}) from None
         if self.tag_model().objects.filter(name__iexact=self.name).exists():
             raise ValidationError(
                 {

@@ -78,7 +78,9 @@ class GovernedAdmin(ChangesStoriesMixin, admin.ModelAdmin):
 
     @admin.action(description="Merge selected %(verbose_name_plural)s…", permissions=["merge"])
     def merge_selected(self, request, queryset):
-        rows = list(governance.with_live_story_counts(self.model).filter(pk__in=queryset))
+        rows = list(
+            governance.with_live_story_counts(self.model).filter(pk__in=queryset.values("pk"))
+        )
         return self.merge_confirmation(request, rows)
 
     def merge_view(self, request):
