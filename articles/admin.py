@@ -1,4 +1,9 @@
 """Django's admin autodiscovery imports ``articles.admin``; the ModelAdmins live with the rest
 of the editors' tools in ``articles.editorial``."""
 
-from articles.editorial import admin, corrections, record  # noqa: F401  (register the ModelAdmins)
+from articles.editorial import (  # noqa: F401  (register the ModelAdmins)
+    admin,
+    corrections,
+    record,
+    tag_admin,
+)

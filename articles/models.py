@@ -1,18 +1,20 @@
+import functools
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pycountry
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import connection, models, router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Lower, RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
@@ -20,6 +22,9 @@ from . import text
 
 # Why a name is refused when it makes no address (the admin, imports and tests quote it).
 NO_ADDRESS = "has no letter or digit, so it cannot have an address"
+# Why a tag may not take a name that is another tag's alias, or an alias a tag's name.
+NAME_IS_AN_ALIAS = "“%(name)s” is another name of “%(tag)s”; use that tag, or merge the two."
+NAME_IS_A_TAG = "“%(name)s” is the name of a tag of its own; merge the two instead."
 
 
 def checked_name(name: str, max_length: int, what: str = "name") -> str:
@@ -86,6 +91,8 @@ class Section(models.Model):
         self.name = self.normalise_name(self.name)
         self.slug = self.slug or text.slugify(self.name)
         super().save(*args, **kwargs)
+        # An address taken by a hub of its own is no longer an old one (TagRedirect).
+        TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def get_absolute_url(self):
         return reverse("articles:section", kwargs={"slug": self.slug})
@@ -113,6 +120,8 @@ class Author(models.Model):
         self.name = self.normalise_name(self.name)
         self.slug = self.slug or text.slugify(self.name)
         super().save(*args, **kwargs)
+        # An address taken by a hub of its own is no longer an old one (TagRedirect).
+        TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def get_absolute_url(self):
         return reverse(self.hub_url_name, kwargs={"slug": self.slug})
@@ -140,9 +149,51 @@ class NewsTag(TagBase):
         what = f"{cls._meta.verbose_name}'s name"
         return checked_name(name, cls._meta.get_field("name").max_length, what)
 
+    @classmethod
+    def alias_model(cls):
+        """The model of this kind's other names (``PersonAlias``), or None: countries have
+        pycountry's."""
+        try:
+            return cls._meta.get_field("aliases").related_model
+        except FieldDoesNotExist:
+            return None
+
+    @classmethod
+    def aliased(cls, names) -> dict:
+        """The tags that ``names`` (as ``normalise_name`` keeps them) are other names of:
+        name → tag, in one query. Names that are no alias are left out."""
+        alias_model = cls.alias_model()
+        keys = {alias_model.key_for(name): name for name in names} if alias_model else {}
+        if not keys:
+            return {}
+        found = alias_model.objects.filter(key__in=keys).select_related("tag")
+        return {keys[alias.key]: alias.tag for alias in found}
+
+    def clean(self):
+        super().clean()
+        alias_model = self.alias_model()
+        if alias_model is None or not self.name:
+            return
+        try:
+            key = alias_model.key_for(self.normalise_name(self.name))
+        except ValueError:
+            return  # the name's own check says what is wrong with it
+        owner = alias_model.objects.filter(key=key).exclude(tag=self.pk).select_related("tag")
+        if alias := owner.first():
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        NAME_IS_AN_ALIAS,
+                        params={"name": alias.name, "tag": alias.tag.name},
+                        code="alias_of_another",
+                    )
+                }
+            )
+
     def save(self, *args, **kwargs):
         self.name = self.normalise_name(self.name)
         super().save(*args, **kwargs)
+        TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def slugify(self, tag, i=None):
         slug = text.slugify(tag, max_length=90)
@@ -152,14 +203,56 @@ class NewsTag(TagBase):
         return reverse(self.hub_url_name, kwargs={"slug": self.slug})
 
 
-class Person(NewsTag):
-    hub_url_name = "articles:person"
+validate_wikidata_id = RegexValidator(
+    r"^Q[1-9][0-9]*\Z",
+    "A Wikidata identifier is a Q and digits, such as “Q7747”.",
+    code="invalid_wikidata_id",
+)
+
+
+class IdentifiedTag(NewsTag):
+    """A tag readers may need told apart from its namesakes: a person or a topic. The
+    description shows on its hub; the Wikidata item names it for search engines (JSON-LD
+    ``sameAs``). Both are written by editors: nothing is fetched."""
+
+    description = models.CharField(
+        max_length=300, blank=True, help_text="One line on who or what this is, shown on its page."
+    )
+    wikidata_id = models.CharField(
+        "Wikidata ID",
+        max_length=20,
+        blank=True,
+        validators=[validate_wikidata_id],
+        help_text="The item's identifier on wikidata.org, such as Q7747; entered by hand.",
+    )
 
     class Meta(NewsTag.Meta):
+        abstract = True
+        constraints = [
+            *NewsTag.Meta.constraints,
+            # Two tags of one kind naming the same item are one tag: merge them instead.
+            models.UniqueConstraint(
+                fields=["wikidata_id"],
+                condition=~Q(wikidata_id=""),
+                name="%(class)s_wikidata_unique",
+                violation_error_message="Another tag names this Wikidata item; merge the two.",
+            ),
+        ]
+
+    @property
+    def same_as(self) -> list[str]:
+        """The addresses of the same person or thing elsewhere (JSON-LD ``sameAs``)."""
+        return [f"https://www.wikidata.org/wiki/{self.wikidata_id}"] if self.wikidata_id else []
+
+
+class Person(IdentifiedTag):
+    hub_url_name = "articles:person"
+
+    class Meta(IdentifiedTag.Meta):
         verbose_name_plural = "people"
 
 
-class Topic(NewsTag):
+class Topic(IdentifiedTag):
     hub_url_name = "articles:topic"
 
 
@@ -194,6 +287,101 @@ class Country(NewsTag):
         self.code = find_country(self.name).alpha_2
         super().save(*args, **kwargs)
 
+    def clean(self):
+        super().clean()
+        record = self.name and find_country(self.name)
+        if record and Country.objects.filter(code=record.alpha_2).exclude(pk=self.pk).exists():
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        "%(name)s has a row of its own already.",
+                        params={"name": self.display_name(record)},
+                        code="country_exists",
+                    )
+                }
+            )
+
+    @property
+    def is_iso_country(self) -> bool:
+        """Whether the row is the ISO 3166 country its name says, with that country's code.
+        Rows from before names were checked may be neither (a misspelt name, no code):
+        those may be merged into the real one (``articles.governance``)."""
+        record = find_country(self.name)
+        return record is not None and record.alpha_2 == self.code
+
+
+class TagAlias(models.Model):
+    """Another name of a person or a topic (``Bibi Netanyahu`` for Benjamin Netanyahu).
+
+    Names become tags through ``NewsTagManager``, which gives the tag for an alias, so the
+    story form, imports and accepted suggestions tag the one person whatever name they use.
+    A name is an alias of one tag at most (its ``key`` is unique), and never also a tag's
+    name (``clean`` here, ``NewsTag.clean`` the other way).
+    """
+
+    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=300, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = self.tag_model().normalise_name(self.name)
+        self.key = self.key_for(self.name)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        """How alias names compare: as tag names do, without regard to case or spacing."""
+        return text.collapse_whitespace(name).casefold()
+
+    @classmethod
+    def tag_model(cls):
+        return cls._meta.get_field("tag").related_model
+
+    def clean(self):
+        try:
+            self.name = self.tag_model().normalise_name(self.name)
+        except ValueError as error:
+            raise ValidationError({"name": f"{capfirst(str(error))}."}) from None
+        if self.tag_model().objects.filter(name__iexact=self.name).exists():
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        NAME_IS_A_TAG, params={"name": self.name}, code="name_of_a_tag"
+                    )
+                }
+            )
+        taken = type(self).objects.filter(key=self.key_for(self.name)).exclude(pk=self.pk)
+        if alias := taken.select_related("tag").first():
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        NAME_IS_AN_ALIAS,
+                        params={"name": alias.name, "tag": alias.tag.name},
+                        code="alias_of_another",
+                    )
+                }
+            )
+
+
+class PersonAlias(TagAlias):
+    tag = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta(TagAlias.Meta):
+        verbose_name = "other name"
+
+
+class TopicAlias(TagAlias):
+    tag = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta(TagAlias.Meta):
+        verbose_name = "other name"
+
 
 class NewsTagManager(_TaggableManager):
     """Taggit's manager, with tag names brought to their one canonical spelling first.
@@ -204,13 +392,16 @@ class NewsTagManager(_TaggableManager):
     """
 
     def canonical(self, tags) -> list:
-        """``tags`` (names or tag objects) with each name as the tag model keeps it."""
+        """``tags`` (names or tag objects) with each name as the tag model keeps it, and
+        another name of a tag (an alias: ``Bibi Netanyahu``) replaced by that tag."""
         tag_model = self.through.tag_model()
-        return [
+        tags = [
             tag_model.normalise_name(tag) if isinstance(tag, str) else tag
             for tag in tags
             if not isinstance(tag, str) or text.collapse_whitespace(tag)
         ]
+        aliased = tag_model.aliased([tag for tag in tags if isinstance(tag, str)])
+        return [aliased.get(tag, tag) if isinstance(tag, str) else tag for tag in tags]
 
     def add(self, *tags, **kwargs):
         return super().add(*self.canonical(tags), **kwargs)
@@ -840,6 +1031,78 @@ class SlugRedirect(models.Model):
 
     def __str__(self):
         return f"{self.old_slug} → {self.article.slug}"
+
+
+# The models with hubs, by model name: a TagRedirect's kinds.
+HUB_MODEL_NAMES = ("person", "country", "topic", "section", "author")
+
+
+def points_at_one_of(kinds) -> Q:
+    """The reference named by ``kind`` is set, and no other."""
+    return functools.reduce(
+        operator.or_,
+        (
+            Q(kind=kind, **{f"{kind}__isnull": False})
+            & Q(**{f"{other}__isnull": True for other in kinds if other != kind})
+            for kind in kinds
+        ),
+    )
+
+
+class TagRedirect(models.Model):
+    """An address a hub had before it was merged into another or renamed: the hub's page
+    and each of its feeds answer 301 to the hub it became (as ``SlugRedirect`` does for
+    stories). One model for the five kinds of hub: ``kind`` names which of the references
+    is set. A hub that takes the old address for itself wins over the redirect (each kind's
+    ``save`` deletes it), and a redirect always points at a hub that exists, so chains
+    cannot form: a merge points the merged hubs' redirects at the survivor."""
+
+    kind = models.CharField(max_length=10, choices=[(kind, kind) for kind in HUB_MODEL_NAMES])
+    old_slug = models.CharField(max_length=150)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="redirects"
+    )
+    country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.CASCADE, related_name="redirects"
+    )
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="redirects"
+    )
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.CASCADE, related_name="redirects"
+    )
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.CASCADE, related_name="redirects"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "old_slug"]
+        constraints = [
+            # old_slug first: a hub's lookup by an old address reads this index.
+            models.UniqueConstraint(
+                fields=["old_slug", "kind"], name="tagredirect_one_per_address"
+            ),
+            models.CheckConstraint(
+                condition=points_at_one_of(HUB_MODEL_NAMES), name="tagredirect_points_at_its_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.old_slug} → {self.target.slug}"
+
+    @property
+    def target(self):
+        return getattr(self, self.kind)
+
+    @classmethod
+    def to(cls, target, old_slug: str) -> "TagRedirect":
+        """Send ``old_slug`` of ``target``'s kind to ``target`` from now on."""
+        kind = target._meta.model_name
+        redirect, _ = cls.objects.update_or_create(
+            kind=kind, old_slug=old_slug, defaults={kind: target}
+        )
+        return redirect
 
 
 class Byline(models.Model):

@@ -76,6 +76,19 @@ def headline_key(headline: str) -> str:
     return collapse_whitespace(kept)[:HEADLINE_KEY_MAX_LENGTH].rstrip()
 
 
+def name_key(name: str) -> str:
+    """The words of a name as an editor would compare two names for the same person or
+    thing: case, accents, punctuation and spacing do not count (``Benjamin Netanyahu``,
+    ``benjamin  netanyahu.`` and ``Benjámin Netanyahu`` share ``benjamin netanyahu``)."""
+    decomposed = unicodedata.normalize("NFKD", name).casefold()
+    kept = "".join(
+        ch if unicodedata.category(ch)[0] in "LN" else " "
+        for ch in decomposed
+        if unicodedata.category(ch) != "Mn"
+    )
+    return collapse_whitespace(kept)
+
+
 def slugify(value: str, max_length: int = SLUG_MAX_LENGTH) -> str:
     """A readable Unicode slug.
 

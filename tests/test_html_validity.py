@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from articles.importing import import_stories
-from articles.models import Correction
+from articles.models import Correction, Person, PersonAlias
 from tests.conftest import require
 from tests.factories import ArticleFactory, CrossLinkFactory, taken_down
 
@@ -30,6 +30,11 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         countries=["IL"],
         topics=["Gaza ceasefire"],
     )
+    # A hub with its editors' description, found by search under one of its other names.
+    person = Person.objects.get(name="Benjamin Netanyahu")
+    person.description, person.wikidata_id = "Prime Minister of Israel.", "Q43915"
+    person.save()
+    PersonAlias.objects.create(tag=person, name="Bibi Netanyahu")
     CrossLinkFactory(source=story, placement=None)
     # Also Read boxes, two at one placement: their ids and aria-labelledby must be valid.
     for placement in (1, 2, 2):
@@ -53,6 +58,7 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         "section": "/sections/world/",
         "search": "/search/?q=ceasefire",
         "corrections": "/corrections/",
+        "search-by-alias": "/search/?q=Bibi+Netanyahu",
         "empty-search": "/search/?q=",
         "not-found": "/news/no-such-story/",
         "taken-down": withheld.get_absolute_url(),

@@ -19,7 +19,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.utils import timezone
 
-from articles import caching
+from articles import caching, governance
 from articles.editorial import editing
 from articles.models import Article, CrossLink, Person
 from bench import corpus
@@ -270,6 +270,39 @@ def test_renaming_a_tag_shows_on_the_next_request(client, newsroom):
 
     for url in urls:
         assert "Antony J. Blinken" in fresh(client, url, before[url]).text, url
+
+
+def test_merging_a_person_shows_on_the_next_request(client, newsroom):
+    """The merged person's cached hub and feed answer 301 at once; the survivor's hub, the
+    story and the feeds name the survivor."""
+    room = newsroom()
+    urls = [room.target.get_absolute_url(), OWN_HUB, f"{OWN_HUB}feed/json/", "/feed/rss/"]
+    before = fill(client, [*urls, "/sitemap-people.xml"])
+
+    governance.merge(
+        survivor=Person.objects.get(name="Antony Blinken"),
+        others=[Person.objects.get(name="Sameh Shoukry")],
+    )
+
+    for url, target in ((OWN_HUB, HUBS["person"]), (f"{OWN_HUB}feed/json/", FEEDS["person feed"])):
+        moved = fresh(client, url, before[url])
+        assert moved.status_code == 301
+        assert moved["Location"] == target.replace("/rss/", "/json/")
+    story = fresh(client, room.target.get_absolute_url(), before[room.target.get_absolute_url()])
+    assert "Sameh Shoukry" not in story.text
+    assert "Sameh Shoukry" not in fresh(client, "/feed/rss/", before["/feed/rss/"]).text
+    sitemap = fresh(client, "/sitemap-people.xml", before["/sitemap-people.xml"]).text
+    assert OWN_HUB not in sitemap
+
+
+def test_renaming_a_person_moves_the_cached_hub(client, newsroom):
+    room = newsroom()
+    before = fill(client, [OWN_HUB, room.target.get_absolute_url()])
+    governance.rename(obj=Person.objects.get(name="Sameh Shoukry"), name="Sameh Hassan Shoukry")
+    moved = fresh(client, OWN_HUB, before[OWN_HUB])
+    assert (moved.status_code, moved["Location"]) == (301, "/people/sameh-hassan-shoukry/")
+    url = room.target.get_absolute_url()
+    assert "Sameh Hassan Shoukry" in fresh(client, url, before[url]).text
 
 
 def test_changed_slug_redirects_from_the_cached_old_address(client, newsroom):

@@ -273,7 +273,8 @@ class TestEveryWriteMovesTheRevision:
     def rename_its_person(self, client, story):
         person = story.people.get()
         client.post(
-            reverse("admin:articles_person_change", args=[person.pk]), {"name": "Joseph Biden"}
+            reverse("admin:articles_person_change", args=[person.pk]),
+            {"name": "Joseph Biden", "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"},
         )
         return lambda: list(story.people.names()) == ["Joseph Biden"]
 

@@ -23,7 +23,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -38,16 +38,11 @@ from articles.models import (
     TAG_KINDS,
     Article,
     AuditEntry,
-    Author,
     Byline,
     Correction,
-    Country,
     CrossLink,
-    Person,
-    Section,
     SlugRedirect,
     StoryVersion,
-    Topic,
     attach_notices,
 )
 
@@ -57,10 +52,8 @@ from .forms import (
     EDITOR_STATUSES,
     ArticleAdminForm,
     BylineInlineForm,
-    CountryForm,
     CrossLinkInlineForm,
     KnownChoiceAutocompleteSelect,
-    NamedModelForm,
     ReverseTakedownForm,
     TakedownForm,
     paragraph_choices,
@@ -159,103 +152,6 @@ class ChangesStoriesMixin:
         before = self._story_pks(queryset)
         super().delete_queryset(request, queryset)
         self._changed(request, before)
-
-
-@admin.register(Section)
-class SectionAdmin(ChangesStoriesMixin, admin.ModelAdmin):
-    form = NamedModelForm
-    list_display = ["name", "slug", "position"]
-    list_editable = ["position"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    def stories_changed_by(self, rows):
-        return Article.objects.filter(section__in=rows)
-
-    def save_changes_stories(self, form, change):
-        return False  # stories refer to the section by key: its name and place are its own
-
-
-@admin.register(Author)
-class AuthorAdmin(ChangesStoriesMixin, admin.ModelAdmin):
-    form = NamedModelForm
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    def stories_changed_by(self, rows):
-        return Article.objects.filter(bylines__author__in=rows)
-
-    def save_changes_stories(self, form, change):
-        return False  # bylines refer to the author by key
-
-
-class NewsTagAdmin(ChangesStoriesMixin, admin.ModelAdmin):
-    """Our own tag admin: taggit's assumes its default ``Tag`` model."""
-
-    form = NamedModelForm
-    list_display = ["name", "slug", "story_count"]
-    search_fields = ["name"]
-    readonly_fields = ["slug"]
-    ordering = ["name"]
-
-    def stories_changed_by(self, rows):
-        tagged = self.model._meta.get_field("tagged_items").related_model
-        return Article.objects.filter(
-            pk__in=tagged.objects.filter(tag__in=rows).values("content_object")
-        )
-
-    def save_changes_stories(self, form, change):
-        # Story forms carry tags by name: one opened before a rename would bring back the
-        # old name.
-        return change and "name" in form.changed_data
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(stories=Count("tagged_items"))
-
-    @admin.display(description="stories", ordering="stories")
-    def story_count(self, obj):
-        return obj.stories
-
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "suggest/",
-                self.admin_site.admin_view(self.suggest_view),
-                name="{}_{}_suggest".format(*info),
-            ),
-            *super().get_urls(),
-        ]
-
-    def suggest_view(self, request):
-        """Up to ten names matching ``q``, for the tag inputs on the story form."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        term = request.GET.get("q", "").strip()[:100]
-        if len(term) < 1:
-            return JsonResponse({"results": []})
-        found, _ = self.get_search_results(request, self.model.objects.all(), term)
-        names = found.order_by("name").values_list("name", flat=True)[:10]
-        return JsonResponse({"results": list(names)})
-
-
-@admin.register(Person)
-class PersonAdmin(NewsTagAdmin):
-    pass
-
-
-@admin.register(Topic)
-class TopicAdmin(NewsTagAdmin):
-    pass
-
-
-@admin.register(Country)
-class CountryAdmin(NewsTagAdmin):
-    list_display = ["name", "code", "slug", "story_count"]
-    search_fields = ["name", "code"]
-    readonly_fields = ["code", "slug"]
-    form = CountryForm
 
 
 class ArticlePartInline(KnownAutocompleteMixin, admin.TabularInline):

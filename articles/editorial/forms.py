@@ -120,8 +120,8 @@ def quoted_tag_name(name: str) -> str:
 
 class NewsTagField(TagField):
     """The names of one tag kind (``tag_model``), each brought to its stored spelling by the
-    kind's ``normalise_name``; a name it refuses (empty, too long, no address) is a form
-    error, not a failed save."""
+    kind's ``normalise_name``, and another name of a tag (an alias) to that tag's name; a
+    name it refuses (empty, too long, no address) is a form error, not a failed save."""
 
     tag_model = None
 
@@ -134,7 +134,10 @@ class NewsTagField(TagField):
                 refused.append(self.refusal(name, error))
         if refused:
             raise forms.ValidationError(refused, code="invalid_name")
-        return sorted(dict.fromkeys(names))
+        aliased = self.tag_model.aliased(names)
+        return sorted(
+            dict.fromkeys(aliased[name].name if name in aliased else name for name in names)
+        )
 
     def refusal(self, name: str, error: ValueError) -> str:
         return f"{capfirst(str(error))}."
@@ -173,6 +176,22 @@ class NamedModelForm(forms.ModelForm):
 
     def refusal(self, error: ValueError) -> str:
         return f"{capfirst(str(error))}."
+
+
+class IdentifiedTagForm(NamedModelForm):
+    """A person or topic: also takes its Wikidata item as its address or in lower case."""
+
+    wikidata_id = forms.CharField(
+        label="Wikidata ID",
+        required=False,
+        max_length=200,  # room for the item's address, pasted whole
+        help_text="The item's identifier on wikidata.org, such as Q7747 (or its address); "
+        "entered by hand, nothing is fetched.",
+    )
+
+    def clean_wikidata_id(self):
+        value = text.collapse_whitespace(self.cleaned_data.get("wikidata_id") or "")
+        return value.rsplit("/", 1)[-1].upper() if value else ""
 
 
 class CountryForm(NamedModelForm):

@@ -16,6 +16,9 @@ MODELS = (
     "country",
     "topic",
     "slugredirect",
+    "personalias",
+    "topicalias",
+    "tagredirect",
 )
 
 ROLE_PERMISSIONS = {

@@ -26,7 +26,7 @@ from django.db.models.functions import Lower
 
 from articles import text
 from articles.importing import HEADER_KEYS, HEADER_LINE
-from articles.models import Country, Person, TaggedCountry, TaggedPerson
+from articles.models import Country, Person, PersonAlias, TaggedCountry, TaggedPerson
 
 from .entity_words import (
     ABBREVIATIONS,
@@ -257,7 +257,12 @@ class _Finder:
                     found.setdefault(self.tokens[k].word, []).append(k)
         return found
 
-    def find_people(self, known: dict[str, str], by_surname: dict[str, list[str]] | None = None):
+    def find_people(
+        self,
+        known: dict[str, str],
+        by_surname: dict[str, list[str]] | None = None,
+        aliases: dict[str, str] | None = None,
+    ):
         for start, end in list(self.candidates()):
             name = self.name(start, end)
             words = sum(t.word not in CONNECTORS for t in self.tokens[start:end])
@@ -279,7 +284,38 @@ class _Finder:
             entry["mentions"] += 1
             self.covered.update(range(start, end))
         self.find_by_titled_surname(by_surname or {})
+        self.find_aliases(aliases or {})
         self.count_surnames()
+
+    def find_aliases(self, aliases: dict[str, str]):
+        """Other names the newsroom gave a person (casefolded alias → name: "Bibi", "President
+        Biden"), wherever the text uses one that no fuller name covers: a mention of that
+        person, as sure as a known name."""
+        for start, end in list(self.name_runs()):
+            index = start
+            while index < end:
+                found = self._alias_at(index, end, aliases)
+                if found is None:
+                    index += 1
+                    continue
+                stop, name = found
+                entry = self.people.setdefault(
+                    name, {"confidence": 0.0, "mentions": 0, "first": index}
+                )
+                entry["confidence"] = max(entry["confidence"], 0.95)
+                entry["mentions"] += 1
+                self.covered.update(range(index, stop))
+                index = stop
+
+    def _alias_at(self, index: int, end: int, aliases: dict[str, str]):
+        """The longest alias starting at token ``index`` (before ``end``) that no found name
+        covers, as (end, name), or None."""
+        for stop in range(min(end, index + 4), index, -1):
+            if self.covered.isdisjoint(range(index, stop)):
+                name = aliases.get(self.name(index, stop).casefold())
+                if name:
+                    return stop, name
+        return None
 
     def find_by_titled_surname(self, by_surname: dict[str, list[str]]):
         """ "President Trump" is Donald Trump when the newsroom tags exactly one Trump and
@@ -339,28 +375,45 @@ def _boost(confidence: float, mentions: int) -> float:
     return round(min(0.99, confidence + 0.03 * (mentions - 1)), 2)
 
 
-def known_people(finder: _Finder) -> tuple[dict[str, str], dict[str, list[str]]]:
+def known_people(finder: _Finder):
     """Existing Person tags the text names, in one query: by full name (casefolded name →
-    name), and by the surname after a title ("President Trump": surname → names)."""
-    phrases = set()
+    name, an alias of two words or more counting as a name), by the surname after a title
+    ("President Trump": surname → names), and by any of their aliases (casefolded alias →
+    name: "Bibi", "President Biden")."""
+    phrases, words = set(), set()
     for start, end in finder.name_runs():
         for a in range(start, end):
+            words.add(finder.tokens[a].word.casefold())
             for b in range(a + 2, min(end, a + 4) + 1):
                 phrases.add(finder.name(a, b).casefold())
     surnames = {surname.casefold() for surname in finder.titled_surnames()}
-    if not phrases and not surnames:
-        return {}, {}
+    if not phrases and not surnames and not words:
+        return {}, {}, {}
     condition = Q(key__in=sorted(phrases))
     for surname in sorted(surnames):
         condition |= Q(key__endswith=f" {surname}")
     names = (
-        Person.objects.annotate(key=Lower("name")).filter(condition).values_list("name", flat=True)
+        Person.objects.annotate(key=Lower("name"))
+        .filter(condition)
+        .annotate(alias=Value(""))
+        .order_by()
+        .values_list("name", "alias")
     )
-    by_name, by_surname = {}, {}
-    for name in names:
+    aliases = (
+        PersonAlias.objects.filter(key__in=sorted(phrases | words))
+        .order_by()
+        .values_list("tag__name", "key")
+    )
+    by_name, by_surname, by_alias = {}, {}, {}
+    for name, alias in names.union(aliases, all=True):
+        if alias:
+            by_alias[alias] = name
+            if " " in alias:
+                by_name[alias] = name
+            continue
         by_name[name.casefold()] = name
         by_surname.setdefault(name.split()[-1].casefold(), []).append(name)
-    return by_name, by_surname
+    return by_name, by_surname, by_alias
 
 
 def suggest_entities(headline: str, body: str = "", *, is_html: bool = False):

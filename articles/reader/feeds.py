@@ -37,7 +37,7 @@ from articles.models import (
     attach_tags_and_authors,
 )
 
-from .hubs import hub_kind
+from .hubs import hub_kind, redirect_moved
 
 FEED_LENGTH = 50
 # Feeds are polled hard and cached by the CDN: fresh for five minutes, then served stale
@@ -419,9 +419,11 @@ class HubFeed(ArticleFeed):
         return obj.get_absolute_url()
 
     def feed_url(self, obj):
+        return self.feed_url_of(self.hub.kind, obj)
+
+    def feed_url_of(self, kind: str, obj) -> str:
         return reverse(
-            "articles:hub_feed",
-            kwargs={"kind": self.hub.kind, "slug": obj.slug, "format": self.format},
+            "articles:hub_feed", kwargs={"kind": kind, "slug": obj.slug, "format": self.format}
         )
 
 
@@ -483,4 +485,9 @@ def site_feed(request, format):
 
 @require_safe
 def hub_feed(request, kind, slug, format):
-    return HubFeed(format)(request, kind=kind, slug=slug)
+    feed = HubFeed(format)
+    try:
+        return feed(request, kind=kind, slug=slug)
+    except Http404:
+        # The feed of a hub merged or renamed since: feed readers are sent on, same format.
+        return redirect_moved(kind, slug, lambda hub: feed.feed_url_of(kind, hub))

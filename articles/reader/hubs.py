@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.utils import timezone
 
 from articles import caching
@@ -67,6 +67,14 @@ class HubKind:
             raise Http404(f"No {self.label.lower()} with live stories at this address.")
         return obj
 
+    def moved(self, slug: str):
+        """The hub that had the address ``slug`` before a merge or a rename
+        (``TagRedirect``), if it has live stories and no hub of the kind holds the address
+        now; else None. One query."""
+        has_live_story = Exists(self.articles(OuterRef("pk")))
+        taken = Exists(self.model.objects.filter(slug=slug))
+        return self.model.objects.filter(has_live_story, ~taken, redirects__old_slug=slug).first()
+
 
 HUB_KINDS = {
     hub.kind: hub
@@ -86,3 +94,12 @@ def hub_kind(kind: str) -> HubKind:
         return HUB_KINDS[kind]
     except KeyError:
         raise Http404("No such kind of page.") from None
+
+
+def redirect_moved(kind: str, slug: str, address) -> HttpResponsePermanentRedirect:
+    """301 to ``address(hub)`` of the hub that had ``slug`` before a merge or a rename (its
+    page, or one of its feeds), as old story addresses do; Http404 when none had it."""
+    hub = hub_kind(kind).moved(slug)
+    if hub is None:
+        raise Http404(f"No {hub_kind(kind).label.lower()} with live stories at this address.")
+    return HttpResponsePermanentRedirect(address(hub))

@@ -20,11 +20,14 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.db import connection
-from django.db.models import Case, Expression, IntegerField, Q, When
+from django.db.models import Case, Exists, Expression, IntegerField, OuterRef, Q, Value, When
+from django.db.models.functions import Lower
 from django.utils.html import escape
 
 from articles import text
-from articles.models import Article
+from articles.models import Article, Country, HubRef, find_country
+
+from .hubs import HUB_KINDS
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
@@ -166,6 +169,42 @@ def search_articles(raw_query: str) -> SearchResults:
         in_headline=Case(When(in_headline, then=1), default=0, output_field=IntegerField())
     )
     return SearchResults(ranked.order_by("-in_headline", "-published_at", "-pk"), query, terms)
+
+
+def hubs_named(raw_query: str) -> list[tuple[str, HubRef]]:
+    """The hubs with live stories that the query names: by name (case aside), by another
+    name of a person or topic (an alias: ``Bibi Netanyahu`` finds Benjamin Netanyahu), and
+    countries by any name or code pycountry knows. ``(label, hub)`` pairs in the order of
+    ``HUB_KINDS``; one query."""
+    query = clean_query(raw_query)
+    if not text.slugify(query):
+        return []
+    kinds = list(HUB_KINDS.values())
+    named = []
+    for rank, hub in enumerate(kinds):
+        condition = Q(name_key=Lower(Value(query)))
+        if alias_model := getattr(hub.model, "alias_model", lambda: None)():
+            aliases = alias_model.objects.filter(tag=OuterRef("pk"), key=alias_model.key_for(query))
+            condition |= Exists(aliases)
+        # Codes only as written ("IL"): "is" is a word before it is Iceland.
+        if (
+            hub.model is Country
+            and (len(query) > 3 or query.isupper())
+            and (record := find_country(query))
+        ):
+            condition |= Q(code=record.alpha_2)
+        named.append(
+            hub.model.objects.alias(name_key=Lower("name"))
+            .filter(condition, Exists(hub.articles(OuterRef("pk"))))
+            .annotate(rank=Value(rank))
+            .order_by()
+            .values_list("rank", "pk", "name", "slug")
+        )
+    rows = named[0].union(*named[1:], all=True).order_by("rank", "name")
+    return [
+        (kinds[rank].label, HubRef(pk, name, slug, kinds[rank].url_name))
+        for rank, pk, name, slug in rows
+    ]
 
 
 def contains(term: str) -> Q:

@@ -19,7 +19,7 @@ from articles.models import (
     attach_tags_and_authors,
 )
 
-from . import paging, search
+from . import hubs, paging, search
 from .hubs import hub_kind
 
 PAGE_SIZE = 20
@@ -145,6 +145,15 @@ class HubView(NewestFirstListView):
     kind = None
     template_name = "articles/hub.html"
 
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # An address the hub had before a merge or a rename: readers are sent on.
+            return hubs.redirect_moved(
+                self.kind, kwargs["slug"], lambda hub: hub.get_absolute_url()
+            )
+
     def get_queryset(self):
         self.hub_kind = hub_kind(self.kind)
         self.hub = self.hub_kind.get(self.kwargs["slug"])
@@ -173,6 +182,7 @@ class SearchView(TemplateView):
         found = search.search_articles(query)[: SEARCH_RESULTS + 1] if query else []
         return super().get_context_data(
             query=query,
+            hubs=search.hubs_named(query) if query else [],
             results=found[:SEARCH_RESULTS],
             more_results=len(found) > SEARCH_RESULTS,
             **kwargs,

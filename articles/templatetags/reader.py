@@ -151,15 +151,38 @@ def article_json_ld(context, article) -> str:
     return json_ld_script(news_article) + json_ld_script(_breadcrumbs(request, trail))
 
 
+# What each kind of hub is about, as schema.org types.
+HUB_SCHEMA_TYPES = {
+    "people": "Person",
+    "countries": "Country",
+    "topics": "Thing",
+    "sections": "Thing",
+    "authors": "Person",
+}
+
+
 @register.simple_tag(takes_context=True)
-def hub_json_ld(context, hub) -> str:
-    """JSON-LD ``BreadcrumbList`` for a hub page."""
+def hub_json_ld(context, hub, kind: str) -> str:
+    """JSON-LD for a hub page: a ``CollectionPage`` about its person, country or topic (with
+    the editors' description, and the Wikidata item as ``sameAs``), and a ``BreadcrumbList``."""
     request = context["request"]
+    about = _thing(request, HUB_SCHEMA_TYPES[kind], hub)
+    if description := getattr(hub, "description", ""):
+        about["description"] = description
+    if same_as := getattr(hub, "same_as", []):
+        about["sameAs"] = same_as
+    page = {
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "name": hub.name,
+        "url": about["url"],
+        "about": about,
+    }
     trail = [
         (settings.NEWSROOM_SITE_NAME, reverse("articles:front")),
         (hub.name, hub.get_absolute_url()),
     ]
-    return json_ld_script(_breadcrumbs(request, trail))
+    return json_ld_script(page) + json_ld_script(_breadcrumbs(request, trail))
 
 
 @register.simple_tag(takes_context=True)
