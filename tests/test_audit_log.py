@@ -9,9 +9,14 @@ from django.utils import timezone
 
 from articles.editorial import editing
 from articles.importing import import_stories
-from articles.models import Article, AuditEntry
+from articles.models import Article, AuditEntry, Person
 from tests.admin_support import ADD_URL, CHANGELIST_URL, article_data, change_url, make_user
-from tests.factories import ArticleFactory, in_review
+from tests.factories import (
+    ArticleFactory,
+    CrossLinkFactory,
+    SectionFactory,
+    in_review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +145,18 @@ def test_the_log_keeps_its_entries_when_the_user_goes(editor):
 def test_writers_cannot_read_the_log(client):
     client.force_login(make_user("wanda", "Writer"))
     assert client.get(LOG_URL).status_code == 403
+
+
+def test_deleting_a_tag_section_or_author_is_recorded_but_a_link_is_not(client, editor):
+    person = Person.objects.create(name="Asha Rao")
+    section = SectionFactory(name="Business")
+    link = CrossLinkFactory()
+    AuditEntry.objects.all().delete()
+    client.post(reverse("admin:articles_person_delete", args=[person.pk]), {"post": "yes"})
+    client.post(
+        reverse("admin:articles_section_changelist"),
+        {"action": "delete_selected", ACTION_CHECKBOX_NAME: [section.pk], "post": "yes"},
+    )
+    client.post(reverse("admin:articles_crosslink_delete", args=[link.pk]), {"post": "yes"})
+    assert acts() == [("eddie", "deleted", "Asha Rao"), ("eddie", "deleted", "Business")]
+    assert [e.subject_type for e in AuditEntry.objects.order_by("pk")] == ["person", "section"]

@@ -143,13 +143,26 @@ class ChangesStoriesMixin:
         after = self._story_pks(self.model.objects.filter(pk=obj.pk))
         self._changed(request, before + after)
 
+    # Whether deleting one of the rows is an editorial act for the audit log (stories and
+    # the names stories are filed under are; a link or an old address is part of a story).
+    audits_deletions = False
+
+    def _log_deletions(self, request, rows) -> None:
+        if self.audits_deletions:
+            for row in rows:
+                AuditEntry.objects.log(AuditEntry.Action.DELETED, row, user=request.user)
+
+    @transaction.atomic
     def delete_model(self, request, obj):
         before = self._story_pks(self.model.objects.filter(pk=obj.pk))
+        self._log_deletions(request, [obj])
         super().delete_model(request, obj)
         self._changed(request, before)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
         before = self._story_pks(queryset)
+        self._log_deletions(request, queryset)
         super().delete_queryset(request, queryset)
         self._changed(request, before)
 
@@ -240,6 +253,7 @@ class ArticleAdmin(
     StoryHistoryAdmin, ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
 ):
     form = ArticleAdminForm
+    audits_deletions = True
     change_form_template = "admin/articles/article/change_form.html"
     list_display = [
         "headline",
@@ -342,17 +356,6 @@ class ArticleAdmin(
     def stories_changed_by(self, rows):
         """Deleting stories turns the links other stories have to them pending."""
         return Article.objects.filter(links_out__target__in=rows)
-
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            AuditEntry.objects.log(AuditEntry.Action.DELETED, obj, user=request.user)
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for article in queryset:
-                AuditEntry.objects.log(AuditEntry.Action.DELETED, article, user=request.user)
-            super().delete_queryset(request, queryset)
 
     def save_model(self, request, obj, form, change):
         # The story's own save moves its revision on (editing.save_article).

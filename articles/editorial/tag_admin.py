@@ -40,6 +40,7 @@ class GovernedAdmin(ChangesStoriesMixin, admin.ModelAdmin):
     form = NamedModelForm
     change_list_template = "admin/articles/governed_change_list.html"
     actions = ["merge_selected"]
+    audits_deletions = True
 
     def has_merge_permission(self, request) -> bool:
         return self.has_change_permission(request) and self.has_delete_permission(request)
