@@ -1,9 +1,10 @@
 """Helpers for the admin tests: users in the editorial groups, and change-form POST data."""
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils.timezone import localtime
 
+from articles.editorial.roles import sync_role_groups
 from articles.models import Article
 
 ADD_URL = reverse("admin:articles_article_add")
@@ -17,6 +18,10 @@ def change_url(article: Article) -> str:
 def make_user(username: str, group: str | None) -> User:
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     if group:
+        # The groups come from a migration; a transactional test that ran before on this
+        # worker (in any order under xdist's work stealing) flushed them away.
+        if not Group.objects.filter(name=group).exists():
+            sync_role_groups(Group, Permission)
         user.groups.add(Group.objects.get(name=group))
     return user
 
