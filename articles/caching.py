@@ -14,9 +14,10 @@ it, its hubs, the front page, feeds and sitemaps all change together.
 The token names the row's id and time: its time is when public content last changed, and a
 database restored from a backup, whose ids start again lower, still makes new tokens.
 
-Time changes content too: a scheduled story goes live at its ``published_at`` with nobody
-saving anything. So a page is true until the next scheduled publication at most
-(``expiry()``), and no cron job is needed.
+Time changes content too: a scheduled story goes live at its ``published_at``, live coverage
+ends at its end time and a breaking-news banner expires, with nobody saving anything. So a
+page is true until the next such change at most (``expiry()``, ``timed_changes()``), and no
+cron job is needed.
 """
 
 import functools
@@ -24,6 +25,7 @@ import logging
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
@@ -32,7 +34,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Article, AuditEntry, ContentChange, StoryVersion
+from .models import Article, AuditEntry, BreakingNews, ContentChange, StoryVersion
 
 logger = logging.getLogger(__name__)
 
@@ -188,45 +190,84 @@ def _relations_changed(sender, action, using=None, **kwargs):
         content_changed(using)
 
 
-def publication_times(token: str | None) -> tuple[datetime | None, datetime | None]:
-    """When the newest live story went live, and when the next scheduled one will;
-    remembered for the generation ``token`` until that next one."""
+@dataclass(frozen=True)
+class Timetable:
+    """What time alone changes in public content, as one generation knows it: when such a
+    change last happened and when the next one will (a scheduled story going live, live
+    coverage reaching its end time, a breaking-news banner expiring), and the banner shown
+    until then (its ``text`` and ``link``, or None)."""
+
+    last_change: datetime | None
+    next_change: datetime | None
+    banner: dict | None = None
+
+
+# The times at which public content changes with nobody saving anything: (model, field, which
+# rows count). Each costs two short index scans per content generation.
+TIMED = (
+    (Article, "published_at", {"status": Article.Status.PUBLISHED}),
+    (Article, "coverage_ends_at", {}),
+    (BreakingNews, "expires_at", {}),
+)
+
+
+def _timetable(now: datetime) -> Timetable:
+    passed, upcoming = [], []
+    for model, field, condition in TIMED:
+        times = model.objects.filter(**condition).values_list(field, flat=True)
+        passed.append(times.filter(**{f"{field}__lte": now}).order_by(f"-{field}").first())
+        upcoming.append(times.filter(**{f"{field}__gt": now}).order_by(field).first())
+    banner = BreakingNews.objects.shown(now).values("text", "link").first()
+    return Timetable(
+        last_change=max(filter(None, passed), default=None),
+        next_change=min(filter(None, upcoming), default=None),
+        banner=banner,
+    )
+
+
+def timed_changes(token: str | None) -> Timetable:
+    """The ``Timetable`` of now, remembered for the generation ``token`` until its next
+    change: once per generation, not per page."""
     now = timezone.now()
-    key = f"public-content:publications:{token}"
+    key = f"public-content:timetable:{token}"
     if token is not None:
         remembered = cache.get(key)
-        if remembered is not None and (remembered[1] is None or remembered[1] > now):
+        if isinstance(remembered, Timetable) and (
+            remembered.next_change is None or remembered.next_change > now
+        ):
             return remembered
-    published = Article.objects.filter(status=Article.Status.PUBLISHED).values_list(
-        "published_at", flat=True
-    )
-    times = (
-        published.filter(published_at__lte=now).order_by("-published_at").first(),
-        published.filter(published_at__gt=now).order_by("published_at").first(),
-    )
+    timetable = _timetable(now)
     if token is not None:
-        cache.set(key, times, GENERATION_SECONDS)
-    return times
+        cache.set(key, timetable, GENERATION_SECONDS)
+    return timetable
 
 
-def next_publication(token: str | None = None) -> datetime | None:
-    """When the next scheduled story goes live; remembered for the generation ``token``."""
-    return publication_times(token)[1]
+def next_timed_change(token: str | None = None) -> datetime | None:
+    """When time alone next changes public content (``timed_changes``)."""
+    return timed_changes(token).next_change
+
+
+def breaking_news(token: str | None = None) -> dict | None:
+    """The breaking-news banner every public page shows now (``text``, ``link``), or None;
+    from the timetable, so a page costs no query for it."""
+    return timed_changes(token).banner
 
 
 def last_modified(token: str) -> datetime:
     """When the pages rendered under ``token`` last changed: the generation's time, or a
-    scheduled story going live since, or this code being loaded. The same in every worker,
-    so a conditional request is answered alike whichever worker it reaches."""
-    went_live = publication_times(token)[0]
-    return max(filter(None, (changed_at(token), went_live, LOADED_AT)))
+    timed change since (a scheduled story going live, coverage ending, a banner expiring),
+    or this code being loaded. The same in every worker, so a conditional request is
+    answered alike whichever worker it reaches."""
+    changed = timed_changes(token).last_change
+    return max(filter(None, (changed_at(token), changed, LOADED_AT)))
 
 
 def expiry(token: str | None, longest: int) -> datetime:
     """Until when a page rendered now may be served: ``longest`` seconds at most, and never
-    past the next scheduled publication."""
+    past the next timed change (a scheduled publication, the end of live coverage, a
+    banner's expiry)."""
     until = timezone.now() + timedelta(seconds=longest)
-    at = next_publication(token)
+    at = next_timed_change(token)
     return min(until, at) if at else until
 
 

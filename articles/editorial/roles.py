@@ -19,6 +19,8 @@ MODELS = (
     "personalias",
     "topicalias",
     "tagredirect",
+    "liveentry",
+    "breakingnews",
 )
 
 ROLE_PERMISSIONS = {
@@ -39,6 +41,11 @@ ROLE_PERMISSIONS = {
         "view_person",
         "view_country",
         "view_topic",
+        # Entries to the live coverage of stories they are bylined on (narrowed to those by
+        # articles.editorial.live); deleting one is an editor's call.
+        "add_liveentry",
+        "change_liveentry",
+        "view_liveentry",
     ),
     "Editor": (
         *(

@@ -33,6 +33,7 @@ from articles.models import (
     ArticleQuerySet,
     Correction,
     CrossLink,
+    attach_latest_key_events,
     attach_notices,
     attach_tags_and_authors,
 )
@@ -47,6 +48,9 @@ STALE_WHILE_REVALIDATE = 60 * 60
 # How an item's body shows its Also Read links (see ``ArticleFeed.item_content_html``).
 ALSO_READ_BOX = '<p><strong>Also read:</strong> <a href="{url}">{title}</a></p>'
 RELATED_ITEM = '<li><a href="{}">{}</a></li>'
+# How an item's content opens with the newest key event of its story's live coverage.
+KEY_EVENT = '<p><strong><a href="{url}">Key event, {time}</a>:</strong> {headline}</p>\n{body}\n'
+KEY_EVENT_TIME = "j F Y, H:i T"
 # How an item's content opens with each correction or clarification of its story.
 NOTICE = "<p><strong>{label}, {date}:</strong> {text}</p>"
 
@@ -245,6 +249,7 @@ class ArticleFeed(Feed):
             attach_related_links(self.articles)
             attach_tags_and_authors(self.articles)
             attach_notices(self.articles)  # a query only when an item has notices
+            attach_latest_key_events(self.articles)  # a query only when one is covered live
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -324,7 +329,9 @@ class ArticleFeed(Feed):
         ]
         return {
             "authors": self.item_authors(article),
-            "content_html": notices_html(article) + self.item_content_html(article, related),
+            "content_html": self.key_event_html(article)
+            + notices_html(article)
+            + self.item_content_html(article, related),
             "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
@@ -349,6 +356,24 @@ class ArticleFeed(Feed):
             "description": article.image_caption or article.image_alt,
             "credit": article.image_credit,
         }
+
+    def key_event_html(self, article) -> str:
+        """The newest key event of the story's live coverage, to lead its item: the item
+        keeps its id, and its updated time is the key event's (``editing.live`` moves the
+        story's ``updated_at``), so feed readers show the development as an update."""
+        entry = article.latest_key_event
+        if entry is None:
+            return ""
+        moment = date_format(timezone.localtime(entry.created_at), KEY_EVENT_TIME)
+        # Paragraphs are sanitised HTML (LiveEntry.save); this is where they become safe.
+        body = mark_safe("\n".join(entry.paragraphs))  # noqa: S308
+        return format_html(
+            KEY_EVENT,
+            url=self.absolute(entry.get_absolute_url()),
+            time=moment,
+            body=body,
+            headline=entry.headline,
+        )
 
     def item_content_html(self, article, related) -> str:
         """The body with its Also Read boxes where the page shows them, then Related stories.
