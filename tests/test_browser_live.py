@@ -4,9 +4,11 @@ reload, are announced politely, and the page works without JavaScript (a reload 
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from articles.editorial import live
+from articles.models import LiveEntry
 from tests.factories import ArticleFactory, AuthorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -99,3 +101,31 @@ def test_the_live_page_works_without_javascript(browser, live_server, covered):
         assert page.get_by_text("Schools closed tomorrow.").is_visible()
     finally:
         context.close()
+
+
+def test_a_desk_runs_coverage_from_the_admin(page, live_server, covered):
+    """An editor ends running coverage, resumes it, posts a key event from the quick form
+    (the rich-text box), and sees it on top of the list and on the story's page; no script
+    error on the way (the prose editor and the date widgets under the CSP)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from articles.editorial.roles import sync_role_groups
+    from tests.test_browser_admin import log_in_to_write
+
+    sync_role_groups(Group, Permission)
+    errors = log_in_to_write(page, live_server, "eddie", "Editor")
+    page.goto(live_server.url + reverse("admin:articles_liveentry_coverage", args=[covered.pk]))
+    page.get_by_role("button", name="End live coverage").click()
+    page.get_by_text("Ended live coverage.").wait_for()
+    page.get_by_role("button", name="Resume live coverage").click()
+    page.get_by_text("Started live coverage.").wait_for()
+    box = page.locator(".quick-entry .ProseMirror[contenteditable='true']")
+    box.click()
+    page.keyboard.type("Bridge reopens to traffic.")
+    page.get_by_label("Key event").check()
+    page.get_by_role("button", name="Post").click()
+    page.get_by_text("Posted.").wait_for()
+    assert page.locator(".live-entries-admin li").first.inner_text().count("Bridge reopens") == 1
+    entry = LiveEntry.objects.get()
+    assert entry.is_key and entry.body == "<p>Bridge reopens to traffic.</p>"
+    assert errors == []

@@ -268,7 +268,7 @@ class LiveEntryAdmin(admin.ModelAdmin):
     def _coverage_page(self, request, article, entry_form, coverage_form):
         entries = list(LiveEntry.objects.filter(article=article).for_page()[:ENTRIES_SHOWN])
         can_post = live.may_post(request.user, article) and live.posting_refusal(article) is None
-        media = with_nonce(entry_form.media + coverage_form.media, request)
+        media = with_nonce(self.media + entry_form.media + coverage_form.media, request)
         return TemplateResponse(
             request,
             "admin/articles/live_coverage.html",
