@@ -121,7 +121,7 @@ def test_a_bylined_writer_posts_and_edits_entries_others_may_not(client, covered
     entry = LiveEntry.objects.get()
     assert entry.is_key and list(entry.authors.values_list("name", flat=True)) == ["Rita Reporter"]
     edit = reverse("admin:articles_liveentry_change", args=[entry.pk])
-    assert client.get(edit).status_code == 200
+    assert 'name="base_revision" value="1"' in client.get(edit).content.decode()
     delete = reverse("admin:articles_liveentry_delete", args=[entry.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
 
@@ -129,6 +129,8 @@ def test_a_bylined_writer_posts_and_edits_entries_others_may_not(client, covered
     assert 'name="body"' not in client.get(coverage_page(covered)).content.decode()
     assert client.post(coverage_page(covered), {"action": "post", "body": "X"}).status_code == 403
     # They may read it (view permission), not change it.
+    page = client.get(edit)
+    assert page.status_code == 200 and 'name="base_revision"' not in page.content.decode()
     data = {"headline": "", "body": "Changed.", "base_revision": entry.revision}
     assert client.post(edit, data).status_code == 403
     entry.refresh_from_db()

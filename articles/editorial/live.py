@@ -234,7 +234,9 @@ def posting_refusal(article: Article, at=None) -> ValidationError | None:
 
 
 def _key_event_shown(article_pk: int, at) -> None:
-    """A key event is the story's news: its updated time moves (never back)."""
+    """A key event is the story's news: its updated time moves (never back). Called after
+    the entry's own save, whose signal makes a new content generation when the transaction
+    commits, this update() included."""
     earlier = Q(updated_at__lt=at) | Q(updated_at__isnull=True)
     Article.objects.filter(earlier, pk=article_pk).update(updated_at=at)
 

@@ -114,24 +114,13 @@ class LiveEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["authors"]
     readonly_fields = ["article", "created_at", "updated_at"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "article",
-                    "created_at",
-                    "updated_at",
-                    "headline",
-                    "body",
-                    "is_key",
-                    "authors",
-                    "base_revision",
-                ]
-            },
-        )
-    ]
+    fields = ["article", "created_at", "updated_at", "headline", "body", "is_key", "authors"]
     show_full_result_count = False
+
+    def get_fieldsets(self, request, obj=None):
+        # The revision the edit began from travels with the form; a reader has no form.
+        editable = obj is not None and self.has_change_permission(request, obj)
+        return [(None, {"fields": [*self.fields, *(["base_revision"] if editable else [])]})]
 
     @admin.display(description="entry")
     def excerpt(self, entry):

@@ -170,7 +170,7 @@ def live_blog_posting(request, article, live, story_authors) -> dict:
             "author": [_thing(request, "Person", author) for author in entry.authors.all()]
             or story_authors
             or [_publisher(request)],
-            "url": f"{page.split('#')[0]}#{entry.anchor}",
+            "url": f"{page}#{entry.anchor}",
         }
         for entry in live.entries
     ]
