@@ -513,10 +513,15 @@ def test_the_banner_is_on_every_public_page_until_cleared(client, story):
 
 
 def test_the_banner_expires_by_itself(client):
+    """At its expiry the banner leaves every page, cached ones included, and a browser
+    asking whether its copy from before (with the banner) is still good is told it is not:
+    the expiry moves Last-Modified, as a scheduled story going live does."""
     banner(expires_at=timezone.now() + timedelta(seconds=1))
-    assert "Earthquake hits the capital" in client.get("/").content.decode()
+    before = client.get("/")
+    assert "Earthquake hits the capital" in before.content.decode()
     time.sleep(1.1)
-    response = client.get("/")
+    response = client.get("/", headers={"if-modified-since": before["Last-Modified"]})
+    assert response.status_code == 200
     assert "Earthquake hits the capital" not in response.content.decode()
 
 
@@ -605,3 +610,12 @@ def test_add_live_entry_errors(story, make, options, message):
     assert not LiveEntry.objects.exists()
     story.refresh_from_db()
     assert story.coverage_started_at is None
+
+
+def test_staff_preview_shows_the_coverage_privately(client, covered):
+    """The preview shows what readers will see, entries included, and is never shared."""
+    entry = post(covered, body="Seen in the preview.")
+    client.force_login(make_user("eddie", "Editor"))
+    response = client.get(reverse("articles:preview", args=[covered.pk]))
+    assert f'id="{entry.anchor}"' in response.content.decode()
+    assert "no-store" in response["Cache-Control"]

@@ -255,7 +255,7 @@ class LiveEntryAdmin(admin.ModelAdmin):
         return True
 
     def _coverage_page(self, request, article, entry_form, coverage_form):
-        entries = list(LiveEntry.objects.filter(article=article).for_page()[:ENTRIES_SHOWN])
+        entries = list(LiveEntry.objects.filter(article=article).for_page()[: ENTRIES_SHOWN + 1])
         can_post = live.may_post(request.user, article) and live.posting_refusal(article) is None
         media = with_nonce(self.media + entry_form.media + coverage_form.media, request)
         return TemplateResponse(
@@ -267,11 +267,11 @@ class LiveEntryAdmin(admin.ModelAdmin):
                 "opts": self.opts,
                 "story": article,
                 "state": article.coverage_state(),
-                "entries": entries,
+                "entries": entries[:ENTRIES_SHOWN],
+                "more_entries": len(entries) > ENTRIES_SHOWN,
                 "entry_form": entry_form if can_post else None,
                 "coverage_form": coverage_form,
-                "can_manage": live.may_manage_coverage(request.user),
-                "can_start": article.is_live() and not article.covered_live,
+                "can_manage": live.may_manage_coverage(request.user) and article.is_live(),
                 "can_edit": live.may_edit_entries(request.user, article),
                 "can_delete": live.may_delete_entries(request.user),
                 "media": media,
