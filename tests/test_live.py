@@ -149,6 +149,15 @@ def test_a_writer_cannot_post_to_a_story_not_covered_live(client, story):
     assert not LiveEntry.objects.exists()
 
 
+def test_an_editor_posting_after_coverage_ended_is_told_why(client, covered):
+    client.force_login(make_user("eddie", "Editor"))
+    live.end_coverage(article=covered, actor="test")
+    response = client.post(coverage_page(covered), {"action": "post", "body": "Late."})
+    assert response.status_code == 200
+    assert "Not posted: Live coverage of" in response.content.decode()
+    assert not LiveEntry.objects.exists()
+
+
 def test_editors_edit_and_delete_entries_in_the_audit_log(client, covered):
     """An editor's edit is shown as updated; deleting goes back to the coverage page and is
     written to the audit log."""

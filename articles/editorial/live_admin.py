@@ -225,7 +225,9 @@ class LiveEntryAdmin(admin.ModelAdmin):
                 user=request.user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            # Coverage ended (or the story left the site) meanwhile: the page has no form to
+            # show the refusal on any more.
+            self.message_user(request, f"Not posted: {' '.join(error.messages)}", messages.ERROR)
             return False
         self.message_user(request, "Posted.", messages.SUCCESS)
         return True
