@@ -7,7 +7,6 @@ last import unless the operator asks for it (``overwrite``).
 """
 
 import hashlib
-import io
 import re
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -21,9 +20,8 @@ from django.core.files.base import ContentFile
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from PIL import Image
 
-from . import text
+from . import images, text
 from .models import (
     TAG_KINDS,
     Article,
@@ -31,6 +29,7 @@ from .models import (
     Author,
     Byline,
     CrossLink,
+    Image,
     Section,
     SlugRedirect,
     tag_model,
@@ -39,7 +38,13 @@ from .models import (
 
 LIST_KEYS = ("authors", *TAG_KINDS, "former-slugs")
 DATE_KEYS = ("published", "updated")
-IMAGE_KEYS = ("image-caption", "image-credit", "image-alt")
+# The photo's own details (the library image's fields), given with ``Image:``.
+IMAGE_KEYS = {
+    "image-alt": "alt_text",
+    "image-caption": "caption",
+    "image-credit": "credit",
+    "image-focus": "focus",
+}
 HEADER_KEYS = (
     "headline",
     "slug",
@@ -58,8 +63,6 @@ HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*
 FORMATS = ("text", "html")
 # The models whose normalise_name() says what a name in each list may be.
 NAMED = {"authors": Author} | {kind: tag_model(kind) for kind in TAG_KINDS}
-# Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
-IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
 class StoryFileError(Exception):
@@ -84,6 +87,9 @@ class StoryFile:
     lines: dict[str, int] = field(repr=False, compare=False)
     # The image's bytes as read and verified while parsing: what is stored is what was checked.
     image_data: bytes = field(default=b"", repr=False)
+    # The photo's details the header gives, as Image fields (alt_text, caption, credit,
+    # focus_x, focus_y); a detail it leaves out stays as the library has it.
+    image_details: dict = field(default_factory=dict)
 
     @cached_property
     def digest(self) -> str:
@@ -96,6 +102,7 @@ class StoryFile:
                 sorted(self.tags.items()),
                 self.former_slugs,
                 self.links,
+                sorted(self.image_details.items()),
             )
         )
         return hashlib.sha256(state.encode() + self.image_data).hexdigest()
@@ -285,28 +292,50 @@ def story_image(header: Header) -> tuple[Path | None, bytes]:
         header.fail("image", f"image file '{given}' cannot be read")
     if len(data) > limit:
         header.fail("image", f"image '{given}' is larger than {limit / 1e6:g} MB, the limit")
-    problem = image_problem(data)
+    problem = images.image_problem(data)
     if problem:
         header.fail("image", f"image '{given}' {problem}")
     return image, data
 
 
-def image_problem(data: bytes) -> str:
-    """What is wrong with ``data`` as a lead image, or '' if nothing is."""
-    limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_PIXELS
+def image_details(header: Header, status: str) -> dict:
+    """The photo's details given in the header, as ``Image`` fields. They describe the file
+    ``Image:`` names, so they need one; and a published story's photo needs alt text."""
+    given = [key for key in IMAGE_KEYS if key in header.values]
+    if not header.get("image"):
+        if given:
+            header.fail(
+                given[0],
+                f"'{given[0].title()}' describes the photo in 'Image:', "
+                "which this story does not have",
+            )
+        return {}
+    details = {IMAGE_KEYS[key]: header.get(key) for key in given if IMAGE_KEYS[key] != "focus"}
+    if "image-focus" in header.values:
+        details["focus_x"], details["focus_y"] = focal_point(header)
+    if status == Article.Status.PUBLISHED and not header.get("image-alt"):
+        header.fail(
+            "image",
+            "a published story's photo needs 'Image-Alt: …', what it shows for readers who "
+            "cannot see it (a caption is not alt text)",
+        )
+    return details
+
+
+def focal_point(header: Header) -> tuple[float, float]:
+    """``Image-Focus: 0.3, 0.4``: across, then down, each from 0 to 1."""
+    parts = header.get("image-focus").replace(",", " ").split()
     try:
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as picture:
-            if picture.width * picture.height > limit:
-                return (
-                    f"is {picture.width}×{picture.height} pixels; "
-                    f"images may have at most {limit / 1e6:g} million"
-                )
-            picture.verify()
-    # Pillow's decoders refuse broken data with many kinds of exception (Django's ImageField
-    # catches Exception for the same reason); any of them means "not a usable image".
-    except Exception:
-        return "is not a JPEG, PNG, WebP or GIF image (or the file is damaged)"
-    return ""
+        x, y = (float(part) for part in parts)
+        if not (0 <= x <= 1 and 0 <= y <= 1):
+            raise ValueError
+    except ValueError:
+        header.fail(
+            "image-focus",
+            f"'{header.get('image-focus')}' is not a focal point: two numbers from 0 to 1, "
+            "across then down, e.g. 'Image-Focus: 0.5, 0.3'",
+        )
+    return x, y
 
 
 def story_body(path: Path, lines: list[str], start: int, body_format: str):
@@ -407,9 +436,6 @@ def story_values(header: Header, *, headline: str, body_html: str, status: str, 
         "published_at": dates.get("published"),
         "updated_at": dates.get("updated"),
         "source": header.get("source"),
-        "image_caption": header.get("image-caption"),
-        "image_credit": header.get("image-credit"),
-        "image_alt": header.get("image-alt"),
     }
 
 
@@ -428,6 +454,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
     body_format = story_format(header)
     section, names, former_slugs = story_names(header, slug)
     image, image_data = story_image(header)
+    details = image_details(header, status)
     body_html, links = story_body(path, lines, body_start, body_format)
     check_links(path, headline, links)
     return StoryFile(
@@ -443,6 +470,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
         links=links,
         image=image,
         image_data=image_data,
+        image_details=details,
         lines=header.lines,
     )
 
@@ -451,9 +479,7 @@ FIELD_KEYS = {
     "headline": "headline",
     "standfirst": "standfirst",
     "source": "source",
-    "image_caption": "image-caption",
-    "image_credit": "image-credit",
-    "image_alt": "image-alt",
+    "lead_image": "image",
     "slug": "slug",
     "published_at": "published",
     "updated_at": "updated",
@@ -479,20 +505,20 @@ def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]
     Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped`` or
     ``overwritten``) and why, for the last two. A story the newsroom changed since its last
     import (or wrote itself) is skipped unless ``overwrite``; the same file as last time
-    changes nothing. An image file written for the story is deleted again if this
-    transaction rolls back (not if a caller's transaction around it rolls back later).
+    changes nothing. The image files written for the story (a new library image and its
+    renditions) are deleted again if this transaction rolls back (not if a caller's
+    transaction around it rolls back later).
     """
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            return _write_story(story, overwrite, written)
-    except BaseException:
-        for name in written:
-            Article.image.field.storage.delete(name)
-        raise
+    with images.files_written() as written:
+        try:
+            with transaction.atomic():
+                return _write_story(story, overwrite)
+        except BaseException:
+            images.delete_files(written)
+            raise
 
 
-def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple[str, str]:
+def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
     article = Article.objects.select_for_update().filter(slug=story.slug).first()
     change = newsroom_change(article) if article else ""
     if article and article.imported_digest == story.digest and not (change and overwrite):
@@ -507,6 +533,8 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
         setattr(article, name, value)
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
+    image = library_image(story)
+    article.lead_image = image
     # A form opened before this import must be stale after it
     # (articles.editorial.editing.save_article).
     article.revision += 1
@@ -517,7 +545,10 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
         raise StoryFileError(
             story.path, story.line(FIELD_KEYS.get(key, "")), f"{key}: {' '.join(messages)}"
         ) from None
-    written.extend(store_image(article, story))
+    if image is not None and (image.pk is None or image.details_changed):
+        with reported_at(story, "image"):
+            image.save()
+        article.lead_image = image
     article.imported_digest, article.imported_revision = story.digest, article.revision
     with reported_at(story, "headline"):
         article.save()
@@ -556,27 +587,33 @@ def named(model, name: str):
     return found.order_by("pk").first() or model.objects.create(name=name)
 
 
-def store_image(article: Article, story: StoryFile) -> list[str]:
-    """Point ``article`` at the story's image; the storage names of files written for it.
-
-    A stored file is never replaced in place: new bytes go to a new name (the storage picks
-    a free one), so a page or a failed import still finds the old image intact.
+def library_image(story: StoryFile) -> Image | None:
+    """The library image of the story's photo with the header's details applied, not saved
+    yet (``details_changed`` says whether it needs to be). The same file is one library
+    image, however many stories or imports name it; a new one is stored under a new name,
+    so a page or a failed import never finds an old image replaced.
     """
     if not story.image:
-        article.image = ""
-        return []
-    if article.image and stored_bytes(article.image) == story.image_data:
-        return []
-    article.image.save(story.image.name, ContentFile(story.image_data), save=False)
-    return [article.image.name]
-
-
-def stored_bytes(image) -> bytes | None:
-    try:
-        with image.storage.open(image.name, "rb") as stored:
-            return stored.read()
-    except OSError:
         return None
+    digest = images.digest_of(story.image_data)
+    image = Image.objects.filter(digest=digest).first()
+    if image is None:
+        name = f"{story.image.stem}{images.suffix_for(story.image_data)}"
+        image = Image(digest=digest, file=ContentFile(story.image_data, name=name))
+    image.details_changed = False
+    for name, value in story.image_details.items():
+        if getattr(image, name) != value:
+            setattr(image, name, value)
+            image.details_changed = True
+    try:
+        image.full_clean(exclude=["file"], validate_unique=False)
+    except ValidationError as error:
+        key, messages = next(iter(error.message_dict.items()))
+        line_key = next((k for k, f in IMAGE_KEYS.items() if key.startswith(f)), "image")
+        raise StoryFileError(
+            story.path, story.line(line_key), f"{line_key}: {' '.join(messages)}"
+        ) from None
+    return image
 
 
 def sync_former_slugs(article: Article, story: StoryFile) -> None:
@@ -705,6 +742,19 @@ def link_target_headline(link) -> str:
     return link.target.headline if link.target else link.target_headline
 
 
+def image_header(image: Image | None, image_name: str) -> list[tuple[str, str]]:
+    if image is None:
+        return []
+    centred = (image.focus_x, image.focus_y) == (0.5, 0.5)
+    return [
+        ("Image", image_name),
+        ("Image-Alt", image.alt_text),
+        ("Image-Caption", image.caption),
+        ("Image-Credit", image.credit),
+        ("Image-Focus", "" if centred else f"{image.focus_x:g}, {image.focus_y:g}"),
+    ]
+
+
 def story_text(article: Article, image_name: str = "") -> str:
     def names(items):
         return "; ".join(item.name for item in items)
@@ -722,10 +772,7 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Countries", names(article.countries.all())),
         ("Topics", names(article.topics.all())),
         ("Standfirst", text.collapse_whitespace(article.standfirst)),
-        ("Image", image_name),
-        ("Image-Caption", article.image_caption),
-        ("Image-Credit", article.image_credit),
-        ("Image-Alt", article.image_alt),
+        *image_header(article.lead_image, image_name),
         ("Former-Slugs", "; ".join(article.slug_redirects.values_list("old_slug", flat=True))),
     ]
     blocks = article.paragraphs
@@ -751,13 +798,13 @@ def export_stories(directory: Path, articles=None) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     articles = articles if articles is not None else Article.objects.order_by("pk")
-    for article in articles.select_related("section"):
+    for article in articles.select_related("section", "lead_image"):
         image_name = ""
-        if article.image:
-            image_name = f"images/{article.slug}/{Path(article.image.name).name}"
+        if image := article.lead_image:
+            image_name = f"images/{article.slug}/{Path(image.file.name).name}"
             target = directory / image_name
             target.parent.mkdir(parents=True, exist_ok=True)
-            with article.image.open("rb") as source:
+            with image.file.open("rb") as source:
                 target.write_bytes(source.read())
         path = directory / f"{article.slug}.txt"
         path.write_text(story_text(article, image_name), encoding="utf-8")

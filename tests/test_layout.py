@@ -19,6 +19,7 @@ ROOT_MODULES = {
     "models": "models",
     "caching": "core",
     "importing": "core",
+    "images": "core",
     # Wiring: Django finds these by name and they connect everything else.
     "apps": "wiring",
     "urls": "wiring",

@@ -47,7 +47,7 @@ from articles.models import (
     Topic,
 )
 
-from . import editing
+from . import editing, image_library
 from .admin_views import change_form_context
 from .forms import (
     EDITOR_STATUSES,
@@ -338,7 +338,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
     list_select_related = ["section"]
     search_fields = ["headline", "slug", "standfirst"]
     date_hierarchy = "published_at"
-    autocomplete_fields = ["section"]
+    autocomplete_fields = ["section", "lead_image"]
     prepopulated_fields = {"slug": ["headline"]}
     inlines = [BylineInline, CrossLinkInline]
     actions = ["publish_selected", "archive_selected"]
@@ -396,7 +396,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             (
                 "Lead image",
                 {
-                    "fields": ["image", "image_alt", "image_caption", "image_credit"],
+                    "fields": ["lead_image", "lead_image_preview"],
                     "classes": ["collapse"],
                 },
             ),
@@ -406,7 +406,7 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["updated_at", "preview_link", "linked_from"]
+        readonly = ["updated_at", "preview_link", "linked_from", "lead_image_preview"]
         if not can_publish(request.user):
             readonly.append("published_at")
         return readonly
@@ -461,6 +461,12 @@ class ArticleAdmin(ChangesStoriesMixin, KnownAutocompleteMixin, admin.ModelAdmin
             '<a href="{}" target="_blank">Preview this version</a> (staff only)',
             reverse("articles:preview", args=[obj.pk]),
         )
+
+    @admin.display(description="as saved")
+    def lead_image_preview(self, obj):
+        if obj.lead_image_id is None:
+            return "No lead image."
+        return image_library.thumbnail(obj.lead_image)
 
     @admin.display(description="stories linking here")
     def linked_from(self, obj):

@@ -19,10 +19,7 @@ CONTENT_FIELDS = (
     "headline",
     "standfirst",
     "body",
-    "image",
-    "image_caption",
-    "image_credit",
-    "image_alt",
+    "lead_image_id",
 )
 
 
@@ -121,10 +118,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
     was_live = ArticleQuerySet.is_live_row(stored["status"], stored["published_at"], at=now)
     article.full_clean()
     # Compared with what is stored, after cleaning: re-saving the same text is no update.
-    content_changed = any(
-        stored[name] != getattr(getattr(article, name), "name", getattr(article, name))
-        for name in CONTENT_FIELDS
-    )
+    content_changed = any(stored[name] != getattr(article, name) for name in CONTENT_FIELDS)
     if was_live and article.status == Article.Status.PUBLISHED and content_changed:
         article.updated_at = now
     article.revision = stored["revision"] + 1

@@ -314,10 +314,7 @@ class ArticleAdminForm(forms.ModelForm):
             "section",
             "source",
             *TAG_KINDS,
-            "image",
-            "image_alt",
-            "image_caption",
-            "image_credit",
+            "lead_image",
         ]
         field_classes = {
             "people": PeopleField,

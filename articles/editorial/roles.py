@@ -16,6 +16,7 @@ MODELS = (
     "country",
     "topic",
     "slugredirect",
+    "image",
 )
 
 ROLE_PERMISSIONS = {
@@ -36,6 +37,10 @@ ROLE_PERMISSIONS = {
         "view_person",
         "view_country",
         "view_topic",
+        # Writers add photos and fix their own until a live story shows them (ImageAdmin).
+        "add_image",
+        "change_image",
+        "view_image",
     ),
     "Editor": (
         *(
