@@ -26,14 +26,16 @@ from functools import partial
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connections, router, transaction
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps, features
 
-from . import caching
+from . import caching, text
 from .models import Image, Rendition
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,10 @@ FALLBACK_WIDTH = 960
 # they near the screen.
 LEAD_LOADING = 'fetchpriority="high"'
 LAZY_LOADING = 'loading="lazy" decoding="async"'
+# How wide a story's photos are shown (its lead image and those in its body): the story
+# column (site.css ``--measure``, 40rem) beside the page's padding; on a phone, the screen
+# less that padding.
+ARTICLE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"
 
 
 class UnusableImage(Exception):
@@ -496,3 +502,101 @@ def make_missing_renditions(*, force: bool = False):
             yield image, f"the original {image.file.name} cannot be read ({error})"
         else:
             yield image, ""
+
+
+# Photos in a story's body ------------------------------------------------------------------
+#
+# A body's ``<img>`` names a library image by the digest of its file (``data-file``, the
+# attribute the admin's rich-text editor keeps for a picked file), so a body means the same
+# in every database an export is imported into; its ``src`` is only for the editor
+# (``preview_url``). Pages and feeds replace each with renditions of that image; one that
+# names no library image shows nothing.
+
+
+def preview_url(digest: str) -> str:
+    """Where the admin's editor finds a body photo to show (a staff-only redirect to a
+    rendition: ``ImageAdmin.preview_view``)."""
+    return reverse("admin:articles_image_preview", args=[digest])
+
+
+def renditions_by_digest(digests) -> dict[str, list[Rendition]]:
+    """The renditions of the library images with these digests: one query, none for none."""
+    digests = {digest for digest in digests if digest}
+    if not digests:
+        return {}
+    found = defaultdict(list)
+    rows = Rendition.objects.filter(image__digest__in=digests).annotate(digest=F("image__digest"))
+    for rendition in rows:
+        found[rendition.digest].append(rendition)
+    return found
+
+
+def body_digests(bodies) -> set[str]:
+    """The library images named by the photos of ``bodies`` (blocks, or lists of blocks)."""
+    digests = set()
+    for body in bodies:
+        for block in [body] if isinstance(body, str) else body:
+            digests.update(image.file for image in text.body_images(block) if image.file)
+    return digests
+
+
+def with_pictures(blocks: list[str], *, sizes: str = ARTICLE_SIZES) -> list[str]:
+    """``blocks`` (a body's, sanitised) with each photo as a ``<picture>`` that loads lazily
+    (``picture_html``): one query when there are photos, none otherwise."""
+    if not any("<img" in block for block in blocks):
+        return blocks
+    found = renditions_by_digest(body_digests(blocks))
+    return [
+        text.replace_images(
+            block,
+            lambda image: picture_html(found.get(image.file, []), alt=image.alt, sizes=sizes),
+        )
+        for block in blocks
+    ]
+
+
+def with_plain_images(blocks: list[str], found: dict, absolute) -> list[str]:
+    """``blocks`` with each photo as one ``<img>`` of a JPEG (absolute URL, width, height
+    and alt), for feed readers, which show ``<picture>`` poorly; ``found`` is
+    ``renditions_by_digest`` of every item's photos, fetched once for the feed."""
+
+    def plain(image):
+        jpegs = [r for r in found.get(image.file, []) if r.crop == Crop.FULL]
+        shown = closest([r for r in jpegs if r.format == Format.JPEG], FALLBACK_WIDTH)
+        if shown is None:
+            return ""
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="{}">',
+            absolute(shown.file.url),
+            shown.width,
+            shown.height,
+            image.alt,
+        )
+
+    return [text.replace_images(block, plain) if "<img" in block else block for block in blocks]
+
+
+def library_body(body: str) -> tuple[str, list[str]]:
+    """``body`` (sanitised) with each photo pointing at its library image as the editor
+    shows it, and what is wrong with the photos that are not from the library."""
+    found = text.body_images(body)
+    if not found:
+        return body, []
+    known = set(
+        Image.objects.filter(digest__in={image.file for image in found}).values_list(
+            "digest", flat=True
+        )
+    )
+    problems = [
+        f"the photo “{image.alt or image.src or 'without a name'}” is not from the image library"
+        for image in found
+        if image.file not in known
+    ]
+    return text.replace_images(body, lambda i: library_img(i) if i.file in known else ""), problems
+
+
+def library_img(image: text.BodyImage) -> str:
+    """A body's ``<img>`` for the library image it names, as it is stored."""
+    return format_html(
+        '<img src="{}" alt="{}" data-file="{}">', preview_url(image.file), image.alt, image.file
+    )

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html
 
 from . import images, text
 from .models import (
@@ -90,6 +91,8 @@ class StoryFile:
     # The photo's details the header gives, as Image fields (alt_text, caption, credit,
     # focus_x, focus_y); a detail it leaves out stays as the library has it.
     image_details: dict = field(default_factory=dict)
+    # The photos of an HTML body, by digest (the body names them so).
+    photos: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def digest(self) -> str:
@@ -277,25 +280,73 @@ def story_image(header: Header) -> tuple[Path | None, bytes]:
     if not given:
         return None, b""
     try:
-        folder = header.path.parent.resolve()
+        return read_image_file(header.path, given)
+    except ValueError as error:
+        header.fail("image", str(error))
+
+
+def read_image_file(story_path: Path, given: str, noun: str = "image") -> tuple[Path, bytes]:
+    """The file ``given`` names, from the story file's folder or below it, and its bytes,
+    verified to be a picture a browser shows; ``ValueError`` saying what is wrong with it
+    (naming it as an ``noun``) otherwise."""
+    try:
+        folder = story_path.parent.resolve()
         image = (folder / given).resolve()
         if Path(given).is_absolute() or not image.is_relative_to(folder):
-            header.fail(
-                "image", f"image '{given}' must be a file in the story file's folder or below it"
+            raise LookupError(
+                f"{noun} '{given}' must be a file in the story file's folder or below it"
             )
         if not image.is_file():
-            header.fail("image", f"image file '{given}' not found next to the story file")
+            raise LookupError(f"{noun} file '{given}' not found next to the story file")
         limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_BYTES
         with image.open("rb") as opened:
             data = opened.read(limit + 1)
+    except LookupError as error:
+        raise ValueError(str(error)) from None
     except (OSError, ValueError):
-        header.fail("image", f"image file '{given}' cannot be read")
+        raise ValueError(f"{noun} file '{given}' cannot be read") from None
     if len(data) > limit:
-        header.fail("image", f"image '{given}' is larger than {limit / 1e6:g} MB, the limit")
-    problem = images.image_problem(data)
-    if problem:
-        header.fail("image", f"image '{given}' {problem}")
+        raise ValueError(f"{noun} '{given}' is larger than {limit / 1e6:g} MB, the limit")
+    if problem := images.image_problem(data):
+        raise ValueError(f"{noun} '{given}' {problem}")
     return image, data
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo in an HTML body: the file it came from (its name and bytes), and the alt text
+    it was first given (the library image's, if it makes one)."""
+
+    name: str
+    data: bytes = field(repr=False)
+    alt: str
+
+
+def library_photos(path: Path, paragraphs: list[str], lines: list[int], needs_alt: bool):
+    """The HTML ``paragraphs`` with each ``<img src="file">`` (a file beside the story)
+    naming its library image instead, and those photos by digest."""
+    photos: dict[str, Photo] = {}
+
+    def library_img(found: text.BodyImage, line: int) -> str:
+        if not found.src:
+            raise StoryFileError(path, line, 'a photo needs src="<a file beside the story>"')
+        try:
+            image, data = read_image_file(path, found.src, "photo")
+        except ValueError as error:
+            raise StoryFileError(path, line, str(error)) from None
+        if needs_alt and not found.alt:
+            raise StoryFileError(
+                path, line, f"a published story's photos need alt text: '{found.src}' has none"
+            )
+        digest = images.digest_of(data)
+        photos.setdefault(digest, Photo(image.name, data, found.alt))
+        return images.library_img(text.BodyImage(0, 0, "", found.alt, digest))
+
+    rewritten = [
+        text.replace_images(text.sanitise_html(paragraph), lambda f, n=line: library_img(f, n))
+        for paragraph, line in zip(paragraphs, lines, strict=True)
+    ]
+    return rewritten, photos
 
 
 def image_details(header: Header, status: str) -> dict:
@@ -338,8 +389,9 @@ def focal_point(header: Header) -> tuple[float, float]:
     return x, y
 
 
-def story_body(path: Path, lines: list[str], start: int, body_format: str):
-    """The body as stored HTML, and its links with the line each came from."""
+def story_body(path: Path, lines: list[str], start: int, body_format: str, needs_alt: bool):
+    """The body as stored HTML, its links with the line each came from, and the photos of an
+    HTML body by digest."""
     paragraphs, starts = [], []
     current: list[str] = []
     for line_number in range(start, len(lines) + 1):
@@ -359,11 +411,15 @@ def story_body(path: Path, lines: list[str], start: int, body_format: str):
         )
     except text.EmptyLinkError as error:
         raise StoryFileError(path, starts[error.index], str(error)) from None
+    linked = {link.index for link in links}
     links = [
         text.LinkSpec(link.headline, link.placement, link.order, starts[link.index])
         for link in links
     ]
+    photos = {}
     if body_format == "html":
+        body_lines = [line for index, line in enumerate(starts) if index not in linked]
+        body, photos = library_photos(path, body, body_lines, needs_alt)
         body = text.html_blocks(text.sanitise_html("\n".join(body)))
         body_html = "\n".join(body)
     else:
@@ -374,7 +430,7 @@ def story_body(path: Path, lines: list[str], start: int, body_format: str):
             starts[0] if starts else start + 1,
             "the story has no body: write its paragraphs after the header's blank line",
         )
-    return body_html, links
+    return body_html, links, photos
 
 
 def check_links(path: Path, headline: str, links: list[text.LinkSpec]) -> None:
@@ -455,7 +511,8 @@ def parse_story(path: Path, content: str) -> StoryFile:
     section, names, former_slugs = story_names(header, slug)
     image, image_data = story_image(header)
     details = image_details(header, status)
-    body_html, links = story_body(path, lines, body_start, body_format)
+    needs_alt = status == Article.Status.PUBLISHED
+    body_html, links, photos = story_body(path, lines, body_start, body_format, needs_alt)
     check_links(path, headline, links)
     return StoryFile(
         path=path,
@@ -471,6 +528,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
         image=image,
         image_data=image_data,
         image_details=details,
+        photos=photos,
         lines=header.lines,
     )
 
@@ -549,6 +607,7 @@ def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
         with reported_at(story, "image"):
             image.save()
         article.lead_image = image
+    add_photos_to_library(story)
     article.imported_digest, article.imported_revision = story.digest, article.revision
     with reported_at(story, "headline"):
         article.save()
@@ -585,6 +644,18 @@ def named(model, name: str):
     differ only in case or punctuation are one); created if there is none."""
     found = model.objects.filter(Q(name__iexact=name) | Q(slug=text.slugify(name)))
     return found.order_by("pk").first() or model.objects.create(name=name)
+
+
+def add_photos_to_library(story: StoryFile) -> None:
+    """The library images the body's photos name, made from their files where missing."""
+    known = set(Image.objects.filter(digest__in=story.photos).values_list("digest", flat=True))
+    for digest, photo in story.photos.items():
+        if digest not in known:
+            name = f"{Path(photo.name).stem}{images.suffix_for(photo.data)}"
+            with reported_at(story, "headline"):
+                Image.objects.create(
+                    digest=digest, file=ContentFile(photo.data, name=name), alt_text=photo.alt
+                )
 
 
 def library_image(story: StoryFile) -> Image | None:
@@ -794,6 +865,27 @@ def story_text(article: Article, image_name: str = "") -> str:
     return "\n".join(lines) + "\n\n" + "\n\n".join(out) + "\n"
 
 
+def exported_photos(article: Article, directory: Path) -> str:
+    """The body with each photo's file written beside the story file and named in its
+    ``src``, as an import reads it; a photo whose library image is gone is left out."""
+    library = Image.objects.in_bulk(
+        {found.file for found in text.body_images(article.body)}, field_name="digest"
+    )
+
+    def exported(found: text.BodyImage) -> str:
+        image = library.get(found.file)
+        if image is None:
+            return ""
+        name = f"images/{article.slug}/photo-{image.digest[:12]}{Path(image.file.name).suffix}"
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with image.file.open("rb") as source:
+            target.write_bytes(source.read())
+        return format_html('<img src="{}" alt="{}">', name, found.alt)
+
+    return text.replace_images(article.body, exported)
+
+
 def export_stories(directory: Path, articles=None) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -806,6 +898,8 @@ def export_stories(directory: Path, articles=None) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             with image.file.open("rb") as source:
                 target.write_bytes(source.read())
+        if "<img" in article.body:
+            article.body = exported_photos(article, directory)
         path = directory / f"{article.slug}.txt"
         path.write_text(story_text(article, image_name), encoding="utf-8")
         written.append(path)

@@ -679,6 +679,12 @@ LEAD_IMAGE_NEEDS_ALT = (
     "not alt text)."
 )
 
+BODY_IMAGE_NEEDS_ALT = (
+    "A story cannot be published with a photo in its body that has no alt text. Give each "
+    "one its alt text in the figure dialog: what the photo shows, for readers who cannot "
+    "see it (a caption is not alt text)."
+)
+
 OLD_ADDRESS_OF_LIVE_STORY = (
     "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
     "are sent there. Choose another slug."
@@ -845,6 +851,8 @@ class Article(models.Model):
         publishing = self.status == self.Status.PUBLISHED
         if publishing and self.lead_image and not self.lead_image.alt_text:
             errors["lead_image"] = ValidationError(LEAD_IMAGE_NEEDS_ALT, code="image_without_alt")
+        if publishing and any(not image.alt for image in text.body_images(self.body)):
+            errors["body"] = ValidationError(BODY_IMAGE_NEEDS_ALT, code="image_without_alt")
         # An old address of a live story belongs to it: taking it would turn the links
         # readers have to that story into a 404, and later into another story.
         owner = self.slug and Article.objects.live().exclude(pk=self.pk).redirected_from(self.slug)
@@ -886,8 +894,14 @@ class Article(models.Model):
         feeds, the meta description and JSON-LD show."""
         if standfirst := text.collapse_whitespace(self.standfirst):
             return standfirst
+        # A photo's caption is not the story's opening.
         opening = next(
-            (words for block in self.paragraphs if (words := text.html_to_text(block))), ""
+            (
+                words
+                for block in self.paragraphs
+                if not block.startswith("<figure") and (words := text.html_to_text(block))
+            ),
+            "",
         )
         return Truncator(opening).words(SUMMARY_WORDS)
 

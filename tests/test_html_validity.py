@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from articles import images, text
 from articles.importing import import_stories
 from tests.conftest import require
-from tests.factories import ArticleFactory, CrossLinkFactory
+from tests.factories import ArticleFactory, CrossLinkFactory, ImageFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -19,7 +20,8 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, story, hubs, archive, search and the 404 page: no HTML errors."""
+    """Front page, stories (one with photos), hubs, archive, search and the 404 page: no
+    HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     story = ArticleFactory(
@@ -32,8 +34,16 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
     # Also Read boxes, two at one placement: their ids and aria-labelledby must be valid.
     for placement in (1, 2, 2):
         CrossLinkFactory(source=story, placement=placement)
+    photo_in_body = ImageFactory(alt_text="Boats in a row")
+    figure = images.library_img(text.BodyImage(0, 0, "", "Boats in a row", photo_in_body.digest))
+    with_photos = ArticleFactory(
+        headline="Boats return to the harbour",
+        lead_image=ImageFactory(caption="The harbour at dawn", credit="AP"),
+        body=f"<p>The fleet is back.</p><figure>{figure}<figcaption>Nets</figcaption></figure>",
+    )
     pages = {
         "front": "/",
+        "story-with-photos": with_photos.get_absolute_url(),
         "archive": "/archive/",
         "seed-story": "/news/trump-invites-netanyahu-to-the-white-house-on-february-4/",
         "story": story.get_absolute_url(),

@@ -133,6 +133,7 @@ def make_rich_database(tmp_path):
     tmp_path.mkdir()
     image = tmp_path / "photo.png"
     Image.new("RGB", (4, 3), "red").save(image)
+    Image.new("RGB", (6, 4), "teal").save(tmp_path / "boat.png")
     write(
         tmp_path,
         "one.txt",
@@ -180,6 +181,8 @@ Section: Middle East
 Format: html
 
 <p>Rich <em>text</em> and <a href="https://example.com">a link</a>.</p>
+
+<figure><img src="boat.png" alt="A boat at its mooring"><figcaption>At dawn</figcaption></figure>
 
 <ul><li>one</li><li>two</li></ul>
 

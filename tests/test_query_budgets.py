@@ -9,15 +9,23 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import caching
+from articles import caching, images, text
 from articles.models import Person
 from articles.reader import views
-from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, SectionFactory
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    ImageFactory,
+    SectionFactory,
+)
 from tests.paging import older_link
 
 pytestmark = pytest.mark.django_db
 
 ARTICLE_BUDGET = 6
+# A story with photos: one query for its lead image's renditions, one for its body's.
+ARTICLE_WITH_PHOTOS_BUDGET = ARTICLE_BUDGET + 2
 HUB_BUDGET = 5
 FRONT_BUDGET = 6
 ARCHIVE_BUDGET = 4
@@ -63,6 +71,27 @@ def test_article_page_queries_do_not_grow_with_tags_or_links(client):
     small = queries_for(client, small_article().get_absolute_url())
     big = queries_for(client, big_article().get_absolute_url())
     assert big <= small <= ARTICLE_BUDGET
+
+
+def story_with_photos(count: int):
+    """A story with a lead photo and ``count`` photos in its body."""
+    body = "".join(
+        "<p>A paragraph.</p>"
+        + images.library_img(text.BodyImage(0, 0, "", "A photo", ImageFactory().digest))
+        for _ in range(count)
+    )
+    return ArticleFactory(
+        lead_image=ImageFactory(), body=body, people=["Only Person"], authors=[AuthorFactory()]
+    )
+
+
+def test_article_page_photos_cost_two_queries_however_many(client):
+    """The lead photo's renditions come with the story (one prefetch) and the body's photos
+    in one query; a story without photos runs neither."""
+    plain = queries_for(client, small_article().get_absolute_url())
+    one = queries_for(client, story_with_photos(1).get_absolute_url())
+    assert queries_for(client, story_with_photos(5).get_absolute_url()) == one
+    assert one == plain + 2 <= ARTICLE_WITH_PHOTOS_BUDGET
 
 
 def hub_with(items: int) -> str:

@@ -10,8 +10,12 @@ the code that makes renditions.
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from articles import images
@@ -19,6 +23,7 @@ from articles.models import Article, ArticleQuerySet, Image, Rendition
 
 PUBLISH_PERMISSION = "articles.publish_article"
 THUMBNAIL_WIDTH = 320
+PICKER_SIZE = 48  # photos the picker shows at once (the newest, or the best matches)
 ALREADY_IN_LIBRARY = "This photo is already in the library: “%(image)s” (image %(pk)s)."
 
 
@@ -109,6 +114,9 @@ class ImageAdmin(admin.ModelAdmin):
         ("Use", {"fields": ["size", "used_by"]}),
     ]
 
+    class Media:
+        css = {"all": ["articles/admin/image_library.css"]}
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(story_count=Count("lead_of"))
         thumbnails = Rendition.objects.filter(format=Rendition.Format.JPEG)
@@ -127,6 +135,55 @@ class ImageAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    # The story editor's picker and previews ---------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("pick/", self.admin_site.admin_view(self.picker_view), name="articles_image_pick"),
+            path(
+                "preview/<str:digest>/",
+                self.admin_site.admin_view(self.preview_view),
+                name="articles_image_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def picker_view(self, request):
+        """The photos the figure dialog's "Browse…" offers: a click hands one to the story
+        editor (``image_picker.js``, django-prose-editor's picker protocol)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = request.GET.get("q", "").strip()[:100]
+        found = self.get_queryset(request).exclude(renditions_key="")
+        if query:
+            found, _ = self.get_search_results(request, found, query)
+        return TemplateResponse(
+            request,
+            "admin/articles/image/picker.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Pick a photo",
+                "opts": self.opts,
+                "query": query,
+                "func_num": request.GET.get("CKEditorFuncNum", ""),
+                "choices": [
+                    (image, thumbnail(image, width=160), images.preview_url(image.digest))
+                    for image in found[:PICKER_SIZE]
+                ],
+                "is_popup": True,
+            },
+        )
+
+    def preview_view(self, request, digest):
+        """A body photo as the story editor shows it: the whole photo, 640 pixels wide."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        image = get_object_or_404(Image, digest=digest)
+        shown = images.rendition(image, Rendition.Crop.FULL, width=640)
+        if shown is None:
+            raise Http404("This photo has no renditions yet.")
+        return HttpResponseRedirect(shown.file.url)
 
     # Columns and read-only fields ---------------------------------------------------------
 

@@ -249,6 +249,9 @@ class ArticleFeed(Feed):
             )
             attach_related_links(self.articles)
             attach_tags_and_authors(self.articles)
+            self.body_photos = images.renditions_by_digest(
+                images.body_digests(a.paragraphs for a in self.articles if "<img" in a.body)
+            )
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -379,8 +382,9 @@ class ArticleFeed(Feed):
         ``format_html`` rather than a template: a feed renders fifty of these per request,
         and a template render costs more than the rest of the item together.
         """
+        paragraphs = images.with_plain_images(article.paragraphs, self.body_photos, self.absolute)
         body, listed = text.place_links(
-            article.paragraphs, related, placement=lambda link: link["placement"]
+            paragraphs, related, placement=lambda link: link["placement"]
         )
         parts = []
         # Paragraphs are sanitised HTML (Article.paragraphs); this is where they become safe.

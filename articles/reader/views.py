@@ -9,7 +9,7 @@ from itertools import groupby
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import text
+from articles import images, text
 from articles.models import Article, CrossLink, attach_tags_and_authors
 
 from . import paging, search
@@ -91,7 +91,8 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
-        body, related = text.place_links(article.paragraphs, links)
+        # Photos in the body as renditions (one query, only when it has any).
+        body, related = text.place_links(images.with_pictures(article.paragraphs), links)
         attach_tags_and_authors([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
         # one of the tags its heading names.
