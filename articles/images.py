@@ -18,6 +18,7 @@ opening the file. Pillow, already a dependency, does the work; this module is th
 import hashlib
 import io
 import logging
+import math
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -155,13 +156,33 @@ def has_alpha(picture: PILImage.Image) -> bool:
     return "transparency" in picture.info
 
 
-def prepared(data: bytes) -> PILImage.Image:
+# EXIF orientations that turn a photo on its side: upright, its width is its stored height.
+SIDEWAYS = {5, 6, 7, 8}
+# A JPEG much larger than this (long side, short side) is decoded at a half, a quarter or an
+# eighth of its size (``draft``): still twice the widest rendition, at a fraction of the
+# time and memory a 45-megapixel photo takes.
+DECODE_AT_LEAST = (2 * WIDTHS[Crop.FULL][-1], 2 * WIDTHS[Crop.SQUARE][-1])
+
+
+def decode_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The smallest size to decode a photo of ``size`` at that loses no rendition detail."""
+    long, short = DECODE_AT_LEAST
+    scale = min(1.0, max(long / max(size), short / min(size)))
+    return (math.ceil(size[0] * scale), math.ceil(size[1] * scale))
+
+
+def prepared(data: bytes) -> tuple[PILImage.Image, tuple[int, int]]:
     """The first frame of ``data`` (an animation's too), upright (EXIF orientation applied),
     in sRGB, as RGB or RGBA (alpha kept only where some pixel uses it), and without any of
-    the metadata the original carries."""
+    the metadata the original carries; and the original's size, upright."""
     try:
         with PILImage.open(io.BytesIO(data), formats=IMAGE_FORMATS) as source:
             source.seek(0)
+            width, height = source.size
+            if source.getexif().get(0x0112) in SIDEWAYS:
+                width, height = height, width
+            if source.format == "JPEG":
+                source.draft(None, decode_size(source.size))
             picture = ImageOps.exif_transpose(source)
         mode = "RGBA" if has_alpha(picture) else "RGB"
         profile = picture.info.get("icc_profile")
@@ -175,7 +196,7 @@ def prepared(data: bytes) -> PILImage.Image:
     except Exception as error:  # Pillow's decoders fail in many ways; see image_problem()
         raise UnusableImage(NOT_AN_IMAGE) from error
     picture.info = {}
-    return picture
+    return picture, (width, height)
 
 
 SRGB = ImageCms.createProfile("sRGB")
@@ -283,7 +304,7 @@ def make_renditions(image: Image, *, force: bool = False) -> bool:
         return False
     storage = Rendition._meta.get_field("file").storage
     with image.file.open("rb") as original:
-        picture = prepared(original.read())
+        picture, size = prepared(original.read())
     rows, names = [], []
     try:
         for crop, resized in resized_versions(picture, (image.focus_x, image.focus_y)):
@@ -307,11 +328,11 @@ def make_renditions(image: Image, *, force: bool = False) -> bool:
                         file=name,
                     )
                 )
-        _replace_renditions(image, rows, picture.size, key)
+        _replace_renditions(image, rows, size, key)
     except BaseException:
         delete_files(names)
         raise
-    image.width, image.height = picture.size
+    image.width, image.height = size
     image.renditions_key = key
     return True
 
@@ -592,11 +613,11 @@ def library_body(body: str) -> tuple[str, list[str]]:
         for image in found
         if image.file not in known
     ]
-    return text.replace_images(body, lambda i: library_img(i) if i.file in known else ""), problems
+    return text.replace_images(
+        body, lambda image: photo_html(image.file, image.alt) if image.file in known else ""
+    ), problems
 
 
-def library_img(image: text.BodyImage) -> str:
-    """A body's ``<img>`` for the library image it names, as it is stored."""
-    return format_html(
-        '<img src="{}" alt="{}" data-file="{}">', preview_url(image.file), image.alt, image.file
-    )
+def photo_html(digest: str, alt: str) -> str:
+    """A body's ``<img>`` of the library image with ``digest``, as a body stores it."""
+    return format_html('<img src="{}" alt="{}" data-file="{}">', preview_url(digest), alt, digest)

@@ -327,7 +327,7 @@ def library_photos(path: Path, paragraphs: list[str], lines: list[int], needs_al
     naming its library image instead, and those photos by digest."""
     photos: dict[str, Photo] = {}
 
-    def library_img(found: text.BodyImage, line: int) -> str:
+    def in_library(found: text.BodyImage, line: int) -> str:
         if not found.src:
             raise StoryFileError(path, line, 'a photo needs src="<a file beside the story>"')
         try:
@@ -340,10 +340,10 @@ def library_photos(path: Path, paragraphs: list[str], lines: list[int], needs_al
             )
         digest = images.digest_of(data)
         photos.setdefault(digest, Photo(image.name, data, found.alt))
-        return images.library_img(text.BodyImage(0, 0, "", found.alt, digest))
+        return images.photo_html(digest, found.alt)
 
     rewritten = [
-        text.replace_images(text.sanitise_html(paragraph), lambda f, n=line: library_img(f, n))
+        text.replace_images(text.sanitise_html(paragraph), lambda f, n=line: in_library(f, n))
         for paragraph, line in zip(paragraphs, lines, strict=True)
     ]
     return rewritten, photos

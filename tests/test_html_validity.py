@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from articles import images, text
+from articles import images
 from articles.importing import import_stories
 from tests.conftest import require
 from tests.factories import ArticleFactory, CrossLinkFactory, ImageFactory
@@ -35,7 +35,7 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
     for placement in (1, 2, 2):
         CrossLinkFactory(source=story, placement=placement)
     photo_in_body = ImageFactory(alt_text="Boats in a row")
-    figure = images.library_img(text.BodyImage(0, 0, "", "Boats in a row", photo_in_body.digest))
+    figure = images.photo_html(photo_in_body.digest, "Boats in a row")
     with_photos = ArticleFactory(
         headline="Boats return to the harbour",
         lead_image=ImageFactory(caption="The harbour at dawn", credit="AP"),

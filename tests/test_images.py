@@ -28,7 +28,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, features
 
 import newsroom.urls
-from articles import images, text
+from articles import images
 from articles.importing import import_stories
 from articles.models import (
     BODY_IMAGE_NEEDS_ALT,
@@ -284,7 +284,7 @@ def story_with_photos(lead=(700, 420), in_body=(500, 300), **kwargs) -> Article:
     body_photo = library_photo(photo(in_body, seed=seed + 1), "body.jpg")
     body = (
         "<p>First paragraph.</p>"
-        + images.library_img(text.BodyImage(0, 0, "", "A crowd in a square", body_photo.digest))
+        + images.photo_html(body_photo.digest, "A crowd in a square")
         + "<p>Second paragraph.</p>"
     )
     return ArticleFactory(
@@ -716,6 +716,7 @@ def test_writers_fix_their_own_photos_until_a_live_story_shows_them(client):
     ArticleFactory(lead_image=image)
     assert client.post(image_url, form | {"alt_text": "Changed"}).status_code == 403
     assert Image.objects.get().alt_text == "Boats again"
+    assert client.get(image_url).status_code == 200  # still theirs to look at
 
 
 def test_a_body_photo_must_come_from_the_library(client, editor):
@@ -801,3 +802,60 @@ def test_the_migration_moves_lead_images_into_the_library(client, settings, tmp_
     migrate_articles("0015_audit_log")
     assert lead_image_columns(second) == (name, "Boats at dawn", "The harbour", "AP")
     migrate_articles()
+
+
+def test_a_library_photo_keeps_its_file_and_shows_its_focal_point(client, editor):
+    """Bodies name a photo by its file's digest, so the file of a saved photo is not
+    replaced (another photo is another library image); the change form rings the focal
+    point on the whole photo, and the crops beside it."""
+    image = ImageFactory(focus_x=0.25, focus_y=0.5)
+    url = reverse("admin:articles_image_change", args=[image.pk])
+    page = client.get(url).text
+    assert 'name="file"' not in page
+    assert re.search(r'<svg class="focal-point" viewBox="0 0 320 213"', page)
+    assert '<circle cx="80.0" cy="106.5"' in page
+    assert page.count("class='library-crop'") == 4
+
+    other = io.BytesIO(photo(seed=60))
+    other.name = "other.jpg"
+    form = {"file": other, "alt_text": "Boats", "focus_x": "0.5", "focus_y": "0.5"}
+    assert client.post(url, form).status_code == 302
+    assert Image.objects.get(pk=image.pk).digest == image.digest
+
+
+def test_a_photo_a_story_shows_cannot_be_deleted(client, editor):
+    in_body, lead = ImageFactory(), ImageFactory()
+    ArticleFactory(headline="Boats in the body", body=images.photo_html(in_body.digest, "Boats"))
+    ArticleFactory(headline="Boats in the lead", lead_image=lead)
+    for image, headline in ((in_body, "Boats in the body"), (lead, "Boats in the lead")):
+        url = reverse("admin:articles_image_delete", args=[image.pk])
+        page = client.post(url, {"post": "yes"})
+        assert page.status_code == 200 and headline in page.text
+    assert Image.objects.count() == 2
+
+    spare = ImageFactory()
+    response = client.post(reverse("admin:articles_image_delete", args=[spare.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Image.objects.filter(pk=spare.pk).exists()
+
+
+def test_a_large_jpeg_is_decoded_no_larger_than_its_renditions_need(monkeypatch):
+    """A JPEG far larger than twice the widest rendition is decoded at a half, a quarter or
+    an eighth of its size; its stored size is still the original's. (Here "far larger" is
+    made small, so the test needs no 30-megapixel photo.)"""
+    assert images.decode_size((8000, 6000)) == (3200, 2400)
+    assert images.decode_size((1000, 800)) == (1000, 800)
+    monkeypatch.setattr(images, "DECODE_AT_LEAST", (800, 600))
+    decoded = []
+    upright = images.ImageOps.exif_transpose
+    monkeypatch.setattr(
+        images.ImageOps,
+        "exif_transpose",
+        lambda picture: decoded.append(picture.size) or upright(picture),
+    )
+
+    image = library_photo(photo((2000, 1500), seed=70))
+
+    assert decoded == [(1000, 750)]
+    assert (image.width, image.height) == (2000, 1500)
+    assert made(image)[(Crop.FULL, Format.JPEG)][-1] == (1000, 750)

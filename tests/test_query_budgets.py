@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from articles import caching, images, text
+from articles import caching, images
 from articles.models import Person
 from articles.reader import views
 from tests.factories import (
@@ -76,8 +76,7 @@ def test_article_page_queries_do_not_grow_with_tags_or_links(client):
 def story_with_photos(count: int):
     """A story with a lead photo and ``count`` photos in its body."""
     body = "".join(
-        "<p>A paragraph.</p>"
-        + images.library_img(text.BodyImage(0, 0, "", "A photo", ImageFactory().digest))
+        "<p>A paragraph.</p>" + images.photo_html(ImageFactory().digest, "A photo")
         for _ in range(count)
     )
     return ArticleFactory(

@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -32,6 +32,9 @@ class ImageAdminForm(forms.ModelForm):
         model = Image
         fields = ["file", "alt_text", "caption", "credit", "focus_x", "focus_y"]
         widgets = {
+            "file": forms.ClearableFileInput(
+                attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+            ),
             "alt_text": forms.TextInput(attrs={"size": 80}),
             "caption": forms.Textarea(attrs={"rows": 2, "cols": 80}),
             "focus_x": forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"}),
@@ -40,9 +43,9 @@ class ImageAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Blank in the database for photos imported with drafts; never from here.
-        self.fields["alt_text"].required = True
-        self.fields["file"].widget.attrs["accept"] = "image/jpeg,image/png,image/webp,image/gif"
+        if "alt_text" in self.fields:  # absent when only viewed
+            # Blank in the database for photos imported with drafts; never from here.
+            self.fields["alt_text"].required = True
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -93,6 +96,30 @@ def thumbnail(image: Image, crop=Rendition.Crop.FULL, width=THUMBNAIL_WIDTH):
     )
 
 
+def focal_point_picture(image: Image):
+    """The whole photo with a ring on its focal point (drawn in SVG: the admin's Content
+    Security Policy allows no inline style). ``image_focus.js`` moves the point to where
+    the editor clicks; without JavaScript the two numbers below set it."""
+    shown = images.rendition(image, Rendition.Crop.FULL, width=THUMBNAIL_WIDTH)
+    if shown is None:
+        return ""
+    x, y = image.focus_x * shown.width, image.focus_y * shown.height
+    return format_html(
+        "<figure class='library-crop'>"
+        '<svg class="focal-point" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+        'aria-label="The photo, its focal point ringed">'
+        '<image href="{url}" width="{w}" height="{h}"/>'
+        '<circle cx="{x}" cy="{y}" r="12" fill="none" stroke="#fff" stroke-width="4"/>'
+        '<circle cx="{x}" cy="{y}" r="12" fill="none" stroke="#c00" stroke-width="2"/>'
+        "</svg><figcaption>Whole photo and focal point</figcaption></figure>",
+        w=shown.width,
+        h=shown.height,
+        url=shown.file.url,
+        x=f"{x:.1f}",
+        y=f"{y:.1f}",
+    )
+
+
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     form = ImageAdminForm
@@ -116,6 +143,24 @@ class ImageAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["articles/admin/image_library.css"]}
+        js = ["articles/admin/image_focus.js"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A library image is its file: stories' bodies name it by the file's digest, so
+        # another photo is another library image.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "file"] if obj is not None else readonly
+
+    def get_deleted_objects(self, objs, request):
+        """Stories showing a photo in their body protect it as lead images do (a foreign
+        key): deleting it would leave a hole in them."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        in_bodies = Q()
+        for image in objs:
+            in_bodies |= Q(body__contains=f'data-file="{image.digest}"')
+        stories = Article.objects.filter(in_bodies).order_by("-pk")[:20] if objs else []
+        protected = [*protected, *(f"Story: {story} (a photo in its body)" for story in stories)]
+        return deleted, counts, perms_needed, protected
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(story_count=Count("lead_of"))
@@ -207,11 +252,12 @@ class ImageAdmin(admin.ModelAdmin):
     def crops(self, image):
         if image.pk is None:
             return "Save the photo to see its crops."
-        return format_html_join(
+        crops = format_html_join(
             "",
             "<figure class='library-crop'>{}<figcaption>{}</figcaption></figure>",
-            ((thumbnail(image, crop), label) for crop, label in Rendition.Crop.choices),
+            ((thumbnail(image, crop), label) for crop, label in Rendition.Crop.choices[1:]),
         )
+        return format_html("{}{}", focal_point_picture(image), crops)
 
     @admin.display(description="lead image of")
     def used_by(self, image):
