@@ -3,8 +3,8 @@
 An ``Image`` (``models.py``) is an original photo with its alt text, caption, credit and focal
 point. When it is saved, this module makes its renditions: the whole photo and crops of 16:9,
 4:3 and 1:1 around the focal point, each at a few widths (never wider than the photo), in
-AVIF (when Pillow has it), WebP and JPEG, stripped of the camera's metadata (EXIF, GPS, XMP)
-and turned upright and into sRGB. They are stored files and ``Rendition`` rows; a page reads
+WebP and JPEG (and AVIF with ``IMAGE_AVIF``), stripped of the camera's metadata (EXIF, GPS,
+XMP) and turned upright and into sRGB. They are stored files and ``Rendition`` rows; a page reads
 the rows fetched with its stories (``ArticleQuerySet.with_lead_images``) and never opens,
 decodes or stats a file.
 
@@ -110,6 +110,8 @@ def image_problem(data: bytes) -> str:
                 )
             picture.verify()
         with PILImage.open(io.BytesIO(data), formats=IMAGE_FORMATS) as picture:
+            if picture.format == "JPEG":  # as renditions decode it; every byte is still read
+                picture.draft(None, decode_size(picture.size))
             picture.load()
     # Pillow's decoders refuse broken data with many kinds of exception (Django's ImageField
     # catches Exception for the same reason); any of them means "not a usable image".

@@ -12,15 +12,14 @@ from articles.models import Rendition
 
 register = template.Library()
 
-# How wide the article's lead image is shown: the story column (site.css ``--measure``,
-# 40rem) beside the page's padding, or the screen less that padding on a phone.
-ARTICLE_SIZES = "(min-width: 42rem) 40rem, calc(100vw - 2rem)"
-
 
 @register.simple_tag
-def picture(image, sizes: str = ARTICLE_SIZES, crop: str = Rendition.Crop.FULL, lead=False):
-    """``<picture>`` of a library image (``images.picture_html``): ``lead=True`` for the one
-    picture a page leads with (fetched first), every other loads lazily."""
+def picture(image, sizes=images.ARTICLE_SIZES, crop=Rendition.Crop.FULL, lead=False):
+    """``<picture>`` of a library image (``images.picture_html``), e.g. on a card
+    ``{% picture article.lead_image sizes="(min-width: 48rem) 20rem, 100vw" crop="4:3" %}``
+    (with ``with_lead_images()`` on the listing's queryset, so no query per card):
+    ``lead=True`` for the one picture a page leads with (fetched first), every other loads
+    lazily. ``sizes`` says how wide the slot is; the story column by default."""
     return images.image_html(image, sizes=sizes, crop=crop, lead=lead)
 
 
