@@ -29,6 +29,7 @@ from PIL import ImageDraw, features
 
 import newsroom.urls
 from articles import images
+from articles.editorial import forms
 from articles.importing import import_stories
 from articles.models import (
     BODY_IMAGE_NEEDS_ALT,
@@ -859,3 +860,15 @@ def test_a_large_jpeg_is_decoded_no_larger_than_its_renditions_need(monkeypatch)
     assert decoded == [(1000, 750)]
     assert (image.width, image.height) == (2000, 1500)
     assert made(image)[(Crop.FULL, Format.JPEG)][-1] == (1000, 750)
+
+
+def test_a_photo_is_a_block_of_the_body_but_its_caption_is_no_summary():
+    """A figure leading the body is a paragraph Also Read boxes can follow (named "(photo)"
+    when it has no caption), and the story's summary is its first paragraph of prose."""
+    photo_block = f"<figure>{images.photo_html('abc', 'Boats')}</figure>"
+    captioned = f"<figure>{images.photo_html('def', 'Nets')}<figcaption>Nets</figcaption></figure>"
+    story = ArticleFactory(standfirst="", body=f"{photo_block}{captioned}<p>The fleet is back.</p>")
+    assert story.paragraphs == [photo_block, captioned, "<p>The fleet is back.</p>"]
+    assert story.summary == "The fleet is back."
+    labels = [label for _, label in forms.paragraph_choices(story.paragraphs)]
+    assert labels[2:4] == ["After ¶1: (photo)", "After ¶2: Nets"]

@@ -163,7 +163,13 @@ class ImageAdmin(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).annotate(story_count=Count("lead_of"))
+        # Ordered here: a query with a COUNT does not take Meta.ordering (autocomplete pages).
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(story_count=Count("lead_of"))
+            .order_by("-created_at", "-pk")
+        )
         thumbnails = Rendition.objects.filter(format=Rendition.Format.JPEG)
         return queryset.prefetch_related(Prefetch("renditions", queryset=thumbnails))
 
