@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from articles import images
 from articles.importing import import_stories
 from articles.models import Correction, Person, PersonAlias
 from tests.conftest import require
-from tests.factories import ArticleFactory, CrossLinkFactory, taken_down
+from tests.factories import ArticleFactory, CrossLinkFactory, ImageFactory, taken_down
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -20,8 +21,8 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, story, hubs, archive, search, corrections, the 404 page and a taken-down
-    story's 410 notice (with and without its headline): no HTML errors."""
+    """Front page, stories (one with photos), hubs, archive, search, corrections, the 404 page
+    and a taken-down story's 410 notice (with and without its headline): no HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     story = ArticleFactory(
@@ -48,8 +49,16 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         Correction.objects.create(
             article=story, kind=kind, text=f"A {kind} <b>here</b>.", revision=1
         )
+    photo_in_body = ImageFactory(alt_text="Boats in a row")
+    figure = images.photo_html(photo_in_body.digest, "Boats in a row")
+    with_photos = ArticleFactory(
+        headline="Boats return to the harbour",
+        lead_image=ImageFactory(caption="The harbour at dawn", credit="AP"),
+        body=f"<p>The fleet is back.</p><figure>{figure}<figcaption>Nets</figcaption></figure>",
+    )
     pages = {
         "front": "/",
+        "story-with-photos": with_photos.get_absolute_url(),
         "archive": "/archive/",
         "seed-story": "/news/trump-invites-netanyahu-to-the-white-house-on-february-4/",
         "story": story.get_absolute_url(),

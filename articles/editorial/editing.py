@@ -27,10 +27,7 @@ CONTENT_FIELDS = (
     "headline",
     "standfirst",
     "body",
-    "image",
-    "image_caption",
-    "image_credit",
-    "image_alt",
+    "lead_image_id",
 )
 
 
@@ -142,10 +139,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
     check_takedown_kept(stored["status"], article.status)
     article.full_clean()
     # Compared with what is stored, after cleaning: re-saving the same text is no update.
-    content_changed = any(
-        stored[name] != getattr(getattr(article, name), "name", getattr(article, name))
-        for name in CONTENT_FIELDS
-    )
+    content_changed = any(stored[name] != getattr(article, name) for name in CONTENT_FIELDS)
     if was_live and article.status == Article.Status.PUBLISHED and content_changed:
         article.updated_at = now
     article.revision = stored["revision"] + 1

@@ -19,6 +19,7 @@ MODELS = (
     "personalias",
     "topicalias",
     "tagredirect",
+    "image",
 )
 
 ROLE_PERMISSIONS = {
@@ -39,6 +40,10 @@ ROLE_PERMISSIONS = {
         "view_person",
         "view_country",
         "view_topic",
+        # Writers add photos and fix their own until a live story shows them (ImageAdmin).
+        "add_image",
+        "change_image",
+        "view_image",
     ),
     "Editor": (
         *(

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import text
+from articles import images, text
 from articles.models import (
     Article,
     Correction,
@@ -100,7 +100,8 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
-        body, related = text.place_links(article.paragraphs, links)
+        # Photos in the body as renditions (one query, only when it has any).
+        body, related = text.place_links(images.with_pictures(article.paragraphs), links)
         attach_tags_and_authors([article])
         attach_notices([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
