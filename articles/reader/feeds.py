@@ -239,6 +239,8 @@ class ArticleFeed(Feed):
             )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
+        # Items show their Also Read targets too: a change to one changes its source's key.
+        caching.shows(self.listed_under(obj), stories=self.articles)
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
@@ -282,6 +284,10 @@ class ArticleFeed(Feed):
 
     def live_articles(self, obj):
         """The scope's live stories, with ``listed`` to order them by."""
+        raise NotImplementedError
+
+    def listed_under(self, obj) -> str:
+        """The key (``articles.caching``) of the list of stories the feed shows."""
         raise NotImplementedError
 
     def items(self):
@@ -378,6 +384,9 @@ class LatestFeed(ArticleFeed):
     def live_articles(self, obj):
         return Article.objects.live().with_listing_time()
 
+    def listed_under(self, obj) -> str:
+        return caching.LATEST
+
     def title(self):
         return f"{settings.NEWSROOM_SITE_NAME}: latest stories"
 
@@ -406,6 +415,9 @@ class HubFeed(ArticleFeed):
 
     def live_articles(self, obj):
         return self.hub.articles(obj)
+
+    def listed_under(self, obj) -> str:
+        return caching.hub_key(self.hub.kind, obj.pk)
 
     def title(self, obj):
         return f"{obj.name} · {settings.NEWSROOM_SITE_NAME}"
