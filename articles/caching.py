@@ -2,7 +2,8 @@
 page shows, and until when the pages rendered now stay true.
 
 Every change to public content inserts ``ContentChange`` rows, one per *key* of what it
-changed: ``story:12`` (anything a story shows of itself), ``people:7`` / ``countries:`` /
+changed: ``story:12`` (anything a story shows of itself), ``links:12`` (its Also Read
+boxes and Related list), ``people:7`` / ``countries:`` /
 ``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub lists), ``latest``
 (which live stories exist, in which order: front page, archive, site feeds), or ``*``
 (everything: renames, and any write this module does not understand). The newest row is the
@@ -97,6 +98,12 @@ MAX_KEYS = 500
 def story_key(pk) -> str:
     """Anything the story shows: on its page, and on every card, box and item showing it."""
     return f"story:{pk}"
+
+
+def links_key(pk) -> str:
+    """The story's Also Read boxes and Related list: on its page and its feed items, not on
+    the cards listing it."""
+    return f"links:{pk}"
 
 
 def hub_key(kind: str, pk) -> str:
@@ -385,13 +392,13 @@ def _listing(article) -> tuple:
 
 
 def _showing_stories_and_hubs(article: Article, *, relisted: bool, using: str):
-    """Keys of the stories whose pages show a link to ``article`` (their Also Read boxes
-    link to it, or a pending link will resolve to it as it is saved), and with
-    ``relisted``, of the hubs listing it; one query."""
+    """Keys of the links to ``article`` (Also Read boxes linking to it, or pending links
+    resolving to it as it is saved), and with ``relisted``, of the hubs listing it; one
+    query."""
     keyed = [
         CrossLink.objects.using(using)
         .filter(Q(target=article.pk) | Q(target__isnull=True, target_key=article.headline_key))
-        .annotate(kind=Value("story"), ref=F("source"))
+        .annotate(kind=Value("links"), ref=F("source"))
     ]
     if relisted:
         keyed += [
@@ -414,8 +421,8 @@ def _showing_stories_and_hubs(article: Article, *, relisted: bool, using: str):
 def changed_story_keys(
     article: Article, *, relisted: bool, sections=(), using: str | None = None
 ) -> set[str]:
-    """What a change to ``article`` changes: the story wherever it shows, the stories
-    linking to it; and, when ``relisted`` (it went live or off, moved in time or section),
+    """What a change to ``article`` changes: the story wherever it shows, the links to it;
+    and, when ``relisted`` (it went live or off, moved in time or section),
     the lists of live stories: ``LATEST``, its hubs and ``sections`` (its section by
     default; pass the old and the new one when it moved)."""
     using = using or DEFAULT_DB_ALIAS
@@ -445,7 +452,7 @@ def _row_keys(model, row, created: bool) -> set[str] | None:
     if model in RECORDS:
         return set()
     if model is CrossLink:
-        return {story_key(row.source_id)}  # its Also Read boxes and Related list
+        return {links_key(row.source_id)}
     if model in (SlugRedirect, Correction):
         # Its old address answers 301 to it; a notice shows on its page and feed items.
         return {story_key(row.article_id)}

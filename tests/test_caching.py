@@ -160,17 +160,18 @@ def test_archiving_and_deleting_show_on_the_next_request(client, backend):
 )
 def test_any_change_to_public_content_renders_pages_afresh(client, backend, change):
     """Links, tags, bylines, sections and linked stories all invalidate the cached pages
-    showing them (here the linking story and the front page, which lists every story), so
-    Also Read boxes, hubs and lists can never show what was true before."""
+    showing them (here the story's page and the site feed, whose items show its links, tags,
+    bylines and section), so Also Read boxes, hubs and lists can never show what was true
+    before."""
     source = ArticleFactory(countries=["Israel"])
     target = ArticleFactory()
     CrossLink.objects.create(source=source, target=ArticleFactory())
-    for url in ("/", source.get_absolute_url()):
+    for url in ("/feed/rss/", source.get_absolute_url()):
         cached(client, url)
 
     change(source, target)
 
-    for url in ("/", source.get_absolute_url()):
+    for url in ("/feed/rss/", source.get_absolute_url()):
         assert client.get(url)["X-Cache"] == "miss"
 
 

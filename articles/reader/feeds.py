@@ -239,8 +239,11 @@ class ArticleFeed(Feed):
             )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
-        # Items show their Also Read targets too: a change to one changes its source's key.
-        caching.shows(self.listed_under(obj), stories=self.articles)
+        caching.shows(
+            self.listed_under(obj),
+            *(caching.links_key(article.pk) for article in self.articles),  # related links
+            stories=self.articles,
+        )
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:

@@ -129,6 +129,7 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         )
         # "More on" changes with the newest stories of those tags, when there is one.
         caching.shows(
+            caching.links_key(article.pk),
             *(caching.hub_key(kind, tag.pk) for kind, tag in named if newest > 0),
             stories=[article, *(link.target for link in links), *more_on],
         )
