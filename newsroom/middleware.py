@@ -155,21 +155,23 @@ class PublicCacheMiddleware:
         entry = self.stored(key)
         with caching.pinned_generation(entry and entry["stamp"]) as (token, holds):
             if holds and entry["expires"] > timezone.now():
-                response, expires = entry["response"], entry["expires"]
+                response = entry["response"]
                 response["X-Cache"] = "hit"
             elif caching.database_unavailable():
                 return unavailable_response()  # rendering would wait on it again, in vain
             else:
-                response, expires = self.render_and_store(request, token, key if token else None)
-                if expires is None:
+                response, entry = self.render_and_store(request, token, key if token else None)
+                if entry is None:
                     return response  # not to be shared: as the view made it
-        self.share(response, expires)
+        self.share(response, entry["until"])
         return self.answer(request, response)
 
     @staticmethod
     def stored(key):
-        """What the cache holds for ``key``: the response, until when it may be shared, and
-        the stamp saying what it shows and under which generation it was rendered."""
+        """What the cache holds for ``key``: the response; until when the page cache keeps
+        it (``expires``) and until when it may be shared (``until``: the next scheduled
+        publication, or None); and the stamp saying what it shows and under which
+        generation it was rendered."""
         entry = cache.get(key) if key else None
         return entry if isinstance(entry, dict) and "stamp" in entry else None
 
@@ -191,15 +193,15 @@ class PublicCacheMiddleware:
         return answer
 
     def render_and_store(self, request, token, key):
-        """The view's response and until when it may be shared, stored under ``key`` if it
-        may be; ``expires`` is None for a response to send as it is."""
+        """The view's response, and its cache entry (``stored``), kept under ``key`` if it
+        may be; no entry for a response to send as it is."""
         with caching.collecting_shown() as shown:
             response = self.get_response(request)
         if response.status_code == 304 and not opts_out(response):
             # The view answered a conditional request itself (feeds do): nothing to store,
             # but the copy it confirms is shared no longer than the page would be.
             with contextlib.suppress(DatabaseError):
-                self.share(response, caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS))
+                self.share(response, caching.next_publication(token))
                 cdn.set_surrogate_keys(response, shown.frozen)
             return response, None
         if not shareable(response):
@@ -208,6 +210,7 @@ class PublicCacheMiddleware:
             return response, None
         try:
             expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+            until = caching.next_publication(token)
             changed = caching.last_modified(token) if token else timezone.now()
         except DatabaseError:
             return response, None  # rendered just before the database went away: serve, once
@@ -218,18 +221,20 @@ class PublicCacheMiddleware:
             response["Last-Modified"] = http_date(changed.timestamp())
         stamp = shown.stamp(token or caching.NO_CHANGE_YET)
         cdn.set_surrogate_keys(response, stamp.keys)
+        entry = {"response": response, "expires": expires, "until": until, "stamp": stamp}
         seconds = (expires - timezone.now()).total_seconds()
         if key and seconds > 0 and response.status_code in STORED_STATUSES:
-            entry = {"response": response, "expires": expires, "stamp": stamp}
             cache.set(key, entry, int(seconds) + 1)
         response["X-Cache"] = "miss"
-        return response, expires
+        return response, entry
 
     @staticmethod
-    def share(response, expires) -> None:
+    def share(response, until) -> None:
         """Let browsers and CDNs keep the page for a minute, and serve it stale while they
-        fetch it again, but never past ``expires`` (the next scheduled publication)."""
-        left = max(0, int((expires - timezone.now()) / timedelta(seconds=1)))
+        fetch it again, but never past ``until`` (the next scheduled publication, if any):
+        a page rendered before it may miss the story going live."""
+        left = int((until - timezone.now()) / timedelta(seconds=1)) if until else 2**31
+        left = max(0, left)
         max_age = min(settings.NEWSROOM_HTTP_MAX_AGE, left)
         directives = {"public": True, "max_age": max_age}
         if settings.NEWSROOM_HTTP_SHARED_MAX_AGE is not None:

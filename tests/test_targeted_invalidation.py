@@ -261,18 +261,24 @@ def test_renaming_a_tag_changes_everything(client, desk):
     check(client, desk, person.save, afresh=desk.pages(), kept=[])
 
 
-def test_scheduled_story_going_live_with_nobody_saving(client, desk):
-    """A story scheduled on the diplomacy hubs appears there at its time with nothing saved:
-    the pages stored before are not kept past it."""
+@pytest.mark.parametrize("scheduled", ["before", "after"], ids=["warmed-after", "warmed-before"])
+def test_scheduled_story_going_live_with_nobody_saving(client, desk, scheduled):
+    """A story scheduled on the diplomacy hubs appears there, in "More on" and in the box
+    linking to it at its time with nothing saved: the pages stored before are not kept
+    past it, whether they were stored before it was scheduled or after."""
     at = timezone.now() + timedelta(seconds=30)
-    story = ArticleFactory(
-        headline="Envoy named for the talks", people=["Antony Blinken"], published_at=at
-    )
+    story = draft(headline="Envoy named for the talks", people=["Antony Blinken"])
+    CrossLink.objects.create(source=desk.sport, target=story, placement=1)
+    if scheduled == "before":
+        editing.publish(article=story, at=at)
     warm(client, desk)
+    if scheduled == "after":
+        editing.publish(article=story, at=at)
     with mock.patch("django.utils.timezone.now", return_value=at - timedelta(seconds=1)):
+        rendered_afresh(client, desk)  # the pages of the story's lists, if scheduled after
         assert rendered_afresh(client, desk) == set()
     with mock.patch("django.utils.timezone.now", return_value=at + timedelta(seconds=1)):
-        for url in ("/", BLINKEN_HUB, desk.talks.get_absolute_url()):
+        for url in ("/", BLINKEN_HUB, desk.talks.get_absolute_url(), desk.url("sport story")):
             assert story.headline in client.get(url).text, url
 
 
