@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,9 +90,15 @@ def from_cache(headers: dict) -> bool:
 
 
 def varnish_with_xkey() -> bool:
+    """Whether varnishd is installed and compiles the VCL (which imports xkey)."""
     if shutil.which("varnishd") is None:
         return False
-    compiled = subprocess.run(["varnishd", "-C", "-f", str(VCL)], capture_output=True, check=False)
+    with tempfile.TemporaryDirectory() as work:
+        compiled = subprocess.run(
+            ["varnishd", "-C", "-j", "none", "-n", work, "-f", str(VCL)],
+            capture_output=True,
+            check=False,
+        )
     return compiled.returncode == 0
 
 
