@@ -220,7 +220,9 @@ class PublicCacheMiddleware:
             # The same in every worker (not the time of rendering), like the ETag.
             response["Last-Modified"] = http_date(changed.timestamp())
         stamp = shown.stamp(token or caching.NO_CHANGE_YET)
-        cdn.set_surrogate_keys(response, stamp.keys)
+        # "Not found" changes with anything (a story taking the address), whatever the view
+        # declared before it gave up.
+        cdn.set_surrogate_keys(response, None if response.status_code == 404 else stamp.keys)
         entry = {"response": response, "expires": expires, "until": until, "stamp": stamp}
         seconds = (expires - timezone.now()).total_seconds()
         if key and seconds > 0 and response.status_code in STORED_STATUSES:
