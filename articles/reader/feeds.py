@@ -239,11 +239,12 @@ class ArticleFeed(Feed):
             )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
-        caching.shows(
-            self.listed_under(obj),
-            *(caching.links_key(article.pk) for article in self.articles),  # related links
-            stories=self.articles,
-        )
+        if (listed := self.listed_under(obj)) is not None:
+            caching.shows(
+                listed,
+                *(caching.links_key(article.pk) for article in self.articles),  # related links
+                stories=self.articles,
+            )
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
@@ -289,9 +290,10 @@ class ArticleFeed(Feed):
         """The scope's live stories, with ``listed`` to order them by."""
         raise NotImplementedError
 
-    def listed_under(self, obj) -> str:
-        """The key (``articles.caching``) of the list of stories the feed shows."""
-        raise NotImplementedError
+    def listed_under(self, obj) -> str | None:
+        """The key (``articles.caching``) of the list of stories the feed shows; None: the
+        feed changes with any change."""
+        return None
 
     def items(self):
         return self.articles
