@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 
 from articles import caching
-from articles.editorial import editing
-from articles.models import Article, Byline, CrossLink, Person, Section
+from articles.editorial import corrections, editing
+from articles.models import Article, Byline, Correction, CrossLink, Person, Section
 from tests import outages
 from tests.admin_support import CHANGELIST_URL, make_user
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft
@@ -224,6 +224,33 @@ def test_archive_from_the_admin(client, desk):
     afresh = ["linking story", "briefing story", "/", BLINKEN_HUB, DIPLOMACY_HUB, RAO_HUB]
     check(client, desk, archive, afresh=afresh)
     assert client.get(desk.talks.get_absolute_url()).status_code == 404
+
+
+def test_takedown_and_its_reversal(client, desk):
+    """A takedown (written with update(), with the story's keys) changes every page showing
+    the story, and its page answers 410; reversing it brings them back. The sport pages
+    stay cached through both."""
+    afresh = ["talks story", "linking story", "briefing story", "/", BLINKEN_HUB, RAO_HUB]
+    check(
+        client, desk, lambda: editing.take_down(article=desk.talks, reason="legal"), afresh=afresh
+    )
+    assert client.get(desk.talks.get_absolute_url()).status_code == 410
+
+    def reverse():
+        desk.talks.refresh_from_db()
+        editing.reverse_takedown(article=desk.talks, base_revision=desk.talks.revision)
+
+    check(client, desk, reverse, afresh=afresh)
+    assert desk.talks.headline in client.get(BLINKEN_HUB).text
+
+
+def test_a_correction_changes_its_story(client, desk):
+    """A correction shows on its story's page and feed items: those pages and the lists
+    showing the story are rendered afresh, not the sport story's."""
+    notice = Correction(article=desk.talks, text="The talks are in Cairo, not Doha.")
+    afresh = ["talks story", "/feed/atom/", BLINKEN_HUB]
+    check(client, desk, lambda: corrections.publish_notice(notice=notice), afresh=afresh)
+    assert notice.text in client.get(desk.talks.get_absolute_url()).text
 
 
 def test_section_change(client, desk):
