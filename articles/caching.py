@@ -422,9 +422,9 @@ def changed_story_keys(
     article: Article, *, relisted: bool, sections=(), using: str | None = None
 ) -> set[str]:
     """What a change to ``article`` changes: the story wherever it shows, the links to it;
-    and, when ``relisted`` (it went live or off, moved in time or section),
-    the lists of live stories: ``LATEST``, its hubs and ``sections`` (its section by
-    default; pass the old and the new one when it moved)."""
+    and, when ``relisted`` (it went live or off, moved in time or section), the lists of
+    live stories: ``LATEST``, its hubs and ``sections`` (its section by default; pass the
+    old and the new one when it moved)."""
     using = using or DEFAULT_DB_ALIAS
     keys = {story_key(article.pk)}
     keys |= _showing_stories_and_hubs(article, relisted=relisted, using=using)
@@ -460,7 +460,7 @@ def _row_keys(model, row, created: bool) -> set[str] | None:
         return {story_key(row.article_id), hub_key(AUTHORS, row.author_id)}
     if issubclass(model, TaggedBase):
         keys = {story_key(row.content_object_id)}
-        if row.listed_at is not None:  # listed on the tag's hub (ItemBase.listed_at)
+        if row.listed_at is not None:  # listed on the tag's hub (TaggedBase.listed_at)
             keys.add(hub_key(tag_kind_of(model.tag_model()), row.tag_id))
         return keys
     # A new section, author or tag is on no page yet; renaming or deleting one changes
