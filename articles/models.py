@@ -1431,15 +1431,25 @@ class ContentChange(models.Model):
     """A moment public content changed: the newest row is the current content generation
     (``articles.caching``), kept in the database so every process sees it at once.
 
-    Append-only: a change inserts a row rather than updating one, so concurrent editors'
+    Each row names one ``key`` of what changed (``story:12``, ``people:7``, ``latest``…), or
+    ``*`` for everything; one change inserts a row per key. A stored page is stale once a
+    row newer than its rendering names one of the keys it shows.
+
+    Append-only: a change inserts rows rather than updating one, so concurrent editors'
     transactions never wait on each other's row lock. Old rows are pruned now and then.
     """
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(max_length=100, default="*")
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # Whether anything a page shows changed since it was rendered: one short range
+            # of this index per key the page shows.
+            models.Index(fields=["key", "id"], name="contentchange_key_id"),
+        ]
 
     def __str__(self):
         return f"content change {self.pk} at {self.at:%Y-%m-%d %H:%M:%S}"

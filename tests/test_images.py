@@ -777,7 +777,7 @@ def test_the_migration_moves_lead_images_into_the_library(client, settings, tmp_
     restores the columns."""
     settings.MEDIA_ROOT = tmp_path
     first, second = ArticleFactory(), ArticleFactory()
-    migrate_articles("0015_audit_log")
+    migrate_articles("0020_content_change_keys")
     name = FileSystemStorage().save("articles/2025/01/boats.jpg", ContentFile(exif_photo()))
     with connection.cursor() as cursor:
         for story, alt in ((first, "Boats at dawn"), (second, "")):
@@ -800,7 +800,7 @@ def test_the_migration_moves_lead_images_into_the_library(client, settings, tmp_
     call_command("make_renditions", verbosity=0)
     assert "<picture>" in client.get(first.get_absolute_url()).text
 
-    migrate_articles("0015_audit_log")
+    migrate_articles("0020_content_change_keys")
     assert lead_image_columns(second) == (name, "Boats at dawn", "The harbour", "AP")
     migrate_articles()
 

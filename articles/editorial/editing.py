@@ -192,8 +192,9 @@ def _save_status(article: Article, *, before, user) -> Article:
         article.relist()
         AuditEntry.objects.log_story_transition(article, before=before, user=user)
         StoryVersion.objects.capture(article, user=user)
-    # update() sends no signal: the public pages showing this story must be rendered afresh.
-    caching.content_changed()
+    # update() sends no signal: the public pages showing this story, and the lists it joined
+    # or left, must be rendered afresh.
+    caching.content_changed(keys=caching.changed_story_keys(article, relisted=True))
     article.refresh_from_db(fields=["revision"])
     return article
 
@@ -328,7 +329,7 @@ def _write_takedown(article: Article, changes: dict, stored: dict, *, user, acto
     article.revision = stored["revision"] + 1
     article.relist()
     StoryVersion.objects.capture(article, user=user, actor=actor)
-    caching.content_changed()
+    caching.content_changed(keys=caching.changed_story_keys(article, relisted=True))
 
 
 def live_inbound_links(article: Article):

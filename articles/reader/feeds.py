@@ -247,6 +247,12 @@ class ArticleFeed(Feed):
             )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
+        if (listed := self.listed_under(obj)) is not None:
+            caching.shows(
+                listed,
+                *(caching.links_key(article.pk) for article in self.articles),  # related links
+                stories=self.articles,
+            )
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
@@ -300,6 +306,11 @@ class ArticleFeed(Feed):
     def live_articles(self, obj):
         """The scope's live stories, with ``listed`` to order them by."""
         raise NotImplementedError
+
+    def listed_under(self, obj) -> str | None:
+        """The key (``articles.caching``) of the list of stories the feed shows; None: the
+        feed changes with any change."""
+        return None
 
     def items(self):
         return self.articles
@@ -414,6 +425,9 @@ class LatestFeed(ArticleFeed):
     def live_articles(self, obj):
         return Article.objects.live().with_listing_time()
 
+    def listed_under(self, obj) -> str:
+        return caching.LATEST
+
     def title(self):
         return f"{settings.NEWSROOM_SITE_NAME}: latest stories"
 
@@ -442,6 +456,9 @@ class HubFeed(ArticleFeed):
 
     def live_articles(self, obj):
         return self.hub.articles(obj)
+
+    def listed_under(self, obj) -> str:
+        return caching.hub_key(self.hub.kind, obj.pk)
 
     def title(self, obj):
         return f"{obj.name} · {settings.NEWSROOM_SITE_NAME}"

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0020_image_library'),
+        ('articles', '0021_image_library'),
     ]
 
     operations = [

@@ -91,7 +91,7 @@ def move_images_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0019_tag_governance'),
+        ('articles', '0020_content_change_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
