@@ -46,6 +46,7 @@ $(VENV)/.installed: pyproject.toml
 PORT ?= 8000
 run: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py make_renditions --verbosity 0
 	$(PY) manage.py import_articles seeds/
 	$(PY) manage.py ensure_editor
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

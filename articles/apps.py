@@ -7,4 +7,5 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import caching  # noqa: F401  (connects the signals that invalidate cached pages)
+        # Connect the signals that invalidate cached pages and make images' renditions.
+        from . import caching, images  # noqa: F401

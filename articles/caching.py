@@ -1,15 +1,24 @@
-"""What the public page cache needs to know about content: when it changed, and until when
-the pages rendered now stay true.
+"""What the public page cache needs to know about content: what changed and when, what each
+page shows, and until when the pages rendered now stay true.
 
-Cached pages are stored under the current content *generation*: the newest ``ContentChange``
-row, read from the primary database with one small indexed query per request. The database
-is what every process shares whatever the cache (each gunicorn worker's own local memory,
-or Redis that a shell or cron job may not reach at that moment), so every process sees a
-change at once. Saving or deleting anything of the ``articles`` app (stories, links,
-bylines, sections, authors, tags and their throughs — and models added later) inserts a
-row, so every cached page is left behind at once and the next request renders afresh. One
-rule for all pages, with no per-view code: a story's page, the Also Read boxes pointing at
-it, its hubs, the front page, feeds and sitemaps all change together.
+Every change to public content inserts ``ContentChange`` rows, one per *key* of what it
+changed: ``story:12`` (anything a story shows of itself, its live coverage and entries
+included), ``links:12`` (its Also Read boxes and Related list), ``people:7`` /
+``countries:`` / ``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub
+lists), ``latest`` (which live stories exist, in which order: front page, archive, site
+feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this module
+does not understand). The newest row is the content *generation*.
+
+A page records, when stored, the generation it was rendered under and the keys of what it
+shows (views declare them with ``shows()``; a page that declares nothing shows everything).
+It stays true while no newer row names one of its keys or ``*``: one small indexed query per
+request, which also reads the current generation. The database is what every process shares
+whatever the cache (each gunicorn worker's own local memory, or Redis that a shell or cron
+job may not reach at that moment), so every process sees a change at once. Saving or
+deleting anything of the ``articles`` app inserts rows (signals below); code that writes
+with ``update()`` calls ``content_changed()`` itself, with the keys it changed if it knows
+them. A CDN in front gets the same keys as surrogate keys, purged after each change commits
+(``NEWSROOM_CDN_PURGER``, ``newsroom.cdn``).
 
 The token names the row's id and time: its time is when public content last changed, and a
 database restored from a backup, whose ids start again lower, still makes new tokens.
@@ -23,18 +32,39 @@ cron job is needed.
 import functools
 import logging
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models import Exists, F, Q, Subquery, Value
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from .models import Article, AuditEntry, BreakingNews, ContentChange, StoryVersion
+from .models import (
+    TAG_KINDS,
+    Article,
+    AuditEntry,
+    Author,
+    BreakingNews,
+    Byline,
+    ContentChange,
+    Correction,
+    CrossLink,
+    LiveEntry,
+    NewsTag,
+    Section,
+    SlugRedirect,
+    StoryVersion,
+    TaggedBase,
+    tag_kind_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +76,42 @@ RECORDS = {AuditEntry, ContentChange, StoryVersion}
 GENERATION_SECONDS = 30 * 24 * 3600
 # The generation of a database with no ContentChange row (emptied by a test's flush).
 NO_CHANGE_YET = "0.000000-0"
-# Every PRUNE_EVERY changes, the rows older than the newest KEEP_CHANGES are deleted.
-PRUNE_EVERY = 100
-KEEP_CHANGES = 1000
+# Every PRUNE_EVERY rows, the rows older than the newest KEEP_CHANGES are deleted. A change
+# inserts a row per key it touches (a few, a few dozen for a story with many tags), and a
+# page rendered before the oldest row kept is rendered again: keep well over an hour's worth.
+PRUNE_EVERY = 500
+KEEP_CHANGES = 50_000
 # After the database failed to answer, this process serves under the last generation it saw
 # for this long before asking again, so readers of cached pages do not each wait on it.
 RETRY_AFTER = 5.0
 # When this code was loaded (in gunicorn's master, before it forks the workers): templates
 # and code may have changed then, so no page says it was last modified before.
 LOADED_AT = timezone.now()
+
+# Keys (see the module's docstring).
+EVERYTHING = "*"
+LATEST = "latest"
+SECTIONS = "sections"
+AUTHORS = "authors"
+# A page showing more than this many things is treated as showing everything: its check
+# stays one short query, and its keys fit a CDN's header (Varnish: 8 KB per header line).
+MAX_KEYS = 500
+
+
+def story_key(pk) -> str:
+    """Anything the story shows: on its page, and on every card, box and item showing it."""
+    return f"story:{pk}"
+
+
+def links_key(pk) -> str:
+    """The story's Also Read boxes and Related list: on its page and its feed items, not on
+    the cards listing it."""
+    return f"links:{pk}"
+
+
+def hub_key(kind: str, pk) -> str:
+    """Which live stories the hub lists (``kind`` as in its address: people, sections…)."""
+    return f"{kind}:{pk}"
 
 
 class _LastSeen:
@@ -71,14 +128,75 @@ _pinned = ContextVar("public_content_generation", default=None)
 _unreadable = ContextVar("public_content_generation_unreadable", default=False)
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """What a stored page records of the content it was rendered from: the generation then,
+    and the keys of what it shows (None: everything)."""
+
+    token: str
+    keys: frozenset[str] | None
+
+
 def _token(change_id: int, at: datetime) -> str:
     return f"{at.timestamp():.6f}-{change_id}"
 
 
-def _newest() -> str:
-    # The primary, never a replica: a replica's newest row may lag behind the pages cached.
-    row = ContentChange.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "at").first()
-    return _token(*row) if row else NO_CHANGE_YET
+def _change_id(token: str) -> int:
+    return int(token.rsplit("-", 1)[1])
+
+
+def _read(stamp: Stamp | None) -> tuple[str, bool | None]:
+    """The current generation and, for a stored page's ``stamp``, whether the page still
+    holds: in one query, from the primary (a replica's newest row may lag behind the pages
+    cached). The row the page was rendered under must still be there, unchanged (not
+    pruned, not another database's), and no newer row may name what the page shows."""
+    newest = ContentChange.objects.using(DEFAULT_DB_ALIAS).order_by("-pk")
+    seen = _change_id(stamp.token) if stamp else 0
+    if not seen:
+        row = newest.values_list("pk", "at").first()
+        token = _token(*row) if row else NO_CHANGE_YET
+        # Rendered on an empty table: true while it stays empty.
+        return token, None if stamp is None else token == NO_CHANGE_YET
+    later = ContentChange.objects.filter(pk__gt=seen)
+    if stamp.keys is not None:
+        later = later.filter(key__in=[EVERYTHING, *stamp.keys])
+    row = (
+        newest.annotate(
+            seen_at=Subquery(ContentChange.objects.filter(pk=seen).values("at")[:1]),
+            changed=Exists(later),
+        )
+        .values_list("pk", "at", "seen_at", "changed")
+        .first()
+    )
+    if row is None:
+        return NO_CHANGE_YET, False
+    pk, at, seen_at, changed = row
+    holds = seen_at is not None and _token(seen, seen_at) == stamp.token and not changed
+    return _token(pk, at), holds
+
+
+def _held_when_last_seen(stamp: Stamp | None) -> bool:
+    """While the database does not answer: whether the page was rendered under the last
+    generation this process saw, or a later one (so it was true then)."""
+    last = _last_seen.token
+    return stamp is not None and last is not None and _change_id(stamp.token) >= _change_id(last)
+
+
+def _generation(stamp: Stamp | None = None) -> tuple[str | None, bool | None]:
+    if stamp is None and (token := _pinned.get()) is not None:
+        return token, None
+    if time.monotonic() < _last_seen.retry_at:
+        return _last_seen.token, _held_when_last_seen(stamp)
+    try:
+        token, holds = _read(stamp)
+    except DatabaseError as error:
+        _unreadable.set(True)
+        if not _last_seen.retry_at:
+            logger.warning("Content generation unreadable (%s); serving the last one seen.", error)
+        _last_seen.retry_at = time.monotonic() + RETRY_AFTER
+        return _last_seen.token, _held_when_last_seen(stamp)
+    _last_seen.token, _last_seen.retry_at = token, 0.0
+    return token, holds
 
 
 def generation() -> str | None:
@@ -87,21 +205,7 @@ def generation() -> str | None:
     While the database does not answer, the last generation this process saw (None if it
     saw none), so the pages cached under it are still served during the outage.
     """
-    token = _pinned.get()
-    if token is not None:
-        return token
-    if time.monotonic() < _last_seen.retry_at:
-        return _last_seen.token
-    try:
-        token = _newest()
-    except DatabaseError as error:
-        _unreadable.set(True)
-        if not _last_seen.retry_at:
-            logger.warning("Content generation unreadable (%s); serving the last one seen.", error)
-        _last_seen.retry_at = time.monotonic() + RETRY_AFTER
-        return _last_seen.token
-    _last_seen.token, _last_seen.retry_at = token, 0.0
-    return token
+    return _generation()[0]
 
 
 def database_unavailable() -> bool:
@@ -113,14 +217,66 @@ def database_unavailable() -> bool:
 
 
 @contextmanager
-def pinned_generation():
-    """Read the generation once and use it for everything within the block (a request)."""
+def pinned_generation(stamp: Stamp | None = None):
+    """Read the generation once and use it for everything within the block (a request).
+
+    Yields ``(token, holds)``: with the ``stamp`` of a page found in the cache, the same
+    query tells whether that page still holds (else ``holds`` is None).
+    """
     _unreadable.set(False)
-    reset = _pinned.set(generation())
+    token, holds = _generation(stamp)
+    reset = _pinned.set(token)
     try:
-        yield _pinned.get()
+        yield token, holds
     finally:
         _pinned.reset(reset)
+
+
+# What a page shows -----------------------------------------------------------------------
+
+
+@dataclass
+class Shown:
+    """The keys a page being rendered declared (``shows()``); none declared: everything."""
+
+    keys: set[str] = field(default_factory=set)
+    declared: bool = False
+
+    @property
+    def frozen(self) -> frozenset[str] | None:
+        """The keys declared, or None for everything (none declared, or too many)."""
+        everything = not self.declared or len(self.keys) > MAX_KEYS
+        return None if everything else frozenset(self.keys)
+
+    def stamp(self, token: str) -> Stamp:
+        return Stamp(token, self.frozen)
+
+
+_shown = ContextVar("public_page_shows", default=None)
+
+
+@contextmanager
+def collecting_shown():
+    """Collect what the page rendered within the block shows (the page cache's middleware)."""
+    shown = Shown()
+    reset = _shown.set(shown)
+    try:
+        yield shown
+    finally:
+        _shown.reset(reset)
+
+
+def shows(*keys: str, stories: Iterable = ()) -> None:
+    """Declare what the page being rendered shows: keys (``LATEST``, ``hub_key(…)``) and
+    ``stories`` (each shown in any form: page, card, link, item). The page is then rendered
+    afresh only when one of these changes. A page that declares nothing shows everything;
+    one that declares something must declare all it shows. Outside a public request
+    (staff, commands), nothing happens."""
+    shown = _shown.get()
+    if shown is not None:
+        shown.declared = True
+        shown.keys.update(keys)
+        shown.keys.update(story_key(story.pk) for story in stories)
 
 
 def reads_query_params(*names: str):
@@ -145,13 +301,20 @@ def changed_at(token: str) -> datetime:
     return datetime.fromtimestamp(float(token.split("-", 1)[0]), tz=UTC)
 
 
-def _bump(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Start a new generation: a new newest row. Outside a transaction, prune now and then;
-    never inside one, where deleting would lock rows another editor's save may want."""
-    change = ContentChange.objects.using(using).create()
+# Changes ---------------------------------------------------------------------------------
+
+
+def _bump(using: str = DEFAULT_DB_ALIAS, keys: frozenset[str] | None = None) -> None:
+    """Insert the rows of a change: one per key, or one for everything. Outside a
+    transaction, prune now and then; never inside one, where deleting would lock rows
+    another editor's save may want."""
+    rows = [ContentChange(key=key) for key in sorted(keys)] if keys is not None else []
+    rows = ContentChange.objects.using(using).bulk_create(rows or [ContentChange()])
     _pinned.set(None)  # a request that changed content reads the new generation
-    if change.pk % PRUNE_EVERY == 0 and not connections[using].in_atomic_block:
-        prune_changes(change.pk - KEEP_CHANGES, using)
+    newest = max((row.pk for row in rows if row.pk), default=0)
+    crossed = newest // PRUNE_EVERY != (newest - len(rows)) // PRUNE_EVERY
+    if newest and crossed and not connections[using].in_atomic_block:
+        prune_changes(newest - KEEP_CHANGES, using)
 
 
 def prune_changes(below: int, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -161,33 +324,248 @@ def prune_changes(below: int, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute(f"DELETE FROM {table} WHERE id < %s", [below])  # noqa: S608
 
 
-def content_changed(using: str | None = None) -> None:
-    """Start a new generation now, and again when the current transaction commits.
+def content_changed(using: str | None = None, keys: Iterable[str] | None = None) -> None:
+    """Record that public content changed: everything, or only what ``keys`` name
+    (``story_key()``, ``hub_key()``, ``LATEST``; ``changed_story_keys()`` for a story).
 
-    Now, so that the request that made the change sees it; on commit, because a request on
-    another connection may have rendered the old data meanwhile and stored it under the
-    generation made now (or under a newer one, if a concurrent transaction's row got a
-    higher id and committed first). Code that changes public content with ``update()`` or
-    bulk operations (which send no signals) calls this itself.
+    Recorded now, and again when the current transaction commits. Now, so that the request
+    that made the change sees it; on commit, because a request on another connection may
+    have rendered the old data meanwhile and stored it under the generation made now (or
+    under a newer one, if a concurrent transaction's row got a higher id and committed
+    first). After the commit the CDN is told too (``NEWSROOM_CDN_PURGER``), off the request
+    path. Code that changes public content with ``update()`` or bulk operations (which
+    send no signals) calls this itself.
     """
     using = using or DEFAULT_DB_ALIAS
-    _bump(using)
+    keys = None if keys is None else frozenset(keys)
+    if keys is not None and (EVERYTHING in keys or len(keys) > MAX_KEYS):
+        keys = None
+    if keys is not None and not keys:
+        return
+    _bump(using, keys)
     if connections[using].in_atomic_block:
         # robust: the change itself is committed by then; a failure here is only logged.
-        transaction.on_commit(functools.partial(_bump, using), using=using, robust=True)
+        transaction.on_commit(functools.partial(_committed, using, keys), using=using, robust=True)
+    else:
+        purge_cdn(keys)
+
+
+def _committed(using: str, keys: frozenset[str] | None) -> None:
+    try:
+        _bump(using, keys)
+    finally:
+        # After the rows: a CDN fetching the page again must not get the old one from here.
+        purge_cdn(keys)
+
+
+_purgers: dict[str, object] = {}
+
+
+def cdn_purger():
+    """The purger ``NEWSROOM_CDN_PURGER`` names (a dotted path to a class such as
+    ``newsroom.cdn.VarnishPurger``), one per process; None without a CDN."""
+    path = settings.NEWSROOM_CDN_PURGER
+    if not path:
+        return None
+    if path not in _purgers:
+        _purgers[path] = import_string(path)()
+    return _purgers[path]
+
+
+def purge_cdn(keys: frozenset[str] | None) -> None:
+    """Have the CDN drop its copies of the pages showing ``keys`` (None: every page), off
+    the request path. Never fails a save: the change is committed already."""
+    try:
+        purger = cdn_purger()
+        if purger is not None:
+            purger.purge_later(keys)
+    except Exception:  # a misconfigured purger must not turn a committed save into a 500
+        logger.exception("Could not hand the changed keys to the CDN purger.")
+
+
+# What a write changes --------------------------------------------------------------------
+
+_LISTING = ("status", "published_at", "section_id")
+# Rows that belong to a story (besides tag rows): what they change is named by their keys.
+ROW_MODELS = (CrossLink, SlugRedirect, Byline, Correction, LiveEntry)
+
+
+def _listing(article) -> tuple:
+    return tuple(getattr(article, name) for name in _LISTING)
+
+
+def _showing_stories_and_hubs(article: Article, *, relisted: bool, using: str):
+    """Keys of the links to ``article`` (Also Read boxes linking to it, or pending links
+    resolving to it as it is saved), and with ``relisted``, of the hubs listing it; one
+    query."""
+    keyed = [
+        CrossLink.objects.using(using)
+        .filter(Q(target=article.pk) | Q(target__isnull=True, target_key=article.headline_key))
+        .annotate(kind=Value("links"), ref=F("source"))
+    ]
+    if relisted:
+        keyed += [
+            getattr(Article, kind)
+            .through.objects.using(using)
+            .filter(content_object=article.pk)
+            .annotate(kind=Value(kind), ref=F("tag"))
+            for kind in TAG_KINDS
+        ]
+        keyed.append(
+            Byline.objects.using(using)
+            .filter(article=article.pk)
+            .annotate(kind=Value(AUTHORS), ref=F("author"))
+        )
+    parts = [part.order_by().values_list("kind", "ref") for part in keyed]
+    rows = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+    return {f"{kind}:{ref}" for kind, ref in rows}
+
+
+def changed_story_keys(
+    article: Article, *, relisted: bool, sections=(), using: str | None = None
+) -> set[str]:
+    """What a change to ``article`` changes: the story wherever it shows, the links to it;
+    and, when ``relisted`` (it went live or off, moved in time or section), the lists of
+    live stories: ``LATEST``, its hubs and ``sections`` (its section by default; pass the
+    old and the new one when it moved)."""
+    using = using or DEFAULT_DB_ALIAS
+    keys = {story_key(article.pk)}
+    keys |= _showing_stories_and_hubs(article, relisted=relisted, using=using)
+    if relisted:
+        keys.add(LATEST)
+        keys.update(hub_key(SECTIONS, pk) for pk in sections or [article.section_id] if pk)
+    return keys
+
+
+def _article_saved(article: Article, created: bool, using: str) -> set[str]:
+    published = Article.Status.PUBLISHED
+    before = getattr(article, "_listing_before", None)
+    now = _listing(article)
+    if created or before is None:
+        relisted = article.status == published
+    else:
+        relisted = before != now and published in (before[0], now[0])
+    sections = {now[2], before[2] if before else None}
+    return changed_story_keys(article, relisted=relisted, sections=sections, using=using)
+
+
+def _row_keys(model, row, created: bool) -> set[str] | None:
+    """What saving or deleting ``row`` changes, for the models this module understands:
+    a set of keys (empty: nothing public), or None for everything."""
+    if model in RECORDS:
+        return set()
+    if model is CrossLink:
+        return {links_key(row.source_id)}
+    if model in (SlugRedirect, Correction, LiveEntry):
+        # Its old address answers 301 to it; a notice shows on its page and feed items; a
+        # live entry on its page, its new-entries endpoint and (a key event) its feed items.
+        return {story_key(row.article_id)}
+    if model is LiveEntry.authors.through:
+        # Added and removed with the manager, whose m2m_changed names the entry's story
+        # (``_relations_changed``), or deleted with the entry or author, which say theirs.
+        return set()
+    if model is BreakingNews:
+        return None  # the banner is on every page
+    if model is Byline:
+        return {story_key(row.article_id), hub_key(AUTHORS, row.author_id)}
+    if issubclass(model, TaggedBase):
+        keys = {story_key(row.content_object_id)}
+        if row.listed_at is not None:  # listed on the tag's hub (TaggedBase.listed_at)
+            keys.add(hub_key(tag_kind_of(model.tag_model()), row.tag_id))
+        return keys
+    # A new section, author or tag is on no page yet; renaming or deleting one changes
+    # every page naming it (cards, feed items, chips…): everything.
+    hub_kind = {Section: SECTIONS, Author: AUTHORS}.get(model)
+    if hub_kind is None and issubclass(model, NewsTag):
+        hub_kind = tag_kind_of(model)
+    if created and hub_kind:
+        return {hub_key(hub_kind, row.pk)}
+    return None
+
+
+def _is_public(model) -> bool:
+    return model._meta.app_label in PUBLIC_APPS
+
+
+@receiver(pre_save, dispatch_uid="public-content-saving")
+def _saving(sender, instance, raw=False, using=None, **kwargs):
+    """Note what an update replaces: where a story was listed, or the row's old keys (a
+    link moved to another story, a byline to another author)."""
+    if raw or instance._state.adding or not _is_public(sender):
+        return
+    stored = sender._base_manager.using(using).filter(pk=instance.pk)
+    if sender is Article:
+        instance._listing_before = stored.values_list(*_LISTING).first()
+    elif sender in ROW_MODELS or issubclass(sender, TaggedBase):
+        old = stored.first()
+        instance._keys_before = _row_keys(sender, old, created=False) if old else set()
 
 
 @receiver(post_save, dispatch_uid="public-content-saved")
+def _saved(sender, instance, created=False, raw=False, using=None, **kwargs):
+    if not _is_public(sender):
+        return
+    if raw:
+        keys = None
+    elif sender is Article:
+        keys = _article_saved(instance, created, using or DEFAULT_DB_ALIAS)
+    else:
+        keys = _row_keys(sender, instance, created)
+        before = getattr(instance, "_keys_before", set())
+        keys = None if keys is None or before is None else keys | before
+    if keys is None or keys:
+        content_changed(using, keys)
+
+
+@receiver(pre_delete, dispatch_uid="public-content-deleting")
+def _deleting(sender, instance, using=None, **kwargs):
+    """A story is gone from everything showing it: known before the delete, while the links
+    to it still point at it (the delete empties them without signals)."""
+    if sender is Article:
+        listed = instance.status == Article.Status.PUBLISHED
+        content_changed(using, changed_story_keys(instance, relisted=listed, using=using))
+
+
 @receiver(post_delete, dispatch_uid="public-content-deleted")
-def _saved_or_deleted(sender, using=None, **kwargs):
-    if sender._meta.app_label in PUBLIC_APPS and sender not in RECORDS:
-        content_changed(using)
+def _deleted(sender, instance, using=None, **kwargs):
+    if _is_public(sender) and sender is not Article:
+        keys = _row_keys(sender, instance, created=False)
+        if keys is None or keys:
+            content_changed(using, keys)
 
 
 @receiver(m2m_changed, dispatch_uid="public-content-relinked")
-def _relations_changed(sender, action, using=None, **kwargs):
-    if action.startswith("post_") and sender._meta.app_label in PUBLIC_APPS:
+def _relations_changed(sender, action, instance, reverse, pk_set, using=None, **kwargs):
+    """Relations written without their rows' own signals: ``article.authors.add()`` (the
+    other writes of bylines and tags save or delete rows one by one, which say what they
+    change)."""
+    if not action.startswith("post_") or not _is_public(sender):
+        return
+    if issubclass(sender, TaggedBase) or (sender is Byline and action != "post_add"):
+        return
+    if sender is Byline:
+        stories, authors = (pk_set, [instance.pk]) if reverse else ([instance.pk], pk_set)
+        keys = {story_key(pk) for pk in stories} | {hub_key(AUTHORS, pk) for pk in authors}
+        content_changed(using, keys)
+    elif sender is LiveEntry.authors.through:
+        content_changed(using, _entries_stories(instance, reverse, pk_set, using))
+    else:
         content_changed(using)
+
+
+def _entries_stories(instance, reverse: bool, pk_set, using: str | None) -> set[str] | None:
+    """The keys of the stories whose live entries' authors changed: the entry's own story
+    (``entry.authors``), or those of the entries named (``author.live_entries``; None for
+    everything after ``clear()``, which names none)."""
+    if not reverse:
+        return {story_key(instance.article_id)}
+    if pk_set is None:
+        return None
+    entries = LiveEntry.objects.using(using or DEFAULT_DB_ALIAS).filter(pk__in=pk_set)
+    return {story_key(pk) for pk in entries.values_list("article_id", flat=True)}
+
+
+# Time ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -213,10 +591,10 @@ TIMED = (
 
 def _timetable(now: datetime) -> Timetable:
     passed, upcoming = [], []
-    for model, field, condition in TIMED:
-        times = model.objects.filter(**condition).values_list(field, flat=True)
-        passed.append(times.filter(**{f"{field}__lte": now}).order_by(f"-{field}").first())
-        upcoming.append(times.filter(**{f"{field}__gt": now}).order_by(field).first())
+    for model, column, condition in TIMED:
+        times = model.objects.filter(**condition).values_list(column, flat=True)
+        passed.append(times.filter(**{f"{column}__lte": now}).order_by(f"-{column}").first())
+        upcoming.append(times.filter(**{f"{column}__gt": now}).order_by(column).first())
     banner = BreakingNews.objects.shown(now).values("text", "link").first()
     return Timetable(
         last_change=max(filter(None, passed), default=None),
@@ -275,9 +653,10 @@ def remembered(key: str, compute, longest: int = GENERATION_SECONDS):
     """``compute()``, kept for the current content generation and while it stays true.
 
     For figures that are costly to work out and change only with content or time, such as
-    how many live stories a hub has: computed once per generation (and again when the next
-    scheduled story goes live), not on every request. While the generation is unknown (the
-    database has not answered this process yet), computed each time.
+    how many live stories a hub has: computed once per generation (and again at the next
+    timed change, such as a scheduled story going live), not on every request. While the
+    generation is unknown (the database has not answered this process yet), computed each
+    time.
     """
     token = generation()
     if token is None:

@@ -7,7 +7,6 @@ last import unless the operator asks for it (``overwrite``).
 """
 
 import hashlib
-import io
 import re
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -21,9 +20,9 @@ from django.core.files.base import ContentFile
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from PIL import Image
+from django.utils.html import format_html
 
-from . import text
+from . import images, text
 from .models import (
     NOTICE_MAX_LENGTH,
     TAG_KINDS,
@@ -33,6 +32,7 @@ from .models import (
     Byline,
     Correction,
     CrossLink,
+    Image,
     Section,
     SlugRedirect,
     StoryVersion,
@@ -42,7 +42,13 @@ from .models import (
 
 LIST_KEYS = ("authors", *TAG_KINDS, "former-slugs")
 DATE_KEYS = ("published", "updated")
-IMAGE_KEYS = ("image-caption", "image-credit", "image-alt")
+# The photo's own details (the library image's fields), given with ``Image:``.
+IMAGE_KEYS = {
+    "image-alt": "alt_text",
+    "image-caption": "caption",
+    "image-credit": "credit",
+    "image-focus": "focus",
+}
 # Keys that may be given more than once: each line is one notice, `<ISO time> | <text>`.
 NOTICE_KEYS = tuple(Correction.Kind.values)
 HEADER_KEYS = (
@@ -66,8 +72,6 @@ FORMATS = ("text", "html")
 NAMED = {"authors": Author} | {kind: tag_model(kind) for kind in TAG_KINDS}
 # Who the audit log and story versions credit with an import's changes.
 IMPORT_ACTOR = "import_articles"
-# Pillow's names for the formats a browser shows everywhere; nothing else becomes a lead image.
-IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 # The outcome of a file whose story is taken down: not "skipped", which --overwrite replaces.
 TAKEN_DOWN_SKIP = "skipped (taken down)"
 # A story file may give any status but "withdrawn": a takedown is an editor's act with a
@@ -112,6 +116,11 @@ class StoryFile:
     notices: list[NoticeSpec] = field(default_factory=list)
     # The image's bytes as read and verified while parsing: what is stored is what was checked.
     image_data: bytes = field(default=b"", repr=False)
+    # The photo's details the header gives, as Image fields (alt_text, caption, credit,
+    # focus_x, focus_y); a detail it leaves out stays as the library has it.
+    image_details: dict = field(default_factory=dict)
+    # The photos of an HTML body, by digest (the body names them so).
+    photos: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def digest(self) -> str:
@@ -124,7 +133,9 @@ class StoryFile:
                 sorted(self.tags.items()),
                 self.former_slugs,
                 self.links,
-                # Only when there are some: files without notices keep the digest they had.
+                # Only when there are some: files without photo details or notices keep the
+                # digest they had before either existed.
+                *([sorted(self.image_details.items())] if self.image_details else []),
                 *([[notice.key for notice in self.notices]] if self.notices else []),
             )
         )
@@ -346,47 +357,118 @@ def story_image(header: Header) -> tuple[Path | None, bytes]:
     if not given:
         return None, b""
     try:
-        folder = header.path.parent.resolve()
+        return read_image_file(header.path, given)
+    except ValueError as error:
+        header.fail("image", str(error))
+
+
+def read_image_file(story_path: Path, given: str, noun: str = "image") -> tuple[Path, bytes]:
+    """The file ``given`` names, from the story file's folder or below it, and its bytes,
+    verified to be a picture a browser shows; ``ValueError`` saying what is wrong with it
+    (naming it as an ``noun``) otherwise."""
+    try:
+        folder = story_path.parent.resolve()
         image = (folder / given).resolve()
         if Path(given).is_absolute() or not image.is_relative_to(folder):
-            header.fail(
-                "image", f"image '{given}' must be a file in the story file's folder or below it"
+            raise LookupError(
+                f"{noun} '{given}' must be a file in the story file's folder or below it"
             )
         if not image.is_file():
-            header.fail("image", f"image file '{given}' not found next to the story file")
+            raise LookupError(f"{noun} file '{given}' not found next to the story file")
         limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_BYTES
         with image.open("rb") as opened:
             data = opened.read(limit + 1)
+    except LookupError as error:
+        raise ValueError(str(error)) from None
     except (OSError, ValueError):
-        header.fail("image", f"image file '{given}' cannot be read")
+        raise ValueError(f"{noun} file '{given}' cannot be read") from None
     if len(data) > limit:
-        header.fail("image", f"image '{given}' is larger than {limit / 1e6:g} MB, the limit")
-    problem = image_problem(data)
-    if problem:
-        header.fail("image", f"image '{given}' {problem}")
+        raise ValueError(f"{noun} '{given}' is larger than {limit / 1e6:g} MB, the limit")
+    if problem := images.image_problem(data):
+        raise ValueError(f"{noun} '{given}' {problem}")
     return image, data
 
 
-def image_problem(data: bytes) -> str:
-    """What is wrong with ``data`` as a lead image, or '' if nothing is."""
-    limit = settings.NEWSROOM_IMPORT_MAX_IMAGE_PIXELS
+@dataclass(frozen=True)
+class Photo:
+    """A photo in an HTML body: the file it came from (its name and bytes), and the alt text
+    it was first given (the library image's, if it makes one)."""
+
+    name: str
+    data: bytes = field(repr=False)
+    alt: str
+
+
+def library_photos(path: Path, paragraphs: list[str], lines: list[int], needs_alt: bool):
+    """The HTML ``paragraphs`` with each ``<img src="file">`` (a file beside the story)
+    naming its library image instead, and those photos by digest."""
+    photos: dict[str, Photo] = {}
+
+    def in_library(found: text.BodyImage, line: int) -> str:
+        if not found.src:
+            raise StoryFileError(path, line, 'a photo needs src="<a file beside the story>"')
+        try:
+            image, data = read_image_file(path, found.src, "photo")
+        except ValueError as error:
+            raise StoryFileError(path, line, str(error)) from None
+        if needs_alt and not found.alt:
+            raise StoryFileError(
+                path, line, f"a published story's photos need alt text: '{found.src}' has none"
+            )
+        digest = images.digest_of(data)
+        photos.setdefault(digest, Photo(image.name, data, found.alt))
+        return images.photo_html(digest, found.alt)
+
+    rewritten = [
+        text.replace_images(text.sanitise_html(paragraph), lambda f, n=line: in_library(f, n))
+        for paragraph, line in zip(paragraphs, lines, strict=True)
+    ]
+    return rewritten, photos
+
+
+def image_details(header: Header, status: str) -> dict:
+    """The photo's details given in the header, as ``Image`` fields. They describe the file
+    ``Image:`` names, so they need one; and a published story's photo needs alt text."""
+    given = [key for key in IMAGE_KEYS if key in header.values]
+    if not header.get("image"):
+        if given:
+            header.fail(
+                given[0],
+                f"'{given[0].title()}' describes the photo in 'Image:', "
+                "which this story does not have",
+            )
+        return {}
+    details = {IMAGE_KEYS[key]: header.get(key) for key in given if IMAGE_KEYS[key] != "focus"}
+    if "image-focus" in header.values:
+        details["focus_x"], details["focus_y"] = focal_point(header)
+    if status == Article.Status.PUBLISHED and not header.get("image-alt"):
+        header.fail(
+            "image",
+            "a published story's photo needs 'Image-Alt: …', what it shows for readers who "
+            "cannot see it (a caption is not alt text)",
+        )
+    return details
+
+
+def focal_point(header: Header) -> tuple[float, float]:
+    """``Image-Focus: 0.3, 0.4``: across, then down, each from 0 to 1."""
+    parts = header.get("image-focus").replace(",", " ").split()
     try:
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as picture:
-            if picture.width * picture.height > limit:
-                return (
-                    f"is {picture.width}×{picture.height} pixels; "
-                    f"images may have at most {limit / 1e6:g} million"
-                )
-            picture.verify()
-    # Pillow's decoders refuse broken data with many kinds of exception (Django's ImageField
-    # catches Exception for the same reason); any of them means "not a usable image".
-    except Exception:
-        return "is not a JPEG, PNG, WebP or GIF image (or the file is damaged)"
-    return ""
+        x, y = (float(part) for part in parts)
+        if not (0 <= x <= 1 and 0 <= y <= 1):
+            raise ValueError
+    except ValueError:
+        header.fail(
+            "image-focus",
+            f"'{header.get('image-focus')}' is not a focal point: two numbers from 0 to 1, "
+            "across then down, e.g. 'Image-Focus: 0.5, 0.3'",
+        )
+    return x, y
 
 
-def story_body(path: Path, lines: list[str], start: int, body_format: str):
-    """The body as stored HTML, and its links with the line each came from."""
+def story_body(path: Path, lines: list[str], start: int, body_format: str, needs_alt: bool):
+    """The body as stored HTML, its links with the line each came from, and the photos of an
+    HTML body by digest."""
     paragraphs, starts = [], []
     current: list[str] = []
     for line_number in range(start, len(lines) + 1):
@@ -406,11 +488,15 @@ def story_body(path: Path, lines: list[str], start: int, body_format: str):
         )
     except text.EmptyLinkError as error:
         raise StoryFileError(path, starts[error.index], str(error)) from None
+    linked = {link.index for link in links}
     links = [
         text.LinkSpec(link.headline, link.placement, link.order, starts[link.index])
         for link in links
     ]
+    photos = {}
     if body_format == "html":
+        body_lines = [line for index, line in enumerate(starts) if index not in linked]
+        body, photos = library_photos(path, body, body_lines, needs_alt)
         body = text.html_blocks(text.sanitise_html("\n".join(body)))
         body_html = "\n".join(body)
     else:
@@ -421,7 +507,7 @@ def story_body(path: Path, lines: list[str], start: int, body_format: str):
             starts[0] if starts else start + 1,
             "the story has no body: write its paragraphs after the header's blank line",
         )
-    return body_html, links
+    return body_html, links, photos
 
 
 def check_links(path: Path, headline: str, links: list[text.LinkSpec]) -> None:
@@ -487,9 +573,6 @@ def story_values(header: Header, *, headline: str, body_html: str, status: str, 
         "published_at": dates.get("published"),
         "updated_at": dates.get("updated"),
         "source": header.get("source"),
-        "image_caption": header.get("image-caption"),
-        "image_credit": header.get("image-credit"),
-        "image_alt": header.get("image-alt"),
     }
 
 
@@ -509,7 +592,9 @@ def parse_story(path: Path, content: str) -> StoryFile:
     section, names, former_slugs = story_names(header, slug)
     notices = story_notices(header)
     image, image_data = story_image(header)
-    body_html, links = story_body(path, lines, body_start, body_format)
+    details = image_details(header, status)
+    needs_alt = status == Article.Status.PUBLISHED
+    body_html, links, photos = story_body(path, lines, body_start, body_format, needs_alt)
     check_links(path, headline, links)
     return StoryFile(
         path=path,
@@ -524,6 +609,8 @@ def parse_story(path: Path, content: str) -> StoryFile:
         links=links,
         image=image,
         image_data=image_data,
+        image_details=details,
+        photos=photos,
         lines=header.lines,
         notices=notices,
     )
@@ -533,9 +620,7 @@ FIELD_KEYS = {
     "headline": "headline",
     "standfirst": "standfirst",
     "source": "source",
-    "image_caption": "image-caption",
-    "image_credit": "image-credit",
-    "image_alt": "image-alt",
+    "lead_image": "image",
     "slug": "slug",
     "published_at": "published",
     "updated_at": "updated",
@@ -574,21 +659,20 @@ def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]
     Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped``,
     ``overwritten`` or ``TAKEN_DOWN_SKIP``) and why, for the last three. A story the newsroom
     changed since its last import (or wrote itself) is skipped unless ``overwrite``; a
-    taken-down story always is; the same file as last time changes nothing. An image file
-    written for the story is deleted again if this transaction rolls back (not if a
-    caller's transaction around it rolls back later).
+    taken-down story always is; the same file as last time changes nothing. The image files
+    written for the story (a new library image and its renditions) are deleted again if this
+    transaction rolls back (not if a caller's transaction around it rolls back later).
     """
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            return _write_story(story, overwrite, written)
-    except BaseException:
-        for name in written:
-            Article.image.field.storage.delete(name)
-        raise
+    with images.files_written() as written:
+        try:
+            with transaction.atomic():
+                return _write_story(story, overwrite)
+        except BaseException:
+            images.delete_files(written)
+            raise
 
 
-def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple[str, str]:
+def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
     article = Article.objects.select_for_update().filter(slug=story.slug).first()
     if article and (kept := takedown_kept(article)):
         return TAKEN_DOWN_SKIP, kept
@@ -607,6 +691,8 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
         setattr(article, name, value)
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
+    image = library_image(story)
+    article.lead_image = image
     # A form opened before this import must be stale after it
     # (articles.editorial.editing.save_article).
     article.revision += 1
@@ -617,7 +703,11 @@ def _write_story(story: StoryFile, overwrite: bool, written: list[str]) -> tuple
         raise StoryFileError(
             story.path, story.line(FIELD_KEYS.get(key, "")), f"{key}: {' '.join(messages)}"
         ) from None
-    written.extend(store_image(article, story))
+    if image is not None and (image.pk is None or image.details_changed):
+        with reported_at(story, "image"):
+            image.save()
+        article.lead_image = image
+    add_photos_to_library(story)
     article.imported_digest, article.imported_revision = story.digest, article.revision
     with reported_at(story, "headline"):
         article.save()
@@ -658,27 +748,45 @@ def named(model, name: str):
     return found.order_by("pk").first() or model.objects.create(name=name)
 
 
-def store_image(article: Article, story: StoryFile) -> list[str]:
-    """Point ``article`` at the story's image; the storage names of files written for it.
+def add_photos_to_library(story: StoryFile) -> None:
+    """The library images the body's photos name, made from their files where missing."""
+    known = set(Image.objects.filter(digest__in=story.photos).values_list("digest", flat=True))
+    for digest, photo in story.photos.items():
+        if digest not in known:
+            name = f"{Path(photo.name).stem}{images.suffix_for(photo.data)}"
+            with reported_at(story, "headline"):
+                Image.objects.create(
+                    digest=digest, file=ContentFile(photo.data, name=name), alt_text=photo.alt
+                )
 
-    A stored file is never replaced in place: new bytes go to a new name (the storage picks
-    a free one), so a page or a failed import still finds the old image intact.
+
+def library_image(story: StoryFile) -> Image | None:
+    """The library image of the story's photo with the header's details applied, not saved
+    yet (``details_changed`` says whether it needs to be). The same file is one library
+    image, however many stories or imports name it; a new one is stored under a new name,
+    so a page or a failed import never finds an old image replaced.
     """
     if not story.image:
-        article.image = ""
-        return []
-    if article.image and stored_bytes(article.image) == story.image_data:
-        return []
-    article.image.save(story.image.name, ContentFile(story.image_data), save=False)
-    return [article.image.name]
-
-
-def stored_bytes(image) -> bytes | None:
-    try:
-        with image.storage.open(image.name, "rb") as stored:
-            return stored.read()
-    except OSError:
         return None
+    digest = images.digest_of(story.image_data)
+    image = Image.objects.filter(digest=digest).first()
+    if image is None:
+        name = f"{story.image.stem}{images.suffix_for(story.image_data)}"
+        image = Image(digest=digest, file=ContentFile(story.image_data, name=name))
+    image.details_changed = False
+    for name, value in story.image_details.items():
+        if getattr(image, name) != value:
+            setattr(image, name, value)
+            image.details_changed = True
+    try:
+        image.full_clean(exclude=["file"], validate_unique=False)
+    except ValidationError as error:
+        key, messages = next(iter(error.message_dict.items()))
+        line_key = next((k for k, f in IMAGE_KEYS.items() if key.startswith(f)), "image")
+        raise StoryFileError(
+            story.path, story.line(line_key), f"{line_key}: {' '.join(messages)}"
+        ) from None
+    return image
 
 
 def sync_former_slugs(article: Article, story: StoryFile) -> None:
@@ -827,6 +935,19 @@ def link_target_headline(link) -> str:
     return link.target.headline if link.target else link.target_headline
 
 
+def image_header(image: Image | None, image_name: str) -> list[tuple[str, str]]:
+    if image is None:
+        return []
+    centred = (image.focus_x, image.focus_y) == (0.5, 0.5)
+    return [
+        ("Image", image_name),
+        ("Image-Alt", image.alt_text),
+        ("Image-Caption", image.caption),
+        ("Image-Credit", image.credit),
+        ("Image-Focus", "" if centred else f"{image.focus_x:g}, {image.focus_y:g}"),
+    ]
+
+
 def story_text(article: Article, image_name: str = "") -> str:
     def names(items):
         return "; ".join(item.name for item in items)
@@ -844,10 +965,7 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Countries", names(article.countries.all())),
         ("Topics", names(article.topics.all())),
         ("Standfirst", text.collapse_whitespace(article.standfirst)),
-        ("Image", image_name),
-        ("Image-Caption", article.image_caption),
-        ("Image-Credit", article.image_credit),
-        ("Image-Alt", article.image_alt),
+        *image_header(article.lead_image, image_name),
         ("Former-Slugs", "; ".join(article.slug_redirects.values_list("old_slug", flat=True))),
         *(
             (notice.get_kind_display(), f"{notice.at.isoformat()} | {notice.text}")
@@ -873,6 +991,27 @@ def story_text(article: Article, image_name: str = "") -> str:
     return "\n".join(lines) + "\n\n" + "\n\n".join(out) + "\n"
 
 
+def exported_photos(article: Article, directory: Path) -> str:
+    """The body with each photo's file written beside the story file and named in its
+    ``src``, as an import reads it; a photo whose library image is gone is left out."""
+    library = Image.objects.in_bulk(
+        {found.file for found in text.body_images(article.body)}, field_name="digest"
+    )
+
+    def exported(found: text.BodyImage) -> str:
+        image = library.get(found.file)
+        if image is None:
+            return ""
+        name = f"images/{article.slug}/photo-{image.digest[:12]}{Path(image.file.name).suffix}"
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with image.file.open("rb") as source:
+            target.write_bytes(source.read())
+        return format_html('<img src="{}" alt="{}">', name, found.alt)
+
+    return text.replace_images(article.body, exported)
+
+
 def export_stories(directory: Path, articles=None) -> list[Path]:
     """Write each story as ``<slug>.txt`` (and its image) under ``directory``; the paths.
 
@@ -883,14 +1022,16 @@ def export_stories(directory: Path, articles=None) -> list[Path]:
     written = []
     articles = articles if articles is not None else Article.objects.order_by("pk")
     articles = articles.exclude(status=Article.Status.WITHDRAWN)
-    for article in articles.select_related("section"):
+    for article in articles.select_related("section", "lead_image"):
         image_name = ""
-        if article.image:
-            image_name = f"images/{article.slug}/{Path(article.image.name).name}"
+        if image := article.lead_image:
+            image_name = f"images/{article.slug}/{Path(image.file.name).name}"
             target = directory / image_name
             target.parent.mkdir(parents=True, exist_ok=True)
-            with article.image.open("rb") as source:
+            with image.file.open("rb") as source:
                 target.write_bytes(source.read())
+        if "<img" in article.body:
+            article.body = exported_photos(article, directory)
         path = directory / f"{article.slug}.txt"
         path.write_text(story_text(article, image_name), encoding="utf-8")
         written.append(path)

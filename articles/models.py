@@ -1,13 +1,21 @@
 import functools
 import operator
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import PurePath
 
 import pycountry
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import connection, models, router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Lower, RowNumber
@@ -617,11 +625,23 @@ class ArticleQuerySet(models.QuerySet):
         return self.select_related("section").order_by("-published_at", "-pk")
 
     def for_detail(self):
-        """With its section, and when its newest correction or clarification was made (so
-        ``attach_notices()`` looks for them only when there are some); tags and authors
-        come in one query from ``attach_tags_and_authors()``."""
-        return self.select_related("section").annotate(
-            latest_notice_at=Correction.objects.latest_at()
+        """With its section, its lead image (``with_lead_images``) and when its newest
+        correction or clarification was made (so ``attach_notices()`` looks for them only
+        when there are some); tags and authors come in one query from
+        ``attach_tags_and_authors()``."""
+        return (
+            self.select_related("section")
+            .with_lead_images()
+            .annotate(latest_notice_at=Correction.objects.latest_at())
+        )
+
+    def with_lead_images(self, *crops: str, formats=()):
+        """With each story's lead image and its renditions (of ``crops`` and ``formats``,
+        all by default): one query more whatever the number of stories, none when no story
+        has an image. Pages and feeds show images from these rows alone
+        (``articles.images``)."""
+        return self.select_related("lead_image").prefetch_related(
+            lead_image_renditions(*crops, formats=formats)
         )
 
     def latest_by_section(self, per_section: int, sections=None):
@@ -732,8 +752,178 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(gone | moved).order_by(gone_first, "pk").first()
 
 
+# Images --------------------------------------------------------------------------------------
+
+
+def original_upload_to(image: "Image", filename: str) -> str:
+    """Where an original is stored: under a random folder, so its address cannot be guessed.
+
+    Originals keep what the camera wrote into them (EXIF, often a GPS position) and are
+    never linked from a public page; readers get renditions, which carry no metadata.
+    """
+    stem = text.slugify(PurePath(filename).stem, max_length=60) or "image"
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"images/originals/{secrets.token_hex(8)}/{stem}{suffix}"
+
+
+def focus_validators():
+    return [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
+class ImageQuerySet(models.QuerySet):
+    def needing_alt_text(self):
+        return self.filter(alt_text="")
+
+
+class Image(models.Model):
+    """A photo of the image library: stories use it as their lead image or in their body.
+
+    Its renditions (``Rendition``) are made once, when it is saved (``articles.images``), so
+    pages only read rows. Alt text describes the photo for readers who cannot see it; a
+    story cannot be published with a photo that has none.
+    """
+
+    file = models.ImageField(
+        "photo",
+        upload_to=original_upload_to,
+        max_length=200,
+        help_text="JPEG, PNG, WebP or GIF, at most 25 MB and 50 megapixels. Readers get "
+        "renditions made from it (without its camera metadata), never this file.",
+    )
+    alt_text = models.CharField(
+        "alt text",
+        max_length=300,
+        blank=True,
+        help_text="What the photo shows, for readers who cannot see it, e.g. “Two men shake "
+        "hands in front of US and Israeli flags”. Not the caption, not the credit. A story "
+        "cannot be published with a photo that has none.",
+    )
+    caption = models.CharField(max_length=500, blank=True)
+    credit = models.CharField(
+        max_length=200, blank=True, help_text="Photographer or agency, e.g. AP or Reuters."
+    )
+    focus_x = models.FloatField(
+        "focal point, across",
+        default=0.5,
+        validators=focus_validators(),
+        help_text="Where the subject is, from 0 (left edge) to 1 (right edge). Cropped "
+        "versions (wide, 4:3, square) keep this point in the picture.",
+    )
+    focus_y = models.FloatField(
+        "focal point, down",
+        default=0.5,
+        validators=focus_validators(),
+        help_text="From 0 (top edge) to 1 (bottom edge).",
+    )
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    digest = models.CharField(
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text="SHA-256 of the original file: the same file is one library image.",
+    )
+    renditions_key = models.CharField(
+        max_length=16,
+        blank=True,
+        editable=False,
+        help_text="What the current renditions were made from (file, focal point, settings).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(focus_x__gte=0, focus_x__lte=1, focus_y__gte=0, focus_y__lte=1),
+                name="image_focus_inside",
+            ),
+        ]
+
+    def __str__(self):
+        label = self.alt_text or self.caption or PurePath(self.file.name or "").name
+        return Truncator(label).chars(80) or f"image {self.pk}"
+
+
+class Rendition(models.Model):
+    """One stored version of a library image: a crop, a format and a width.
+
+    Made by ``articles.images`` when the image is saved; a page reads these rows (fetched
+    with the story) and never opens or stats a file.
+    """
+
+    class Crop(models.TextChoices):
+        FULL = "full", "Whole photo"
+        WIDE = "16:9", "16:9"
+        STANDARD = "4:3", "4:3"
+        SQUARE = "1:1", "Square"
+
+    class Format(models.TextChoices):
+        AVIF = "avif", "AVIF"
+        WEBP = "webp", "WebP"
+        JPEG = "jpeg", "JPEG"
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="renditions")
+    crop = models.CharField(max_length=4, choices=Crop.choices)
+    format = models.CharField(max_length=4, choices=Format.choices)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="The file's length in bytes.")
+    file = models.FileField(max_length=200)
+
+    class Meta:
+        ordering = ["image", "crop", "format", "width"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["image", "crop", "format", "width"], name="rendition_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.image_id} {self.crop} {self.width}×{self.height} {self.format}"
+
+    @property
+    def media_type(self) -> str:
+        return f"image/{self.format}"
+
+
+def lead_image_renditions(*crops: str, formats=()) -> models.Prefetch:
+    """The prefetch of the renditions of stories' lead images (of ``crops`` and
+    ``formats``, all by default), for ``with_lead_images`` or ``prefetch_related_objects``
+    on stories fetched already (with their ``lead_image``)."""
+    renditions = Rendition.objects.all()
+    if crops:
+        renditions = renditions.filter(crop__in=crops)
+    if formats:
+        renditions = renditions.filter(format__in=formats)
+    return models.Prefetch("lead_image__renditions", queryset=renditions)
+
+
 # A story without a standfirst is summed up by the start of its body, cut to this many words.
 SUMMARY_WORDS = 60
+
+# Why a story with a photo that has no alt text cannot be published (admin, import, publish).
+LEAD_IMAGE_NEEDS_ALT = (
+    "A story cannot be published with a photo that has no alt text. Add it to the photo in "
+    "the image library: what the photo shows, for readers who cannot see it (a caption is "
+    "not alt text)."
+)
+
+BODY_IMAGE_NEEDS_ALT = (
+    "A story cannot be published with a photo in its body that has no alt text. Give each "
+    "one its alt text in the figure dialog: what the photo shows, for readers who cannot "
+    "see it (a caption is not alt text)."
+)
 
 OLD_ADDRESS_OF_LIVE_STORY = (
     "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
@@ -794,14 +984,14 @@ class Article(models.Model):
     source = models.CharField(
         max_length=100, blank=True, help_text="Agency or source credit, e.g. PTI."
     )
-    image = models.ImageField(upload_to="articles/%Y/%m/", blank=True)
-    image_caption = models.CharField(max_length=500, blank=True)
-    image_credit = models.CharField(max_length=200, blank=True)
-    image_alt = models.CharField(
-        "image alt text",
-        max_length=300,
+    lead_image = models.ForeignKey(
+        Image,
+        null=True,
         blank=True,
-        help_text="What the photo shows, for readers who cannot see it.",
+        on_delete=models.PROTECT,
+        related_name="lead_of",
+        help_text="A photo from the image library; its alt text, caption and credit show "
+        "with it. Readers get renditions sized for their screen.",
     )
     people = news_tags("people", TaggedPerson, "People the story is about")
     countries = news_tags("countries", TaggedCountry, "Countries by name or ISO code")
@@ -1000,6 +1190,11 @@ class Article(models.Model):
         errors = {}
         if self.status == self.Status.PUBLISHED and not self.published_at:
             errors["published_at"] = "A published story needs a publication time."
+        publishing = self.status == self.Status.PUBLISHED
+        if publishing and self.lead_image and not self.lead_image.alt_text:
+            errors["lead_image"] = ValidationError(LEAD_IMAGE_NEEDS_ALT, code="image_without_alt")
+        if publishing and any(not image.alt for image in text.body_images(self.body)):
+            errors["body"] = ValidationError(BODY_IMAGE_NEEDS_ALT, code="image_without_alt")
         # An old address of a live story belongs to it: taking it would turn the links
         # readers have to that story into a 404, and later into another story. Those of a
         # taken-down story keep answering 410 Gone, whatever is published later.
@@ -1045,8 +1240,14 @@ class Article(models.Model):
         feeds, the meta description and JSON-LD show."""
         if standfirst := text.collapse_whitespace(self.standfirst):
             return standfirst
+        # A photo's caption is not the story's opening.
         opening = next(
-            (words for block in self.paragraphs if (words := text.html_to_text(block))), ""
+            (
+                words
+                for block in self.paragraphs
+                if not block.startswith("<figure") and (words := text.html_to_text(block))
+            ),
+            "",
         )
         return Truncator(opening).words(SUMMARY_WORDS)
 
@@ -1302,15 +1503,25 @@ class ContentChange(models.Model):
     """A moment public content changed: the newest row is the current content generation
     (``articles.caching``), kept in the database so every process sees it at once.
 
-    Append-only: a change inserts a row rather than updating one, so concurrent editors'
+    Each row names one ``key`` of what changed (``story:12``, ``people:7``, ``latest``…), or
+    ``*`` for everything; one change inserts a row per key. A stored page is stale once a
+    row newer than its rendering names one of the keys it shows.
+
+    Append-only: a change inserts rows rather than updating one, so concurrent editors'
     transactions never wait on each other's row lock. Old rows are pruned now and then.
     """
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(max_length=100, default="*")
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # Whether anything a page shows changed since it was rendered: one short range
+            # of this index per key the page shows.
+            models.Index(fields=["key", "id"], name="contentchange_key_id"),
+        ]
 
     def __str__(self):
         return f"content change {self.pk} at {self.at:%Y-%m-%d %H:%M:%S}"
@@ -1435,7 +1646,7 @@ def story_snapshot(pk: int) -> tuple[dict, Article]:
     Read from the database, not from an instance in hand, so that a version records what
     the transaction wrote (inlines, tags and links included), in four queries.
     """
-    article = Article.objects.select_related("section").get(pk=pk)
+    article = Article.objects.select_related("section", "lead_image").get(pk=pk)
     attach_tags_and_authors([article])
     links = CrossLink.objects.filter(source=pk).values(
         "target_id", "target_headline", "placement", "order", target_slug=F("target__slug")
@@ -1453,11 +1664,16 @@ def story_snapshot(pk: int) -> tuple[dict, Article]:
         "tags": {kind: [tag.name for tag in article.tags[kind]] for kind in TAG_KINDS},
         "authors": [{"id": author.pk, "name": author.name} for author in article.bylined],
         "links": [dict(link) for link in links],
-        "image": {
-            "name": article.image.name or "",
-            "alt": article.image_alt,
-            "caption": article.image_caption,
-            "credit": article.image_credit,
+        # The lead photo of the image library, with its details as they stood (they belong
+        # to the library image, which other stories may share; a restore brings back the
+        # photo, not its details).
+        "image": article.lead_image
+        and {
+            "id": article.lead_image.pk,
+            "name": article.lead_image.file.name,
+            "alt": article.lead_image.alt_text,
+            "caption": article.lead_image.caption,
+            "credit": article.lead_image.credit,
         },
     }
     return snapshot, article

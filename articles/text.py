@@ -52,10 +52,14 @@ ALLOWED_TAGS = {
     "hr",
     "figure",
     "figcaption",
+    "img",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}}
+# A body's <img> is a photo of the image library: ``data-file`` names it (by the digest of
+# its file); ``src`` only lets the editor show it. Pages show renditions (articles.images).
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "img": {"src", "alt", "data-file"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 BLOCK_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "pre", "hr", "figure"}
+VOID_TAGS = {"br", "hr", "img"}  # the allowed tags that have no end tag
 
 
 def strip_control_chars(value: str) -> str:
@@ -182,7 +186,7 @@ class _BlockSplitter(HTMLParser):
             else:
                 self.loose.append(self.get_starttag_text())
                 return
-        if tag not in {"br", "hr"}:
+        if tag not in VOID_TAGS:
             self.depth += 1
 
     def handle_startendtag(self, tag, attrs):
@@ -232,12 +236,16 @@ def _plain_paragraphs(body: str) -> list[str] | None:
         if body[end : match.start()].strip():
             return None
         end = match.end()
-        content = match[1]
-        if "<" in content or "&" in content:
-            content = html_to_text(content)
-        if content.strip():
+        if has_content(match[1]):
             blocks.append(match[0])
     return blocks if not body[end:].strip() else None
+
+
+def has_content(block: str) -> bool:
+    """Whether a block shows anything: words, a photo or a rule."""
+    if "<" not in block and "&" not in block:
+        return bool(block.strip())
+    return bool(html_to_text(block)) or "<img" in block or block == "<hr>"
 
 
 def html_blocks(body: str) -> list[str]:
@@ -253,7 +261,7 @@ def _parsed_blocks(body: str) -> list[str]:
     splitter = _BlockSplitter(body)
     splitter.feed(body)
     splitter.close()
-    return [block for block in splitter.blocks if html_to_text(block) or block == "<hr>"]
+    return [block for block in splitter.blocks if has_content(block)]
 
 
 def link_headline(paragraph: str, prefix: str = ALSO_READ_PREFIX) -> str | None:
@@ -338,3 +346,63 @@ def place_links(paragraphs: list[str], links, placement=lambda link: link.placem
     if not blocks[0].links:
         blocks.pop(0)
     return blocks, listed
+
+
+# Photos in a body -----------------------------------------------------------------------------
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BodyImage:
+    """An ``<img>`` of a sanitised body: where it is, and its attributes."""
+
+    start: int
+    end: int
+    src: str
+    alt: str
+    file: str  # ``data-file``: the library image it shows
+
+
+class _TagReader(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.attrs: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        self.attrs = {name: value or "" for name, value in attrs}
+
+    handle_startendtag = handle_starttag
+
+
+def body_images(fragment: str) -> list[BodyImage]:
+    """The ``<img>`` elements of a sanitised body or block, in order."""
+    found = []
+    for match in _IMG_TAG.finditer(fragment):
+        reader = _TagReader()
+        reader.feed(match[0])
+        reader.close()
+        attrs = reader.attrs
+        found.append(
+            BodyImage(
+                match.start(),
+                match.end(),
+                attrs.get("src", ""),
+                collapse_whitespace(attrs.get("alt", "")),
+                attrs.get("data-file", "").strip(),
+            )
+        )
+    return found
+
+
+def replace_images(fragment: str, replacement) -> str:
+    """``fragment`` with each ``<img>`` replaced by ``replacement(BodyImage)`` (markup)."""
+    images = body_images(fragment)
+    if not images:
+        return fragment
+    parts, end = [], 0
+    for image in images:
+        parts += [fragment[end : image.start], replacement(image)]
+        end = image.end
+    parts.append(fragment[end:])
+    return "".join(parts)

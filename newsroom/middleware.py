@@ -25,7 +25,7 @@ from django.utils.http import http_date, parse_http_date_safe
 
 from articles import caching
 
-from . import db_router, ratelimit
+from . import cdn, db_router, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -113,25 +113,29 @@ def keep_read_params_only(request) -> None:
     request.GET = QueryDict(request.META["QUERY_STRING"])
 
 
-def page_key(request, token: str) -> str:
+def page_key(request) -> str:
     """The cache key of a public page: the path routing used, exactly as requested (not
     normalised: ``/news/../`` is not ``/``), on this scheme and host, with the query string
     ``keep_read_params_only`` left."""
     address = "{}://{}{}?{}".format(
         request.scheme, request.get_host(), request.path, request.META.get("QUERY_STRING", "")
     )
-    return f"public-page:{token}:{hashlib.sha256(address.encode()).hexdigest()}"
+    return f"public-page:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 class PublicCacheMiddleware:
     """Serve what anonymous readers see from the shared cache, and tell CDNs they may too.
 
-    Works for every public view with no per-view code: an anonymous GET or HEAD of any path
-    outside ``NEWSROOM_PRIVATE_PATHS`` is looked up under the current content generation
-    (``articles.caching``), which changes the moment content does, and is kept no longer
-    than the next scheduled publication. Requests with a session (staff) neither read nor
-    fill the cache, and everything they get is ``private, no-store``. A view that reads
-    query parameters declares them (``query_params``); the others are dropped before it.
+    Works for every public view: an anonymous GET or HEAD of any path outside
+    ``NEWSROOM_PRIVATE_PATHS`` is stored with what it shows (the keys its view declared
+    with ``caching.shows()``; all content for a view that declares nothing) and the content
+    generation it was rendered under, and served again while nothing it shows has changed
+    since (``articles.caching``), and no longer than the next timed change (a scheduled
+    publication, the end of live coverage, the banner's expiry: ``caching.expiry``). The
+    same keys go to a CDN in front as surrogate keys (``newsroom.cdn``). Requests with a
+    session (staff) neither read nor fill the cache, and everything they get is
+    ``private, no-store``. A view that reads query parameters declares them
+    (``query_params``); the others are dropped before it.
 
     Views keep control: a response with cookies, with ``Cache-Control`` ruling out sharing
     (``never_cache``, previews), or varying on more than the URL is not stored or shared.
@@ -139,6 +143,7 @@ class PublicCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        caching.cdn_purger()  # a misconfigured CDN purger stops the server from starting
 
     def __call__(self, request):
         if not is_public(request):
@@ -146,28 +151,30 @@ class PublicCacheMiddleware:
             keep_private(response)
             return response
         keep_read_params_only(request)
-        with caching.pinned_generation() as token:
-            # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time.
-            key = page_key(request, token) if token and settings.NEWSROOM_PAGE_CACHE else None
-            response, expires = self.lookup(key)
-            if response is None:
-                if caching.database_unavailable():
-                    return unavailable_response()  # rendering would wait on it again, in vain
-                response, expires = self.render_and_store(request, token, key)
-                if expires is None:
+        # NEWSROOM_PAGE_CACHE off (benchmarks' uncached runs): render every time.
+        key = page_key(request) if settings.NEWSROOM_PAGE_CACHE else None
+        entry = self.stored(key)
+        with caching.pinned_generation(entry and entry["stamp"]) as (token, holds):
+            if holds and entry["expires"] > timezone.now():
+                response = entry["response"]
+                response["X-Cache"] = "hit"
+            elif caching.database_unavailable():
+                return unavailable_response()  # rendering would wait on it again, in vain
+            else:
+                response, entry = self.render_and_store(request, token, key if token else None)
+                if entry is None:
                     return response  # not to be shared: as the view made it
-        self.share(response, expires)
+        self.share(response, entry["until"])
         return self.answer(request, response)
 
     @staticmethod
-    def lookup(key):
-        """The page stored under ``key`` and until when it may be shared, or (None, None)
-        when there is none still fresh."""
+    def stored(key):
+        """What the cache holds for ``key``: the response; until when the page cache keeps
+        it (``expires``) and until when it may be shared (``until``: the next timed change,
+        or None); and the stamp saying what it shows and under which
+        generation it was rendered."""
         entry = cache.get(key) if key else None
-        if entry is None or entry["expires"] <= timezone.now():
-            return None, None
-        entry["response"]["X-Cache"] = "hit"
-        return entry["response"], entry["expires"]
+        return entry if isinstance(entry, dict) and "stamp" in entry else None
 
     @staticmethod
     def answer(request, response):
@@ -175,22 +182,28 @@ class PublicCacheMiddleware:
         when the client's copy is still the current one."""
         if request.method == "HEAD":
             response.content = b""  # stored whole for GETs; Content-Length still tells the size
-        return get_conditional_response(
+        answer = get_conditional_response(
             request,
             etag=response.get("ETag"),  # none for an empty body, e.g. a redirect
             last_modified=parse_http_date_safe(response["Last-Modified"]),
             response=response,
         )
+        keys = settings.NEWSROOM_SURROGATE_KEY_HEADER
+        if answer is not response and keys and response.has_header(keys):
+            answer[keys] = response[keys]  # a CDN revalidating keeps knowing what it shows
+        return answer
 
     def render_and_store(self, request, token, key):
-        """The view's response and until when it may be shared, stored under ``key`` if it
-        may be; ``expires`` is None for a response to send as it is."""
-        response = self.get_response(request)
+        """The view's response, and its cache entry (``stored``), kept under ``key`` if it
+        may be; no entry for a response to send as it is."""
+        with caching.collecting_shown() as shown:
+            response = self.get_response(request)
         if response.status_code == 304 and not opts_out(response):
             # The view answered a conditional request itself (feeds do): nothing to store,
             # but the copy it confirms is shared no longer than the page would be.
             with contextlib.suppress(DatabaseError):
-                self.share(response, caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS))
+                self.share(response, caching.next_timed_change(token))
+                cdn.set_surrogate_keys(response, shown.frozen)
             return response, None
         if not shareable(response):
             if response.cookies or response.status_code >= 500:
@@ -198,6 +211,7 @@ class PublicCacheMiddleware:
             return response, None
         try:
             expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
+            until = caching.next_timed_change(token)
             changed = caching.last_modified(token) if token else timezone.now()
         except DatabaseError:
             return response, None  # rendered just before the database went away: serve, once
@@ -206,21 +220,36 @@ class PublicCacheMiddleware:
         if not response.has_header("Last-Modified"):
             # The same in every worker (not the time of rendering), like the ETag.
             response["Last-Modified"] = http_date(changed.timestamp())
+        stamp = shown.stamp(token or caching.NO_CHANGE_YET)
+        # "Not found" changes with anything (a story taking the address), whatever the view
+        # declared before it gave up.
+        cdn.set_surrogate_keys(response, None if response.status_code == 404 else stamp.keys)
+        entry = {"response": response, "expires": expires, "until": until, "stamp": stamp}
         seconds = (expires - timezone.now()).total_seconds()
         if key and seconds > 0 and response.status_code in STORED_STATUSES:
-            cache.set(key, {"response": response, "expires": expires}, int(seconds) + 1)
+            cache.set(key, entry, int(seconds) + 1)
         response["X-Cache"] = "miss"
-        return response, expires
+        return response, entry
 
     @staticmethod
-    def share(response, expires) -> None:
-        """Let browsers and CDNs keep the page for a minute, never past ``expires``."""
-        left = max(0, int((expires - timezone.now()) / timedelta(seconds=1)))
+    def share(response, until) -> None:
+        """Let browsers and CDNs keep the page for a minute, and serve it stale while they
+        fetch it again, but never past ``until`` (the next timed change, if any: a scheduled
+        publication, the end of live coverage, the banner's expiry): a page rendered before
+        it may miss the story going live, still show the "Live" marker or the banner."""
+        left = int((until - timezone.now()) / timedelta(seconds=1)) if until else 2**31
+        left = max(0, left)
+        max_age = min(settings.NEWSROOM_HTTP_MAX_AGE, left)
+        directives = {"public": True, "max_age": max_age}
+        if settings.NEWSROOM_HTTP_SHARED_MAX_AGE is not None:
+            directives["s_maxage"] = min(settings.NEWSROOM_HTTP_SHARED_MAX_AGE, left)
+        kept = max(max_age, directives.get("s_maxage", 0))
         patch_cache_control(
             response,
-            public=True,
-            max_age=min(settings.NEWSROOM_HTTP_MAX_AGE, left),
-            stale_while_revalidate=settings.NEWSROOM_HTTP_STALE_WHILE_REVALIDATE,
+            **directives,
+            stale_while_revalidate=max(
+                0, min(settings.NEWSROOM_HTTP_STALE_WHILE_REVALIDATE, left - kept)
+            ),
             stale_if_error=settings.NEWSROOM_HTTP_STALE_IF_ERROR,
         )
         # The same URL is private for staff, whose requests carry the session cookie.

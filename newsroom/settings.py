@@ -197,6 +197,32 @@ NEWSROOM_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "0" if DE
 NEWSROOM_HTTP_MAX_AGE = int(os.environ.get("HTTP_MAX_AGE", "0" if DEBUG else "60"))
 NEWSROOM_HTTP_STALE_WHILE_REVALIDATE = int(os.environ.get("HTTP_STALE_WHILE_REVALIDATE", "60"))
 NEWSROOM_HTTP_STALE_IF_ERROR = int(os.environ.get("HTTP_STALE_IF_ERROR", "86400"))
+# A CDN in front (newsroom/cdn.py, README "CDN"). s-maxage for CDNs only, when set: with a
+# purger a CDN may keep pages longer than browsers do (never past a scheduled publication).
+NEWSROOM_HTTP_SHARED_MAX_AGE = (
+    int(os.environ["HTTP_SHARED_MAX_AGE"]) if os.environ.get("HTTP_SHARED_MAX_AGE") else None
+)
+# The response header naming what a page shows: Surrogate-Key (Fastly), xkey (Varnish with
+# the xkey module), Cache-Tag (Cloudflare); empty for none.
+NEWSROOM_SURROGATE_KEY_HEADER = os.environ.get("SURROGATE_KEY_HEADER", "Surrogate-Key").strip()
+# Who purges those keys after a change: a dotted path to a newsroom.cdn.Purger subclass, or
+# varnish, fastly, cloudflare; empty for no CDN. Credentials come from the environment.
+cdn_purger = os.environ.get("CDN_PURGER", "").strip()
+NEWSROOM_CDN_PURGER = {
+    "varnish": "newsroom.cdn.VarnishPurger",
+    "fastly": "newsroom.cdn.FastlyPurger",
+    "cloudflare": "newsroom.cdn.CloudflarePurger",
+}.get(cdn_purger, cdn_purger)
+NEWSROOM_CDN_PURGE_AGAIN_SECONDS = float(os.environ.get("CDN_PURGE_AGAIN_SECONDS", "5"))
+NEWSROOM_VARNISH_PURGE_URLS = env_list("VARNISH_PURGE_URLS")
+NEWSROOM_FASTLY_API_URL = os.environ.get("FASTLY_API_URL", "https://api.fastly.com")
+NEWSROOM_FASTLY_API_TOKEN = os.environ.get("FASTLY_API_TOKEN", "")
+NEWSROOM_FASTLY_SERVICE_ID = os.environ.get("FASTLY_SERVICE_ID", "")
+NEWSROOM_CLOUDFLARE_API_URL = os.environ.get(
+    "CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"
+)
+NEWSROOM_CLOUDFLARE_API_TOKEN = os.environ.get("CLOUDFLARE_API_TOKEN", "")
+NEWSROOM_CLOUDFLARE_ZONE_ID = os.environ.get("CLOUDFLARE_ZONE_ID", "")
 # Previews too: a reader's 404 there must not be kept by a CDN (most ignore Vary: Cookie)
 # and served to the staff member who then opens the preview.
 NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz", "/preview/"]
@@ -262,6 +288,9 @@ NEWSROOM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # camera fits; a decompression bomb does not).
 NEWSROOM_IMPORT_MAX_IMAGE_BYTES = 25_000_000
 NEWSROOM_IMPORT_MAX_IMAGE_PIXELS = 50_000_000
+# Renditions in AVIF too (besides WebP and JPEG): a tenth smaller than WebP, twice the time
+# to make (articles.images). Changing it makes `manage.py make_renditions` remake them all.
+NEWSROOM_IMAGE_AVIF = env_bool("IMAGE_AVIF")
 # The host named in feed item ids (tag URIs); set it when the site answers on several
 # names, so every feed gives a story the same id. Empty: the requested host.
 NEWSROOM_FEED_ID_HOST = os.environ.get("FEED_ID_HOST", "")

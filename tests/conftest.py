@@ -52,6 +52,16 @@ def _static_files_without_collectstatic(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _media_of_the_run(tmp_path_factory):
+    """Images and renditions written by the tests go to a folder of the run's own, never
+    the checkout's media/ (which make run serves)."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _fast_password_hasher():
     """Passwords hashed with MD5 in tests: production's PBKDF2 takes a good part of a second
     per login or new user, which is its point there and only costs time here."""

@@ -1,10 +1,14 @@
+import io
 from datetime import timedelta
 
 import factory
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image as PILImage
+from PIL import ImageDraw
 
 from articles import text
-from articles.models import Article, Author, CrossLink, Section
+from articles.models import Article, Author, CrossLink, Image, Section
 
 
 class SectionFactory(factory.django.DjangoModelFactory):
@@ -102,3 +106,31 @@ class CrossLinkFactory(factory.django.DjangoModelFactory):
     target_headline = factory.LazyAttribute(lambda o: o.target.headline if o.target else "")
     placement = 1
     order = 0
+
+
+def photo(size=(480, 320), *, seed: int = 0, format="JPEG", mode="RGB", **save) -> bytes:
+    """A picture with something in it: bands of colour and a mark at a spot ``seed`` picks,
+    so no two seeds give the same bytes (the library keeps one image per file)."""
+    width, height = size
+    picture = PILImage.new("RGB", size, (20 + seed * 37 % 200, 90, 140))
+    draw = ImageDraw.Draw(picture)
+    for band in range(0, width, max(1, width // 8)):
+        draw.rectangle((band, 0, band + width // 16, height), fill=(200, 180 - seed % 50, 60))
+    draw.ellipse((seed % width, seed * 7 % height, seed % width + 9, seed * 7 % height + 9))
+    if mode != "RGB":
+        picture = picture.convert(mode)
+    out = io.BytesIO()
+    picture.save(out, format, **save)
+    return out.getvalue()
+
+
+class ImageFactory(factory.django.DjangoModelFactory):
+    """A library image with alt text; its renditions are made when it is saved."""
+
+    class Meta:
+        model = Image
+
+    file = factory.Sequence(lambda n: ContentFile(photo(seed=n + 1), name=f"photo-{n}.jpg"))
+    alt_text = "Fishing boats moored in a harbour at dawn"
+    caption = "The harbour at Jaffa"
+    credit = "Newsroom photo desk"

@@ -28,7 +28,7 @@ from tests.admin_support import (
     link_row,
     make_user,
 )
-from tests.factories import ArticleFactory, CrossLinkFactory, draft
+from tests.factories import ArticleFactory, CrossLinkFactory, ImageFactory, draft
 
 pytestmark = pytest.mark.django_db
 
@@ -146,19 +146,23 @@ def test_change_form_query_count_does_not_grow_with_tags_links_or_bylines(client
 
 
 def test_body_is_sanitised_on_the_server(client, editor):
-    """Scripts, event handlers and javascript: links never reach the stored body."""
+    """Scripts, event handlers and javascript: links never reach the stored body; a photo
+    keeps only its library id and alt text (articles.images.library_body)."""
+    photo = ImageFactory()
     body = (
         '<p onclick="steal()">Hello <script>alert(1)</script>'
         '<a href="javascript:alert(2)">bad</a> <a href="https://example.org/">good</a></p>'
-        '<img src=x onerror="alert(3)"><p style="color:red">Styled</p>'
+        f'<img src="javascript:x" onerror="alert(3)" data-file="{photo.digest}" alt="A boat">'
+        '<p style="color:red">Styled</p>'
     )
     response = client.post(ADD_URL, article_data(body=body))
     assert response.status_code == 302, response.context["adminform"].form.errors
     stored = Article.objects.get().body
-    for bad in ("script", "onclick", "javascript:", "onerror", "<img", "style="):
+    for bad in ("script", "onclick", "javascript:", "onerror", "style="):
         assert bad not in stored
     assert '<a href="https://example.org/"' in stored
     assert "Styled" in stored
+    assert f'alt="A boat" data-file="{photo.digest}"' in stored
 
 
 def test_pasted_wire_copy_becomes_links_at_their_placements(client, editor):

@@ -10,7 +10,7 @@ from articles import text
 from articles.editorial.roles import sync_role_groups
 from articles.models import Article, StoryVersion
 from tests.admin_support import change_url, make_user
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, ImageFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -184,3 +184,35 @@ def test_editor_compares_two_versions_and_restores_the_older_one(page, live_serv
     assert "Negotiators met on Monday." in story.body
     assert StoryVersion.objects.filter(article=story).count() == 3
     assert errors == []
+
+
+def test_editor_puts_a_library_photo_in_the_body(page, live_server):
+    """The figure dialog's "Browse…" opens the image library's picker; a click there fills
+    the photo, its alt text and caption in; the story saves it by its library id and the
+    page shows it as a picture of renditions."""
+    photo = ImageFactory(alt_text="Fishing boats moored in a row", caption="The harbour")
+    errors = log_in_to_write(page, live_server, "eddie", "Editor")
+
+    page.get_by_label("Headline").press_sequentially("Boats return to the harbour")
+    page.locator(".ProseMirror[contenteditable='true']").click()
+    page.keyboard.type("The fleet came back at dawn.")
+    page.keyboard.press("Enter")
+    page.locator("button.prose-menubar__button[title='figure']").click()
+    with page.expect_popup() as opened:
+        page.get_by_role("button", name="Browse...").click()
+    picker = opened.value
+    picker.get_by_role("button", name=re.compile("Fishing boats moored")).click()
+    dialog = page.locator("dialog[open]")
+    assert dialog.get_by_label("Alternative Text").input_value() == photo.alt_text
+    dialog.get_by_role("button", name="Insert").click()
+    page.get_by_role("button", name="Save", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/admin/articles/article/$"))
+
+    story = Article.objects.get(slug="boats-return-to-the-harbour")
+    assert f'data-file="{photo.digest}"' in story.body
+    assert "<figcaption>The harbour</figcaption>" in story.body
+    assert errors == []
+    page.goto(f"{live_server.url}/preview/{story.pk}/")
+    shown = page.locator("main picture img")
+    assert shown.get_attribute("alt") == photo.alt_text
+    assert shown.evaluate("img => img.complete && img.naturalWidth") > 0

@@ -155,21 +155,23 @@ def test_archiving_and_deleting_show_on_the_next_request(client, backend):
         pytest.param(lambda a, b: a.countries.clear(), id="untag"),
         pytest.param(lambda a, b: a.bylines.create(author=AuthorFactory()), id="byline"),
         pytest.param(lambda a, b: SectionFactory(name="World").save(), id="section"),
-        pytest.param(lambda a, b: b.save(), id="linked-story"),
+        pytest.param(lambda a, b: a.links_out.get().target.save(), id="linked-story"),
     ],
 )
 def test_any_change_to_public_content_renders_pages_afresh(client, backend, change):
-    """Links, tags, bylines, sections and linked stories all invalidate cached pages, so Also
-    Read boxes, hubs and lists can never show what was true before."""
+    """Links, tags, bylines, sections and linked stories all invalidate the cached pages
+    showing them (here the story's page and the site feed, whose items show its links, tags,
+    bylines and section), so Also Read boxes, hubs and lists can never show what was true
+    before."""
     source = ArticleFactory(countries=["Israel"])
     target = ArticleFactory()
     CrossLink.objects.create(source=source, target=ArticleFactory())
-    for url in ("/", source.get_absolute_url()):
+    for url in ("/feed/rss/", source.get_absolute_url()):
         cached(client, url)
 
     change(source, target)
 
-    for url in ("/", source.get_absolute_url()):
+    for url in ("/feed/rss/", source.get_absolute_url()):
         assert client.get(url)["X-Cache"] == "miss"
 
 

@@ -15,14 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date
 
+from articles import images
 from articles.importing import import_stories
-from articles.models import Article, Author, Person, Section, Topic
+from articles.models import Article, Author, Image, Person, Rendition, Section, Topic
 from articles.reader.feeds import FEED_LENGTH, FEED_TYPES, JsonFeed
 from articles.reader.hubs import HUB_KINDS
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
     CrossLinkFactory,
+    ImageFactory,
     SectionFactory,
     archived,
     draft,
@@ -81,17 +83,20 @@ def story(db):
     article = tagged_story(
         headline="Netanyahu to visit the White House",
         standfirst="The first foreign leader of the new term.",
-        image_caption="Netanyahu in Jerusalem",
-        image_credit="AP",
+        lead_image=ImageFactory(caption="Netanyahu in Jerusalem", credit="AP"),
     )
-    article.image.name = "articles/2025/01/netanyahu.jpg"
-    article.save()
     target = tagged_story(
         headline="Ceasefire talks resume in Doha",
         published_at=timezone.now() - timedelta(days=1),
     )
     CrossLinkFactory(source=article, target=target, placement=1)
     return article
+
+
+def feed_rendition(story) -> Rendition:
+    """The rendition feeds show for the story's lead image: the whole photo, 1200 wide or as
+    wide as it is, in JPEG."""
+    return images.rendition(story.lead_image, Rendition.Crop.FULL)
 
 
 def read(response):
@@ -154,7 +159,8 @@ def test_feedparser_reads_every_xml_feed(client, story, format, kind):
         "Israel",
         "Gaza ceasefire",
     }
-    assert entry.media_content[0]["url"].endswith("/media/articles/2025/01/netanyahu.jpg")
+    shown = feed_rendition(story)
+    assert entry.media_content[0]["url"] == f"http://testserver{shown.file.url}"
     assert entry.media_content[0]["medium"] == "image"
     assert entry.media_credit[0]["content"] == "AP"
 
@@ -214,7 +220,7 @@ def test_json_feed_1_1(client, story, kind):
     assert item["title"] == story.headline
     assert item["summary"] == story.standfirst
     assert item["content_html"].startswith("<p>Paragraph 1 of the story")
-    assert item["image"] == "http://testserver/media/articles/2025/01/netanyahu.jpg"
+    assert item["image"] == f"http://testserver{feed_rendition(story).file.url}"
     assert item["authors"] == [{"name": "Ruth Levi", "url": "http://testserver/authors/ruth-levi/"}]
     assert set(item["tags"]) == {"World", "Benjamin Netanyahu", "Israel", "Gaza ceasefire"}
     assert datetime.fromisoformat(item["date_published"]) == story.published_at
@@ -421,8 +427,10 @@ def nasty_story(db):
     nasty = NASTY.replace("\x00", "") if connection.vendor == "postgresql" else NASTY
     article = tagged_story(headline="placeholder", source="AP")
     body = f"<p>{nasty.replace('<', '&lt;')}</p><p>Second \x0b paragraph</p>"
+    image = ImageFactory()
+    Image.objects.filter(pk=image.pk).update(caption=nasty, credit=nasty, alt_text=nasty)
     Article.objects.filter(pk=article.pk).update(
-        headline=nasty, standfirst=nasty, body=body, image_caption=nasty
+        headline=nasty, standfirst=nasty, body=body, lead_image=image
     )
     for model in (Person, Topic, Section, Author):
         model.objects.update(name=nasty)
@@ -520,7 +528,15 @@ def test_generators_drop_nul(generator):
         authors=[{"name": NASTY, "url": None}],
         content_html=NASTY,
         summary=NASTY,
-        image={"url": "http://testserver/a.jpg", "type": None, "description": NASTY, "credit": ""},
+        image={
+            "url": "http://testserver/a.jpg",
+            "type": "image/jpeg",
+            "width": 1200,
+            "height": 800,
+            "fileSize": 1000,
+            "description": NASTY,
+            "credit": NASTY,
+        },
         related=[{"url": "http://testserver/news/y/", "title": NASTY}],
     )
     output = feed.writeString("utf-8")

@@ -22,6 +22,7 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -32,7 +33,7 @@ from PIL import Image
 from articles import text
 from articles.importing import StoryFileError, import_stories, parse_story, read_story_text
 from articles.models import EARLIEST_STORY_TIME, LATEST_STORY_TIME, Article, SlugRedirect
-from tests.factories import ArticleFactory, AuthorFactory, draft
+from tests.factories import ArticleFactory, AuthorFactory, ImageFactory, draft, photo
 from tests.hostile import check_response, examples, rolled_back, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.hostile, pytest.mark.slow]
@@ -111,7 +112,16 @@ def name_lists(names):
 # Images, relative to the story folder (see ``story_folder``): images beside the story, and
 # everything else.
 VALID_IMAGES = st.sampled_from(
-    ["photo.png", "other.png", "sub/photo.png", "./photo.png", "sub/../photo.png"]
+    [
+        "photo.png",
+        "other.png",
+        "sub/photo.png",
+        "./photo.png",
+        "sub/../photo.png",
+        "cmyk.jpg",
+        "animated.gif",
+        "clear.png",
+    ]
 )
 HOSTILE_IMAGES = st.sampled_from(
     [
@@ -176,6 +186,10 @@ HEADER = {
     "Image-Caption": Field(LINE),
     "Image-Credit": Field(LINE),
     "Image-Alt": Field(LINE),
+    "Image-Focus": Field(
+        st.sampled_from(["0.5, 0.5", "0.2,0.8", "1 0"]),
+        st.sampled_from(["2, 2", "nan, nan", "-0.1, 0.5", "0.5", "inf 0"]) | HOSTILE_TEXT,
+    ),
 }
 OTHER_KEYS = sorted(set(HEADER) - {"Headline", "Published"})
 HTML_PARAGRAPHS = st.sampled_from(
@@ -249,6 +263,13 @@ def png_bytes(colour="red", size=(4, 3)) -> bytes:
     return out.getvalue()
 
 
+def animated_gif() -> bytes:
+    frames = [Image.new("P", (24, 16), colour) for colour in (1, 2, 3)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return out.getvalue()
+
+
 def bomb_png() -> bytes:
     """A PNG whose header claims 40000 × 40000 pixels: Pillow refuses to decode it."""
     data = bytearray(png_bytes())
@@ -267,6 +288,9 @@ def story_folder(tmp_path) -> Path:
     (folder / "folder.png").mkdir()
     (folder / "photo.png").write_bytes(png_bytes())
     (folder / "other.png").write_bytes(png_bytes("blue"))
+    (folder / "cmyk.jpg").write_bytes(photo((40, 30), seed=3, mode="CMYK"))
+    (folder / "animated.gif").write_bytes(animated_gif())
+    (folder / "clear.png").write_bytes(photo((30, 40), seed=4, format="PNG", mode="RGBA"))
     (folder / "sub" / "photo.png").write_bytes(png_bytes("green"))
     (folder / "fake.png").write_text("This is not an image.\n")
     (folder / "truncated.png").write_bytes(png_bytes()[:40])
@@ -285,6 +309,7 @@ Published: 2025-01-28T10:00:00+00:00
 Section: World
 People: Joe Biden
 Image: photo.png
+Image-Alt: A red square
 
 The first paragraph.
 
@@ -302,8 +327,11 @@ def newsroom(settings, tmp_path, story_folder):
     settings.MEDIA_ROOT = tmp_path / "media"
     staff_user(EDITOR, "Editor")
     ArticleFactory(headline="Ceasefire faces new hurdle", authors=[AuthorFactory(name="Asha")])
-    photo = ArticleFactory(headline="Story with photo", people=["Joe Biden"])
-    photo.image.save("photo.png", io.BytesIO(png_bytes("white")))
+    photo = ArticleFactory(
+        headline="Story with photo",
+        people=["Joe Biden"],
+        lead_image=ImageFactory(file=ContentFile(png_bytes("white"), name="photo.png")),
+    )
     draft(headline="A draft nobody may see yet")
     SlugRedirect.objects.create(old_slug="old-address", article=photo)
     control = story_folder / "control.txt"
@@ -346,9 +374,13 @@ def check_imported_story(article: Article, story_path: Path, image_header: str |
     if image_header:
         source = (story_path.parent / image_header).resolve()
         assert source.is_relative_to(story_path.parent.resolve()), f"image from {source}"
-    if article.image:
-        with Image.open(article.image.path) as image:
+    if article.lead_image:
+        with Image.open(article.lead_image.file.path) as image:
             image.verify()
+        for rendition in article.lead_image.renditions.all():
+            with Image.open(rendition.file.path) as made:
+                assert made.size == (rendition.width, rendition.height)
+                assert not made.getexif()
     taken = SlugRedirect.objects.filter(old_slug=article.slug).exclude(article=article)
     assert not taken.exists(), f"{article.slug} is the old address of {taken.first().article}"
     live = Article.objects.live().filter(pk=article.pk).exists()
@@ -405,13 +437,14 @@ NOTORIOUS_FILES = {
     "addressless section": "Headline: Addressless\nPublished: 2025-01-01T00:00:00Z\n"
     "Section: !!!\n\nBody.\n",
     "former slug taken, with image": "Headline: Taken\nPublished: 2025-01-01T00:00:00Z\n"
-    "Image: photo.png\nFormer-Slugs: old-address\n\nBody.\n",
+    "Image: photo.png\nImage-Alt: Red\nFormer-Slugs: old-address\n\nBody.\n",
     "slug is another's old address": "Headline: Squatter\nSlug: old-address\n"
     "Published: 2025-01-01T00:00:00Z\n\nBody.\n",
     "bad country, with image": "Headline: Story with photo\nSlug: story-with-photo\n"
-    "Published: 2025-01-01T00:00:00Z\nImage: other.png\nCountries: Narnia\n\nBody.\n",
+    "Published: 2025-01-01T00:00:00Z\nImage: other.png\nImage-Alt: Blue\nCountries: Narnia\n\nB.\n",
     "bad time, with image": "Headline: Story with photo\nSlug: story-with-photo\n"
-    "Published: 2025-01-01T00:00:00Z\nImage: other.png\nUpdated: 0001-01-01T00:00:00Z\n\nB.\n",
+    "Published: 2025-01-01T00:00:00Z\nImage: other.png\nImage-Alt: Blue\n"
+    "Updated: 0001-01-01T00:00:00Z\n\nB.\n",
 }
 
 

@@ -10,12 +10,19 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from articles import images
 from articles.editorial import live
 from articles.importing import import_stories
 from articles.models import BreakingNews, Correction, LiveEntry, Person, PersonAlias
 from articles.reader.live import ENTRIES_PER_PAGE
 from tests.conftest import require
-from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, taken_down
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    ImageFactory,
+    taken_down,
+)
 from tests.paging import older_link
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -25,10 +32,10 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, story, hubs, archive, search, corrections, the 404 page, a taken-down
-    story's 410 notice (with and without its headline), a story covered live (both pages of
-    its entries) and one whose coverage ended, all with the breaking-news banner: no HTML
-    errors."""
+    """Front page, stories (one with photos), hubs, archive, search, corrections, the 404
+    page, a taken-down story's 410 notice (with and without its headline), a story covered
+    live (both pages of its entries) and one whose coverage ended, all with the breaking-news
+    banner: no HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     story = ArticleFactory(
@@ -55,6 +62,13 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         Correction.objects.create(
             article=story, kind=kind, text=f"A {kind} <b>here</b>.", revision=1
         )
+    photo_in_body = ImageFactory(alt_text="Boats in a row")
+    figure = images.photo_html(photo_in_body.digest, "Boats in a row")
+    with_photos = ArticleFactory(
+        headline="Boats return to the harbour",
+        lead_image=ImageFactory(caption="The harbour at dawn", credit="AP"),
+        body=f"<p>The fleet is back.</p><figure>{figure}<figcaption>Nets</figcaption></figure>",
+    )
     # A story covered live (entries by authors, a key event, an edited one, a second page),
     # one whose coverage ended, and the breaking-news banner on every page.
     covered = ArticleFactory(headline="Earthquake strikes the capital", authors=[AuthorFactory()])
@@ -85,6 +99,7 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         "live-story-older": covered.get_absolute_url() + older_link(html),
         "ended-coverage": ended.get_absolute_url(),
         "front": "/",
+        "story-with-photos": with_photos.get_absolute_url(),
         "archive": "/archive/",
         "seed-story": "/news/trump-invites-netanyahu-to-the-white-house-on-february-4/",
         "story": story.get_absolute_url(),

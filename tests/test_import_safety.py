@@ -46,6 +46,16 @@ def story_with(header: str, body="First paragraph.") -> str:
     return f"Headline: A story\nPublished: 2025-01-28T10:00:00+00:00\n{header}\n\n{body}\n"
 
 
+def photo_header(name: str, *more: str) -> str:
+    """``Image:`` and the header lines after it, then the alt text a published story's
+    photo needs."""
+    return "\n".join([f"Image: {name}", *more, "Image-Alt: A square of one colour"])
+
+
+def stored_photo(article: Article):
+    return Image.open(article.lead_image.file)
+
+
 def media_files(settings) -> dict[str, bytes]:
     root = Path(settings.MEDIA_ROOT)
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
@@ -168,9 +178,9 @@ def test_an_image_from_outside_the_story_folder_is_refused(tmp_path, media, give
 def test_an_image_in_a_folder_beside_the_story_imports(tmp_path, media):
     """Exports keep images in images/<slug>/ beside the story files; that stays allowed."""
     picture(tmp_path / "images" / "a" / "photo.png", "green")
-    path = write(tmp_path, "a.txt", story_with("Image: images/a/../a/photo.png"))
+    path = write(tmp_path, "a.txt", story_with(photo_header("images/a/../a/photo.png")))
     assert import_stories([path]).outcomes == {path: "created"}
-    with Image.open(Article.objects.get().image) as stored:
+    with stored_photo(Article.objects.get()) as stored:
         assert stored.getpixel((0, 0)) == (0, 128, 0)
 
 
@@ -205,9 +215,9 @@ def test_a_file_that_is_not_a_web_image_is_refused(tmp_path, media, kind):
 @pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP", "GIF"])
 def test_each_web_image_format_imports(tmp_path, media, kind):
     image = picture(tmp_path / f"photo.{kind.lower()}", kind=kind)
-    path = write(tmp_path, "a.txt", story_with(f"Image: {image.name}"))
+    path = write(tmp_path, "a.txt", story_with(photo_header(image.name)))
     assert import_stories([path]).outcomes == {path: "created"}
-    with Image.open(Article.objects.get().image) as stored:
+    with stored_photo(Article.objects.get()) as stored:
         assert stored.format == kind
 
 
@@ -231,27 +241,27 @@ def test_a_rejected_import_leaves_the_stored_image_and_media_as_they_were(tmp_pa
     """The image used to be written before the story was checked: a file refused later had
     already replaced the published image. Now nothing reaches media unless the file imports."""
     photo = picture(tmp_path / "photo.png", "red")
-    path = write(tmp_path, "a.txt", story_with("Image: photo.png"))
+    path = write(tmp_path, "a.txt", story_with(photo_header("photo.png")))
     import_stories([path])
     before = media_files(media)
     SlugRedirect.objects.create(old_slug="taken", article=ArticleFactory())
 
     picture(photo, "blue")
-    write(tmp_path, "a.txt", story_with("Image: photo.png\nFormer-Slugs: taken"))
+    write(tmp_path, "a.txt", story_with(photo_header("photo.png", "Former-Slugs: taken")))
     report = import_stories([path])
 
     assert [str(e) for e in report.errors] == [
         f"{path}:4: former slug 'taken' belongs to another story"
     ]
     assert media_files(media) == before
-    with Image.open(Article.objects.get(slug="a-story").image) as stored:
+    with stored_photo(Article.objects.get(slug="a-story")) as stored:
         assert stored.getpixel((0, 0)) == (255, 0, 0)
 
 
 def test_a_rejected_new_story_leaves_no_file_in_media(tmp_path, media):
     SlugRedirect.objects.create(old_slug="taken", article=ArticleFactory())
     picture(tmp_path / "photo.png")
-    path = write(tmp_path, "a.txt", story_with("Image: photo.png\nFormer-Slugs: taken"))
+    path = write(tmp_path, "a.txt", story_with(photo_header("photo.png", "Former-Slugs: taken")))
     assert import_stories([path]).failed == [path]
     assert media_files(media) == {}
 
@@ -259,18 +269,18 @@ def test_a_rejected_new_story_leaves_no_file_in_media(tmp_path, media):
 def test_a_new_image_never_overwrites_the_stored_file_in_place(tmp_path, media):
     """Pages and caches may still show the old image: a changed image gets a new name."""
     photo = picture(tmp_path / "photo.png", "red")
-    path = write(tmp_path, "a.txt", story_with("Image: photo.png"))
+    path = write(tmp_path, "a.txt", story_with(photo_header("photo.png")))
     import_stories([path])
-    old = Article.objects.get().image.name
+    old = Article.objects.get().lead_image.file.name
     old_bytes = media_files(media)[old]
 
     picture(photo, "blue")
     assert import_stories([path]).outcomes == {path: "updated"}
 
     article = Article.objects.get()
-    assert article.image.name != old
+    assert article.lead_image.file.name != old
     assert media_files(media)[old] == old_bytes
-    with Image.open(article.image) as stored:
+    with stored_photo(article) as stored:
         assert stored.getpixel((0, 0)) == (0, 0, 255)
 
 

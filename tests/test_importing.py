@@ -12,6 +12,7 @@ from articles.editorial import editing
 from articles.editorial.editing import StaleRevision
 from articles.importing import import_stories
 from articles.models import Article, Author, Country, CrossLink, Person, Section, Topic
+from articles.models import Image as LibraryImage
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +65,7 @@ def test_seed_story_imports_as_designed():
     assert len(article.paragraphs) == 10
     assert "(AP)" not in article.body
     assert article.paragraphs[0].endswith("reported news agency PTI.</p>")
-    assert article.image_credit == "AP"
-    assert article.image_caption.startswith("President Donald Trump and Israeli Prime Minister")
+    assert article.lead_image is None  # the wire photo is not ours to publish
     assert sorted(article.people.names()) == [
         "Benjamin Netanyahu",
         "Donald Trump",
@@ -133,6 +133,7 @@ def make_rich_database(tmp_path):
     tmp_path.mkdir()
     image = tmp_path / "photo.png"
     Image.new("RGB", (4, 3), "red").save(image)
+    Image.new("RGB", (6, 4), "teal").save(tmp_path / "boat.png")
     write(
         tmp_path,
         "one.txt",
@@ -153,6 +154,7 @@ Image: photo.png
 Image-Caption: Netanyahu speaks
 Image-Credit: AP
 Image-Alt: A man at a lectern
+Image-Focus: 0.25, 0.4
 Former-Slugs: israel-may-resume-war; netanyahu-warning
 Correction: 2025-01-18T12:30:00+00:00 | An earlier version named the agency as AP | it was Reuters.
 Clarification: 2025-01-19T09:15:00.250000+01:00 | The warning   came after the <vote>.
@@ -182,6 +184,8 @@ Format: html
 
 <p>Rich <em>text</em> and <a href="https://example.com">a link</a>.</p>
 
+<figure><img src="boat.png" alt="A boat at its mooring"><figcaption>At dawn</figcaption></figure>
+
 <ul><li>one</li><li>two</li></ul>
 
 Also Read: “Israel reserves right to resume Gaza war”: Netanyahu’s warning
@@ -207,6 +211,15 @@ Old body.
     assert not report.errors, report.errors
 
 
+def image_state(image):
+    """The lead image as a story file carries it: its bytes and its details."""
+    if image is None:
+        return None
+    with image.file.open("rb") as stored:
+        data = stored.read()
+    return (data, image.alt_text, image.caption, image.credit, image.focus_x, image.focus_y)
+
+
 def snapshot():
     """Every field, tag, link and byline of every story, keyed by slug."""
     state = {}
@@ -222,12 +235,9 @@ def snapshot():
                     "published_at",
                     "updated_at",
                     "source",
-                    "image_caption",
-                    "image_credit",
-                    "image_alt",
                 )
             },
-            "image": article.image.read() if article.image else b"",
+            "image": image_state(article.lead_image),
             "section": article.section and article.section.name,
             "authors": list(
                 article.authors.order_by("bylines__position").values_list("name", flat=True)
@@ -269,7 +279,7 @@ def test_export_then_import_into_an_empty_database_loses_nothing(tmp_path, setti
     assert len(before["archived-story"]["notices"]) == 1
 
     call_command("export_articles", tmp_path / "out", verbosity=0)
-    for model in (Article, Person, Country, Topic, Section, Author):
+    for model in (Article, LibraryImage, Person, Country, Topic, Section, Author):
         model.objects.all().delete()
     shutil.rmtree(settings.MEDIA_ROOT)
     call_command("import_articles", tmp_path / "out", verbosity=0)
@@ -476,7 +486,9 @@ def test_running_make_run_again_keeps_the_seed_story_edits_and_says_nothing(tmp_
     settings.MEDIA_ROOT = tmp_path / "media"
     run_import(SEEDS)
     article = Article.objects.get()
-    article.image.save("desk.png", ContentFile(png_bytes("blue")), save=False)
+    article.lead_image = LibraryImage.objects.create(
+        file=ContentFile(png_bytes("blue"), name="desk.png"), alt_text="A blue square"
+    )
     edit_in_the_admin(article, standfirst="Rewritten by the desk.", people=["Kamala Harris"])
     editing.add_wire_links(
         article=article, links=[text.LinkSpec("A story the desk linked", None, 0)]

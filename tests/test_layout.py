@@ -20,6 +20,7 @@ ROOT_MODULES = {
     "caching": "core",
     "importing": "core",
     "governance": "core",
+    "images": "core",
     # Wiring: Django finds these by name and they connect everything else.
     "apps": "wiring",
     "urls": "wiring",

@@ -8,6 +8,7 @@ import re
 import time
 from datetime import timedelta
 from io import StringIO
+from unittest import mock
 
 import feedparser
 import pytest
@@ -23,6 +24,7 @@ from articles.reader.live import ENTRIES_PER_PAGE
 from tests.admin_support import article_data, change_url, make_user
 from tests.factories import ArticleFactory, AuthorFactory, draft, scheduled, taken_down
 from tests.paging import older_link
+from tests.test_cdn import directives
 
 pytestmark = pytest.mark.django_db
 
@@ -454,6 +456,25 @@ def test_coverage_reaching_its_end_time_changes_cached_pages(client, story):
     assert "Coverage ended" in client.get(story.get_absolute_url()).content.decode()
 
 
+@pytest.mark.parametrize("timed", ["coverage end", "banner expiry"])
+def test_cdn_copies_never_outlive_a_coverage_end_or_a_banner_expiry(client, story, settings, timed):
+    """max-age, s-maxage and stale-while-revalidate of any page (the front page, the
+    covered story's, its endpoint) never reach past the end of live coverage or the
+    banner's expiry, as they never reach past a scheduled publication: a CDN may not serve,
+    even stale, a page still marking the story Live or showing an expired banner."""
+    at = timezone.now() + timedelta(seconds=100)
+    live.start_coverage(article=story, ends_at=at if timed == "coverage end" else None, actor="t")
+    if timed == "banner expiry":
+        banner(expires_at=at)
+    settings.NEWSROOM_HTTP_SHARED_MAX_AGE = 3600
+    for before in (90, 30, 1):
+        with mock.patch("django.utils.timezone.now", return_value=at - timedelta(seconds=before)):
+            for url in ["/", story.get_absolute_url(), endpoint(story)]:
+                found = directives(client.get(url))
+                longest = max(found["max-age"], found["s-maxage"])
+                assert longest + found["stale-while-revalidate"] <= before, (url, found)
+
+
 # Feeds ----------------------------------------------------------------------------------------
 
 
@@ -525,10 +546,13 @@ def test_the_banner_expires_by_itself(client):
     """At its expiry the banner leaves every page, cached ones included, and a browser
     asking whether its copy from before (with the banner) is still good is told it is not:
     the expiry moves Last-Modified, as a scheduled story going live does."""
-    banner(expires_at=timezone.now() + timedelta(seconds=1))
+    # In a later second than the banner's own (Last-Modified counts whole seconds, and a
+    # change within the second of a client's copy is the ETag's to tell).
+    expires = timezone.now().replace(microsecond=0) + timedelta(seconds=2)
+    banner(expires_at=expires)
     before = client.get("/")
     assert "Earthquake hits the capital" in before.content.decode()
-    time.sleep(1.1)
+    time.sleep((expires - timezone.now()).total_seconds() + 0.1)
     response = client.get("/", headers={"if-modified-since": before["Last-Modified"]})
     assert response.status_code == 200
     assert "Earthquake hits the capital" not in response.content.decode()

@@ -1,24 +1,16 @@
-"""Uploaded media (lead images): served by Django in development, never in production."""
+"""Uploaded media (library images and their renditions): served by Django in development,
+never in production."""
 
 import importlib
-import io
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import override_settings
 from django.urls import clear_url_caches
-from PIL import Image
 
 import newsroom.urls
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, ImageFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 3), "teal").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def load_urls():
@@ -43,25 +35,24 @@ def development(media_root):
 
 
 def story_with_lead_image():
-    story = ArticleFactory(headline="Floods reach the delta")
-    story.image.save("delta.png", ContentFile(png()))
-    return story
+    return ArticleFactory(headline="Floods reach the delta", lead_image=ImageFactory())
 
 
-def test_lead_images_are_served_in_development(client, development):
+def test_renditions_are_served_in_development(client, development):
     story = story_with_lead_image()
     page = client.get(story.get_absolute_url())
-    assert f'<img src="{story.image.url}"' in page.text
-    assert story.image.url.startswith("/media/articles/")
+    shown = story.lead_image.renditions.get(crop="full", format="jpeg", width=480)
+    assert f'<img src="{shown.file.url}"' in page.text
+    assert shown.file.url.startswith("/media/images/r/")
 
-    image = client.get(story.image.url)
+    image = client.get(shown.file.url)
     assert image.status_code == 200
-    assert image["Content-Type"] == "image/png"
-    assert b"".join(image.streaming_content) == png()
+    assert image["Content-Type"] == "image/jpeg"
+    assert b"".join(image.streaming_content) == shown.file.read()
 
 
 def test_production_leaves_media_to_the_web_server(client, media_root):
     """With DEBUG off Django serves no media: the web server or object storage does."""
     load_urls()
     story = story_with_lead_image()
-    assert client.get(story.image.url).status_code == 404
+    assert client.get(story.lead_image.renditions.first().file.url).status_code == 404

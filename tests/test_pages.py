@@ -19,6 +19,7 @@ from tests.factories import (
     ArticleFactory,
     AuthorFactory,
     CrossLinkFactory,
+    ImageFactory,
     SectionFactory,
     draft,
 )
@@ -182,20 +183,18 @@ def test_article_page_says_nothing_about_updates_when_unchanged(client):
 
 def test_article_page_shows_lead_image_with_caption_credit_and_alt(client):
     """The lead image carries its alt text, and its caption and credit sit under it."""
-    article = ArticleFactory(
-        image="articles/2025/01/meeting.jpg",
-        image_caption="The two leaders met in 2020",
-        image_credit="AP",
-        image_alt="Two men shaking hands in front of flags",
+    image = ImageFactory(
+        caption="The two leaders met in 2020",
+        credit="AP",
+        alt_text="Two men shaking hands in front of flags",
     )
+    article = ArticleFactory(lead_image=image)
     html = client.get(article.get_absolute_url()).content.decode()
     assert 'alt="Two men shaking hands in front of flags"' in html
     assert "<figcaption>The two leaders met in 2020" in html
     assert "Photo: AP" in html
-    assert (
-        '<meta property="og:image" content="http://testserver/media/articles/2025/01/meeting.jpg">'
-        in html
-    )
+    wide = image.renditions.get(crop="16:9", format="jpeg", width=480)
+    assert f'<meta property="og:image" content="http://testserver{wide.file.url}">' in html
 
 
 def test_also_read_boxes_sit_right_after_their_paragraphs(client):
@@ -473,7 +472,7 @@ def test_article_json_ld_describes_the_news_article(client):
         authors=[author],
         people=["Donald Trump"],
         countries=["IL"],
-        image="articles/x.jpg",
+        lead_image=ImageFactory(),
         section=SectionFactory(name="World"),
     )
     data = json_ld(client.get(article.get_absolute_url()).content.decode())
@@ -487,7 +486,7 @@ def test_article_json_ld_describes_the_news_article(client):
     assert story["dateModified"] == story["datePublished"]
     assert story["author"][0]["name"] == "Zoe Writer"
     assert story["publisher"]["name"] == "Newsroom"
-    assert story["image"] == ["http://testserver/media/articles/x.jpg"]
+    assert [image["@type"] for image in story["image"]] == ["ImageObject"] * 3
     assert story["mainEntityOfPage"]["@id"] == url
     assert [person["name"] for person in story["about"]] == ["Donald Trump"]
     assert [country["name"] for country in story["mentions"]] == ["Israel"]

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import caching
+from articles import caching, images
 from articles.editorial import live
 from articles.models import BreakingNews, Correction, Person, SlugRedirect
 from articles.reader import views
@@ -21,6 +21,7 @@ from tests.factories import (
     ArticleFactory,
     AuthorFactory,
     CrossLinkFactory,
+    ImageFactory,
     SectionFactory,
     taken_down,
 )
@@ -29,6 +30,8 @@ from tests.paging import older_link
 pytestmark = pytest.mark.django_db
 
 ARTICLE_BUDGET = 6
+# A story with photos: one query for its lead image's renditions, one for its body's.
+ARTICLE_WITH_PHOTOS_BUDGET = ARTICLE_BUDGET + 2
 HUB_BUDGET = 5
 FRONT_BUDGET = 6
 ARCHIVE_BUDGET = 4
@@ -95,6 +98,26 @@ def test_taken_down_notice_queries_do_not_grow_with_old_addresses_or_tags(client
         for url in (small.get_absolute_url(), big.get_absolute_url(), "/news/old-7/")
     ]
     assert counts == [GONE_BUDGET] * 3
+
+
+def story_with_photos(count: int):
+    """A story with a lead photo and ``count`` photos in its body."""
+    body = "".join(
+        "<p>A paragraph.</p>" + images.photo_html(ImageFactory().digest, "A photo")
+        for _ in range(count)
+    )
+    return ArticleFactory(
+        lead_image=ImageFactory(), body=body, people=["Only Person"], authors=[AuthorFactory()]
+    )
+
+
+def test_article_page_photos_cost_two_queries_however_many(client):
+    """The lead photo's renditions come with the story (one prefetch) and the body's photos
+    in one query; a story without photos runs neither."""
+    plain = queries_for(client, small_article().get_absolute_url())
+    one = queries_for(client, story_with_photos(1).get_absolute_url())
+    assert queries_for(client, story_with_photos(5).get_absolute_url()) == one
+    assert one == plain + 2 <= ARTICLE_WITH_PHOTOS_BUDGET
 
 
 def hub_with(items: int) -> str:

@@ -1,17 +1,15 @@
 """Story versions: recorded at every save, listed, read, compared, restored and purged."""
 
 from datetime import timedelta
-from io import BytesIO, StringIO
+from io import StringIO
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from articles import text
 from articles.editorial import editing, revisions
@@ -31,6 +29,7 @@ from tests.factories import (
     ArticleFactory,
     AuthorFactory,
     CrossLinkFactory,
+    ImageFactory,
     SectionFactory,
     draft,
     in_review,
@@ -569,41 +568,44 @@ def test_a_damaged_record_shows_as_an_error_not_a_server_error(client, editor):
     assert "Restore this version" not in response.content.decode()
 
 
-def test_a_lead_image_removed_since_comes_back_with_its_words(client, editor, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    picture = BytesIO()
-    Image.new("RGB", (4, 3), "red").save(picture, "PNG")
-    story = draft(image_alt="Delegates at the table", image_credit="AP")
-    story.image.save("talks.png", ContentFile(picture.getvalue()))
+def test_a_lead_photo_removed_since_comes_back(client, editor):
+    """The version names the library photo; restoring brings that photo back as the lead."""
+    photo = ImageFactory(alt_text="Delegates at the table", credit="AP")
+    story = draft(lead_image=photo)
     first = StoryVersion.objects.capture(story, user=editor)
-    client.post(
-        change_url(story),
-        article_data(story, image_alt="", image_credit="", **{"image-clear": "on"}),
-    )
+    assert first.snapshot["image"] | {"name": ""} == {
+        "id": photo.pk,
+        "name": "",
+        "alt": "Delegates at the table",
+        "caption": photo.caption,
+        "credit": "AP",
+    }
+    client.post(change_url(story), article_data(story, lead_image=""))
     story.refresh_from_db()
-    assert not story.image
+    assert story.lead_image is None
     client.post(restore_url(story, first), {"base_revision": story.revision})
     story.refresh_from_db()
-    assert (story.image.name, story.image_alt, story.image_credit) == (
-        first.snapshot["image"]["name"],
-        "Delegates at the table",
-        "AP",
-    )
-    assert story.image.read() == picture.getvalue()
+    assert story.lead_image == photo
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "articles/gone.jpg"])
-def test_a_lead_image_whose_file_is_gone_is_left_as_it_is(client, editor, name):
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"id": 987654, "name": "articles/gone.jpg", "alt": "A photo"},
+        # Versions recorded before the image library named a file, not a library photo.
+        {"name": "../../etc/passwd", "alt": "A photo"},
+        {"name": "/etc/passwd"},
+    ],
+)
+def test_a_lead_photo_gone_from_the_library_is_left_as_it_is(client, editor, image):
     story, first = restored_story(client, editor)
-    StoryVersion.objects.filter(pk=first.pk).update(
-        snapshot=first.snapshot | {"image": {"name": name, "alt": "A photo"}}
-    )
+    StoryVersion.objects.filter(pk=first.pk).update(snapshot=first.snapshot | {"image": image})
     response = client.post(
         restore_url(story, first), {"base_revision": story.revision}, follow=True
     )
-    assert "no longer exists; the lead image is unchanged" in response.content.decode()
+    assert "no longer in the image library" in response.content.decode()
     story.refresh_from_db()
-    assert (story.image.name, story.image_alt, story.body) == ("", "", first.snapshot["body"])
+    assert (story.lead_image, story.body) == (None, first.snapshot["body"])
 
 
 def test_links_to_stories_deleted_since_come_back_pending_by_headline(client, editor):

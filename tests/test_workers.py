@@ -26,6 +26,11 @@ ARCHIVE_STORY = (
     "from articles.editorial import editing; from articles.models import Article; "
     "editing.archive(article=Article.objects.get(slug='harbour-strike-ends'))"
 )
+OTHER = "/news/bridge-reopens/"
+OTHER_STORY = (
+    "from tests.factories import ArticleFactory; "
+    "ArticleFactory(headline='Bridge reopens', slug='bridge-reopens')"
+)
 RETITLE_STORY = (
     "from articles.models import Article; "
     "story = Article.objects.get(slug='harbour-strike-ends'); "
@@ -60,6 +65,28 @@ def test_archiving_from_another_process_shows_on_every_worker_at_once(site_facto
         assert "Harbour strike ends" not in answer.body, f"worker {answer.worker} lists it"
 
     site.server.on_every_worker("/", check=not_listed)
+
+
+def test_an_edit_keeps_the_other_pages_cached_on_every_worker(site_factory):  # noqa: F811
+    """Each worker checks its own copies against the database: after another process
+    retitles one story, every worker renders that story's page afresh and still serves the
+    other story's page from its cache."""
+    site = site_factory()
+    site.shell(f"{CREATE_STORY}; {OTHER_STORY}")
+    warm(site.server, STORY)
+    warm(site.server, OTHER)
+
+    site.shell(RETITLE_STORY)
+
+    def retitled(answer):
+        assert "Harbour strike ends after talks" in answer.body, f"worker {answer.worker}"
+
+    site.server.on_every_worker(STORY, check=retitled)
+
+    def still_cached(answer):
+        assert answer.headers["X-Cache"] == "hit", f"worker {answer.worker} rendered it"
+
+    site.server.on_every_worker(OTHER, check=still_cached)
 
 
 def not_modified(answer):

@@ -46,7 +46,7 @@ from articles.models import (
     attach_notices,
 )
 
-from . import corrections, editing
+from . import corrections, editing, image_library
 from .admin_views import change_form_context
 from .forms import (
     EDITOR_STATUSES,
@@ -267,7 +267,7 @@ class ArticleAdmin(
     list_select_related = ["section"]
     search_fields = ["headline", "slug", "standfirst"]
     date_hierarchy = "published_at"
-    autocomplete_fields = ["section"]
+    autocomplete_fields = ["section", "lead_image"]
     prepopulated_fields = {"slug": ["headline"]}
     inlines = [BylineInline, CrossLinkInline]
     actions = ["publish_selected", "archive_selected"]
@@ -329,7 +329,7 @@ class ArticleAdmin(
             (
                 "Lead image",
                 {
-                    "fields": ["image", "image_alt", "image_caption", "image_credit"],
+                    "fields": ["lead_image", "lead_image_preview"],
                     "classes": ["collapse"],
                 },
             ),
@@ -340,7 +340,7 @@ class ArticleAdmin(
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["updated_at", "preview_link", "linked_from", "notices"]
+        readonly = ["updated_at", "preview_link", "linked_from", "lead_image_preview", "notices"]
         if not can_publish(request.user):
             readonly.append("published_at")
         elif obj is not None and obj.status == Article.Status.WITHDRAWN:
@@ -390,6 +390,12 @@ class ArticleAdmin(
             '<a href="{}" target="_blank">Preview this version</a> (staff only)',
             reverse("articles:preview", args=[obj.pk]),
         )
+
+    @admin.display(description="as saved")
+    def lead_image_preview(self, obj):
+        if obj.lead_image_id is None:
+            return "No lead image."
+        return image_library.thumbnail(obj.lead_image)
 
     @admin.display(description="stories linking here")
     def linked_from(self, obj):

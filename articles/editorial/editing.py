@@ -27,10 +27,7 @@ CONTENT_FIELDS = (
     "headline",
     "standfirst",
     "body",
-    "image",
-    "image_caption",
-    "image_credit",
-    "image_alt",
+    "lead_image_id",
 )
 
 
@@ -145,10 +142,7 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
     check_takedown_kept(stored["status"], article.status)
     article.full_clean()
     # Compared with what is stored, after cleaning: re-saving the same text is no update.
-    content_changed = any(
-        stored[name] != getattr(getattr(article, name), "name", getattr(article, name))
-        for name in CONTENT_FIELDS
-    )
+    content_changed = any(stored[name] != getattr(article, name) for name in CONTENT_FIELDS)
     if was_live and article.status == Article.Status.PUBLISHED and content_changed:
         article.updated_at = now
     article.revision = stored["revision"] + 1
@@ -201,8 +195,9 @@ def _save_status(article: Article, *, before, user) -> Article:
         article.relist()
         AuditEntry.objects.log_story_transition(article, before=before, user=user)
         StoryVersion.objects.capture(article, user=user)
-    # update() sends no signal: the public pages showing this story must be rendered afresh.
-    caching.content_changed()
+    # update() sends no signal: the public pages showing this story, and the lists it joined
+    # or left, must be rendered afresh.
+    caching.content_changed(keys=caching.changed_story_keys(article, relisted=True))
     article.refresh_from_db(fields=["revision"])
     return article
 
@@ -337,7 +332,7 @@ def _write_takedown(article: Article, changes: dict, stored: dict, *, user, acto
     article.revision = stored["revision"] + 1
     article.relist()
     StoryVersion.objects.capture(article, user=user, actor=actor)
-    caching.content_changed()
+    caching.content_changed(keys=caching.changed_story_keys(article, relisted=True))
 
 
 def live_inbound_links(article: Article):

@@ -10,7 +10,7 @@ import csv
 from django import forms
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, capfirst
@@ -18,11 +18,15 @@ from django.utils.timezone import localtime
 from django_prose_editor.widgets import AdminProseEditorWidget
 from taggit.forms import TagField, TagWidget
 
-from articles import text
+from articles import images, text
 from articles.models import TAG_KINDS, Article, Country, CrossLink, Person, Topic, tag_model
 
 from . import editing
 
+BODY_PHOTO_HINT = (
+    "photos in a story come from the image library; pick one with “Browse…” in the figure "
+    "dialog, or add it to the library first."
+)
 # What the editor's toolbar offers; the server-side allow-list is ``text.sanitise_html``.
 PROSE_EXTENSIONS = {
     "Bold": True,
@@ -40,6 +44,10 @@ PROSE_EXTENSIONS = {
     "HorizontalRule": True,
     "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
     "History": True,
+    # Photos from the image library (its picker: ImageAdmin.picker_view), with a caption.
+    "Figure": {"pickerUrl": reverse_lazy("admin:articles_image_pick")},
+    "Image": True,
+    "Caption": True,
 }
 EDITOR_STATUSES = {Article.Status.DRAFT, Article.Status.REVIEW}
 SAVED_STATUSES = set(Article.Status) - {Article.Status.WITHDRAWN}
@@ -241,6 +249,7 @@ def paragraph_choices(paragraphs: list[str]) -> list[tuple[int | str, str]]:
         choices.append((0, "At the top, before ¶1"))
     for number, block in enumerate(paragraphs, start=1):
         words = Truncator(text.html_to_text(block)).words(8)
+        words = words or ("(photo)" if "<img" in block else "")
         choices.append((number, f"After ¶{number}: {words}"))
     return choices
 
@@ -334,10 +343,7 @@ class ArticleAdminForm(forms.ModelForm):
             "section",
             "source",
             *TAG_KINDS,
-            "image",
-            "image_alt",
-            "image_caption",
-            "image_credit",
+            "lead_image",
         ]
         field_classes = {
             "people": PeopleField,
@@ -387,8 +393,14 @@ class ArticleAdminForm(forms.ModelForm):
             ) from None
         if not copy.body:
             raise forms.ValidationError("Write the story's paragraphs.", code="required")
+        body, problems = images.library_body(copy.body)
+        if problems:
+            raise forms.ValidationError(
+                [f"{capfirst(problem)}: {BODY_PHOTO_HINT}" for problem in problems],
+                code="photo_not_in_library",
+            )
         self.wire_links = copy.links
-        return copy.body
+        return body
 
     def clean(self):
         cleaned = super().clean()

@@ -17,7 +17,9 @@ The rules, for the admin and ``manage.py add_live_entry`` alike:
   one. A key event (posted, or edited while key) moves the story's ``updated_at``: that is
   the update readers see (the page's "Updated" line, the feed item's time, sitemaps).
 - Every write is public content: the entry's own save makes a new content generation
-  (``articles.caching``); writes through ``update()`` call ``caching.content_changed()``.
+  (``articles.caching``), naming the story's key (``story:<pk>``): its page, its new-entries
+  endpoint and the cards with its "Live" marker render afresh, no other page; writes
+  through ``update()`` call ``caching.content_changed()`` with that key.
 """
 
 from django.core.exceptions import ValidationError
@@ -153,7 +155,10 @@ def _write_coverage(article: Article, changes: dict, stored: dict) -> None:
     for name, value in changes.items():
         setattr(article, name, value)
     article.revision = stored["revision"] + 1
-    caching.content_changed()  # update() sends no signal
+    # update() sends no signal. What coverage changes shows wherever the story does (its
+    # page and endpoint, the "Live" marker on its cards): every page listing it declares
+    # the story, so its key is all that changed.
+    caching.content_changed(keys=[caching.story_key(article.pk)])
 
 
 @transaction.atomic

@@ -343,5 +343,5 @@ class BreakingNewsAdmin(admin.ModelAdmin):
     def clear_selected(self, request, queryset):
         now = timezone.now()
         cleared = queryset.filter(expires_at__gt=now).update(expires_at=now)
-        caching.content_changed()  # update() sends no signal
+        caching.content_changed()  # update() sends no signal; the banner is on every page
         self.message_user(request, f"Cleared {cleared} banner(s).", messages.SUCCESS)

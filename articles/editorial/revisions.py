@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
@@ -24,6 +24,7 @@ from articles.models import (
     Author,
     Byline,
     CrossLink,
+    Image,
     Section,
     StoryVersion,
 )
@@ -312,13 +313,6 @@ def problems(error: ValidationError) -> list[str]:
     ]
 
 
-def _image_exists(name: str) -> bool:
-    try:
-        return Article.image.field.storage.exists(name)
-    except (SuspiciousOperation, ValueError):  # a name leading out of the media folder
-        return False
-
-
 def _restore_fields(article: Article, snapshot: Snapshot, warnings: list[str]) -> None:
     for key in ("headline", "standfirst", "body", "source"):
         setattr(article, key, snapshot.text(key))
@@ -327,14 +321,14 @@ def _restore_fields(article: Article, snapshot: Snapshot, warnings: list[str]) -
     if section and article.section is None:
         warnings.append(f"The section “{snapshot.text('name', section)}” no longer exists.")
     image = snapshot.record("image")
-    name = snapshot.text("name", image)
-    if name and not _image_exists(name):
-        warnings.append(f"The image file “{name}” no longer exists; the lead image is unchanged.")
+    photo = Image.objects.filter(pk=image.get("id")).first() if image.get("id") else None
+    if image and photo is None:
+        warnings.append(
+            f"The photo “{snapshot.text('name', image)}” is no longer in the image library; "
+            "the lead image is unchanged."
+        )
     else:
-        article.image = name
-        article.image_alt = snapshot.text("alt", image)
-        article.image_caption = snapshot.text("caption", image)
-        article.image_credit = snapshot.text("credit", image)
+        article.lead_image = photo
 
 
 def _existing(model, ref: dict):

@@ -19,6 +19,7 @@ MODELS = (
     "personalias",
     "topicalias",
     "tagredirect",
+    "image",
     "liveentry",
     "breakingnews",
 )
@@ -41,6 +42,10 @@ ROLE_PERMISSIONS = {
         "view_person",
         "view_country",
         "view_topic",
+        # Writers add photos and fix their own until a live story shows them (ImageAdmin).
+        "add_image",
+        "change_image",
+        "view_image",
         # Entries to the live coverage of stories they are bylined on (narrowed to those by
         # articles.editorial.live); deleting one is an editor's call.
         "add_liveentry",

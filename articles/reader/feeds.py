@@ -3,39 +3,48 @@
 One ``Feed`` class per scope (the whole site, one hub) built on ``django.contrib.syndication``;
 the format only picks the generator. The generators below add what Django's leave out: the
 full body (``content:encoded`` / Atom ``content``), one ``dc:creator`` / ``author`` per byline,
-the lead image as ``media:content``, and a ``related`` link to each live Also Read target.
+the lead image as ``media:content`` (a 1200-pixel rendition; also the RSS ``enclosure``, the
+Atom ``link rel="enclosure"`` and the JSON Feed ``image``), and a ``related`` link to each live
+Also Read target.
 """
 
 import datetime
 import hashlib
 import json
-import mimetypes
 from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.http.request import split_domain_port
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
+from django.utils.feedgenerator import (
+    Atom1Feed,
+    Enclosure,
+    Rss201rev2Feed,
+    SyndicationFeed,
+    rfc3339_date,
+)
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from articles import caching, text
+from articles import caching, images, text
 from articles.models import (
     Article,
     ArticleQuerySet,
     Correction,
     CrossLink,
+    Rendition,
     attach_latest_key_events,
     attach_notices,
     attach_tags_and_authors,
+    lead_image_renditions,
 )
 
 from .hubs import hub_kind, redirect_moved
@@ -104,9 +113,8 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 def add_media_content(handler, image):
     if not image:
         return
-    attrs = {"url": image["url"], "medium": "image"}
-    if image["type"]:
-        attrs["type"] = image["type"]
+    attrs = {"url": image["url"], "medium": "image", "type": image["type"]}
+    attrs |= {name: str(image[name]) for name in ("width", "height", "fileSize")}
     handler.startElement("media:content", attrs)
     if image["description"]:
         handler.addQuickElement("media:description", image["description"], {"type": "plain"})
@@ -236,20 +244,35 @@ class ArticleFeed(Feed):
         obj = self.get_object(request, *args, **kwargs)
         self.articles = list(
             self.live_articles(obj)
-            .select_related("section")
+            .select_related("section", "lead_image")
             .annotate(
                 links_live_since=newest_live_target(),
                 latest_notice_at=Correction.objects.latest_at(),
             )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
+        if (listed := self.listed_under(obj)) is not None:
+            caching.shows(
+                listed,
+                *(caching.links_key(article.pk) for article in self.articles),  # related links
+                stories=self.articles,
+            )
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
+            # The images' renditions only for a feed that is sent (a 304 needs none): one
+            # JPEG of the whole photo each (``item_image``).
+            prefetch_related_objects(
+                self.articles,
+                lead_image_renditions(Rendition.Crop.FULL, formats=[Rendition.Format.JPEG]),
+            )
             attach_related_links(self.articles)
             attach_tags_and_authors(self.articles)
             attach_notices(self.articles)  # a query only when an item has notices
             attach_latest_key_events(self.articles)  # a query only when one is covered live
+            self.body_photos = images.renditions_by_digest(
+                images.body_digests(a.paragraphs for a in self.articles if "<img" in a.body)
+            )
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -288,6 +311,11 @@ class ArticleFeed(Feed):
     def live_articles(self, obj):
         """The scope's live stories, with ``listed`` to order them by."""
         raise NotImplementedError
+
+    def listed_under(self, obj) -> str | None:
+        """The key (``articles.caching``) of the list of stories the feed shows; None: the
+        feed changes with any change."""
+        return None
 
     def items(self):
         return self.articles
@@ -348,14 +376,32 @@ class ArticleFeed(Feed):
         return authors
 
     def item_image(self, article):
-        if not article.image:
+        """The lead image's JPEG rendition about 1200 pixels wide, from the rows fetched with
+        the items; None for a story without one. (Asked for twice per item: its
+        ``media:content`` and its enclosure.)"""
+        if not hasattr(article, "feed_image"):
+            article.feed_image = self._item_image(article)
+        return article.feed_image
+
+    def _item_image(self, article):
+        found = images.rendition(article.lead_image, Rendition.Crop.FULL)
+        if found is None:
             return None
         return {
-            "url": self.absolute(article.image.url),
-            "type": mimetypes.guess_type(article.image.name)[0],
-            "description": article.image_caption or article.image_alt,
-            "credit": article.image_credit,
+            "url": self.absolute(found.file.url),
+            "type": found.media_type,
+            "width": found.width,
+            "height": found.height,
+            "fileSize": found.size,
+            "description": article.lead_image.caption or article.lead_image.alt_text,
+            "credit": article.lead_image.credit,
         }
+
+    def item_enclosures(self, article):
+        image = self.item_image(article)
+        if image is None:
+            return []
+        return [Enclosure(image["url"], str(image["fileSize"]), image["type"])]
 
     def key_event_html(self, article) -> str:
         """The newest key event of the story's live coverage, to lead its item: the item
@@ -382,8 +428,9 @@ class ArticleFeed(Feed):
         ``format_html`` rather than a template: a feed renders fifty of these per request,
         and a template render costs more than the rest of the item together.
         """
+        paragraphs = images.with_plain_images(article.paragraphs, self.body_photos, self.absolute)
         body, listed = text.place_links(
-            article.paragraphs, related, placement=lambda link: link["placement"]
+            paragraphs, related, placement=lambda link: link["placement"]
         )
         parts = []
         # Paragraphs are sanitised HTML (Article.paragraphs); this is where they become safe.
@@ -402,6 +449,9 @@ class ArticleFeed(Feed):
 class LatestFeed(ArticleFeed):
     def live_articles(self, obj):
         return Article.objects.live().with_listing_time()
+
+    def listed_under(self, obj) -> str:
+        return caching.LATEST
 
     def title(self):
         return f"{settings.NEWSROOM_SITE_NAME}: latest stories"
@@ -431,6 +481,9 @@ class HubFeed(ArticleFeed):
 
     def live_articles(self, obj):
         return self.hub.articles(obj)
+
+    def listed_under(self, obj) -> str:
+        return caching.hub_key(self.hub.kind, obj.pk)
 
     def title(self, obj):
         return f"{obj.name} · {settings.NEWSROOM_SITE_NAME}"

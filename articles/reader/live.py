@@ -1,10 +1,11 @@
 """Live coverage for readers: a covered story's entries on its page, newest first and paged
 by time, and the endpoint its script polls for entries newer than the newest it shows.
 
-Both are public pages like any other: cached whole under the content generation (a new or
-edited entry makes a new one), keyed on the query parameters they declare (``before`` and
-``after``), with ETag and Last-Modified from the page cache, so a thousand readers polling
-cost a cache hit each and a browser whose copy is current gets a 304. Only entries of live
+Both are public pages like any other: cached whole until what they show changes (a new,
+edited or deleted entry names its story's key, ``story:<pk>``, which both declare), keyed
+on the query parameters they declare (``before`` and ``after``), with ETag and
+Last-Modified from the page cache, so a thousand readers polling cost a cache hit each and
+a browser whose copy is current gets a 304. Only entries of live
 stories are ever shown (``LiveEntry.objects.live()``, ``Article.objects.live()``).
 """
 
@@ -112,6 +113,9 @@ def _not_covered(slug: str, query: str):
     story = Article.objects.gone_or_moved_from(slug)
     if story is None:
         raise Http404("No live coverage here.")
+    # As the story page's own 410 and 301: until the story moves on or comes back, or
+    # another live story takes the address.
+    caching.shows(caching.LATEST, stories=[story])
     if story.status == Article.Status.WITHDRAWN:
         return JsonResponse({"state": "gone"}, status=410)
     url = reverse("articles:live_entries", args=[story.slug])
@@ -140,6 +144,9 @@ def new_entries(request, slug: str):
         article = _covered_story(slug)
     except Http404:
         return _not_covered(slug, request.META.get("QUERY_STRING", ""))
+    # Its entries and coverage are the story's (``story:<pk>``): an entry posted re-renders
+    # this and the story's page, and no page of another story.
+    caching.shows(stories=[article])
     after = request.GET.get("after")
     entries = LiveEntry.objects.filter(article=article).for_page()
     if after:

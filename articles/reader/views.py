@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import text
+from articles import caching, images, text
 from articles.models import (
     Article,
     Correction,
@@ -49,6 +49,9 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
             (section, list(stories))
             for section, stories in groupby(by_section, key=lambda article: article.section)
         ]
+        caching.shows(
+            caching.LATEST, stories=[*latest, *(story for _, block in sections for story in block)]
+        )
         return super().get_context_data(
             lead=latest[0] if latest else None,
             latest=latest[1:],
@@ -62,6 +65,11 @@ class NewestFirstListView(ListView):
 
     query_params = ("before", "after")  # the only ones read (the page cache keys on them)
 
+    def listed_under(self) -> str | None:
+        """The key (``articles.caching``) of the list of stories this listing pages through;
+        None for a listing of something else, whose pages then change with any change."""
+        return None
+
     def get_context_data(self, **kwargs):
         listing = paging.listing_page(
             self.object_list,
@@ -69,6 +77,8 @@ class NewestFirstListView(ListView):
             before=self.request.GET.get("before"),
             after=self.request.GET.get("after"),
         )
+        if (listed := self.listed_under()) is not None:
+            caching.shows(listed, stories=listing.object_list)
         return super().get_context_data(object_list=listing.object_list, listing=listing, **kwargs)
 
 
@@ -77,6 +87,9 @@ class ArchiveView(LiveArticlesMixin, NewestFirstListView):
 
     def get_queryset(self):
         return super().get_queryset().for_listing().with_listing_time()
+
+    def listed_under(self) -> str:
+        return caching.LATEST
 
 
 class ArticleDetailView(LiveArticlesMixin, DetailView):
@@ -91,6 +104,8 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
             story = Article.objects.gone_or_moved_from(kwargs["slug"])
             if story is None:
                 raise
+            # Until the story moves on or comes back, or another live story takes the address.
+            caching.shows(caching.LATEST, stories=[story])
             if story.status == Article.Status.WITHDRAWN:
                 return taken_down_notice(request, story)
             # An old address of a story whose slug changed: send readers on for good.
@@ -103,18 +118,24 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
-        body, related = text.place_links(article.paragraphs, links)
+        # Photos in the body as renditions (one query, only when it has any).
+        body, related = text.place_links(images.with_pictures(article.paragraphs), links)
         attach_tags_and_authors([article])
         attach_notices([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
         # one of the tags its heading names.
         named = article.tagged[:MORE_ON_TAGS]
+        newest = RELATED_TARGET - len(links)
         more_on = list(
             Article.objects.live().sharing_tags(
-                named,
-                newest=RELATED_TARGET - len(links),
-                excluding=[article.pk, *(link.target_id for link in links)],
+                named, newest=newest, excluding=[article.pk, *(link.target_id for link in links)]
             )
+        )
+        # "More on" changes with the newest stories of those tags, when there is one.
+        caching.shows(
+            caching.links_key(article.pk),
+            *(caching.hub_key(kind, tag.pk) for kind, tag in named if newest > 0),
+            stories=[article, *(link.target for link in links), *more_on],
         )
         return super().get_context_data(
             body=body,
@@ -164,6 +185,9 @@ class HubView(NewestFirstListView):
         self.hub_kind = hub_kind(self.kind)
         self.hub = self.hub_kind.get(self.kwargs["slug"])
         return self.hub_kind.articles(self.hub).for_listing()
+
+    def listed_under(self) -> str:
+        return caching.hub_key(self.hub_kind.kind, self.hub.pk)
 
     def get_context_data(self, **kwargs):
         story_count, more_stories = self.hub_kind.live_count(self.hub)

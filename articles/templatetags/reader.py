@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from articles import caching, text
+from articles import caching, images, text
 
 register = template.Library()
 
@@ -133,8 +133,8 @@ def article_json_ld(context, article) -> str:
         "mentions": [_thing(request, "Country", country) for country in article.tags["countries"]],
         "keywords": [topic.name for topic in article.tags["topics"]],
     }
-    if article.image:
-        news_article["image"] = [request.build_absolute_uri(article.image.url)]
+    if pictures := images.json_ld(article.lead_image, request.build_absolute_uri):
+        news_article["image"] = pictures  # the 16:9, 4:3 and 1:1 crops
     if (live := context.get("live")) is not None:
         news_article |= live_blog_posting(request, article, live, authors)
     if notices := getattr(article, "notices", None):

@@ -10,12 +10,19 @@
 
   function paragraphs(html) {
     const body = new DOMParser().parseFromString(html, "text/html").body;
-    // As articles.text.html_blocks: blocks with words, and rules; Also Read lines leave.
+    // As articles.text.html_blocks: blocks with words, photos and rules; Also Read lines leave.
     return [...body.children]
       .filter((el) => BLOCKS.has(el.tagName))
-      .map((el) => ({ tag: el.tagName, words: el.textContent.replace(/\s+/g, " ").trim() }))
-      .filter((block) => (block.words || block.tag === "HR") && !LINK_LINE.test(block.words))
-      .map((block) => block.words);
+      .map((el) => ({
+        tag: el.tagName,
+        words: el.textContent.replace(/\s+/g, " ").trim(),
+        photo: el.querySelector("img") !== null,
+      }))
+      .filter(
+        (block) =>
+          (block.words || block.photo || block.tag === "HR") && !LINK_LINE.test(block.words),
+      )
+      .map((block) => block.words || (block.photo ? "(photo)" : ""));
   }
 
   function label(number, words) {

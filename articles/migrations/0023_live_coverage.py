@@ -42,7 +42,7 @@ def grant_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0019_tag_governance'),
+        ('articles', '0022_lead_image_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
