@@ -384,6 +384,8 @@ def test_demo_stories_are_marked_for_readers_and_editors(mini_demo, client, admi
     front = client.get("/").content.decode()
     assert '<span class="demo-label">Demo</span> World' in front
     assert "demo-note" not in client.get(SEED_URL).content.decode()
+    found = client.get("/search/?q=ceasefire").content.decode()
+    assert found.count('<span class="demo-label">Demo</span>') == 1  # not the seed
     listing = admin_client.get("/admin/articles/article/").content.decode()
     assert f"{MINI_HEADLINE} <strong>(demo)</strong>" in listing
     assert "Trump invites Netanyahu to the White House on February 4 <strong>" not in listing
@@ -455,6 +457,7 @@ def test_a_first_run_shows_the_newsroom(client, django_capture_on_commit_callbac
     assert len(news.findall("s:url/news:news", NS)) >= 5
     corrections = client.get("/corrections/").content.decode()
     assert "Demo correction:" in corrections and "Demo clarification:" in corrections
+    assert corrections.count('<span class="demo-label">Demo</span>') == 2
 
     before = state()
     call_command("load_demo", stdout=io.StringIO())
