@@ -265,9 +265,9 @@ def load(*, now: datetime | None = None, source: Path | None = None) -> LoadRepo
         return LoadReport(stories=present, already_loaded=True)
     if count := newsroom_stories().count():
         raise DemoRefused(
-            f"the database has {count} stories of its own; the demo is only loaded into an "
-            "empty newsroom (or one holding only the seed), so that it never mixes with or "
-            "overwrites real work"
+            f"the database has {count} {'story' if count == 1 else 'stories'} of its own; "
+            "the demo is only loaded into an empty newsroom (or one holding only the seed), "
+            "so that it never mixes with or overwrites real work"
         )
     with tempfile.TemporaryDirectory(prefix="newsroom-demo-") as folder:
         paths, pictures = prepare(Path(folder), now or datetime.now(UTC), source)

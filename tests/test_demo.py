@@ -279,7 +279,7 @@ def test_the_demo_is_refused_beside_a_newsroom_s_own_stories(mini_demo):
     import_stories([SEEDS])
     ArticleFactory(headline="Our own story")
     before = state()
-    with pytest.raises(CommandError, match="1 stories of its own"):
+    with pytest.raises(CommandError, match="has 1 story of its own"):
         call_command("load_demo")
     call_command("load_demo", "--first-run")
     assert state() == before
