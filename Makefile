@@ -21,7 +21,8 @@ endef
 .PHONY: help run test lint format check serve bench clean
 
 help:
-	@echo "make run    - set up .venv, migrate, import seeds/, serve on http://127.0.0.1:$(PORT) (PORT=8000)"
+	@echo "make run    - set up .venv, migrate, import seeds/ (and, on an empty database, the demo"
+	@echo "              newsroom of seeds/demo/), serve on http://127.0.0.1:$(PORT) (PORT=8000)"
 	@echo "make test   - run the whole suite (DATABASE_URL selects the database)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make check  - Django system checks, migrations check, deploy check"
@@ -42,11 +43,14 @@ $(VENV)/.installed: pyproject.toml
 	  "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 	@echo "Wrote .env (DEBUG=true and a random SECRET_KEY for this checkout)"
 
-# `make run PORT=8080` serves on another port.
+# `make run PORT=8080` serves on another port. On an empty database (a first run, before the
+# seed is imported) load_demo --first-run loads the demo newsroom around the seed; on any other
+# it does nothing, so a newsroom that removed the demo (load_demo --remove) keeps it removed.
 PORT ?= 8000
 run: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py make_renditions --verbosity 0
+	$(PY) manage.py load_demo --first-run
 	$(PY) manage.py import_articles seeds/
 	$(PY) manage.py ensure_editor
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

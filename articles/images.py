@@ -280,13 +280,17 @@ _written: ContextVar[list[str] | None] = ContextVar("image_files_written", defau
 @contextmanager
 def files_written():
     """Collect the names of the files this module writes within the block (originals and
-    renditions): the importer deletes them when the story they were written for is refused."""
+    renditions): the importer deletes them when the story they were written for is refused.
+    An enclosing block collects them too (the demo deletes every file of a load that fails
+    after some of its stories were written)."""
     names: list[str] = []
     reset = _written.set(names)
     try:
         yield names
     finally:
         _written.reset(reset)
+        if (enclosing := _written.get()) is not None:
+            enclosing.extend(names)
 
 
 def _note_written(name: str) -> None:

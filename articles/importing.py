@@ -61,6 +61,7 @@ HEADER_KEYS = (
     "source",
     "standfirst",
     "format",
+    "demo",
     *LIST_KEYS,
     "image",
     *IMAGE_KEYS,
@@ -121,6 +122,8 @@ class StoryFile:
     image_details: dict = field(default_factory=dict)
     # The photos of an HTML body, by digest (the body names them so).
     photos: dict = field(default_factory=dict, repr=False)
+    # ``Demo: yes``: demo content (``articles.demo``), which ``load_demo --remove`` deletes.
+    demo: bool = False
 
     @cached_property
     def digest(self) -> str:
@@ -137,6 +140,7 @@ class StoryFile:
                 # digest they had before either existed.
                 *([sorted(self.image_details.items())] if self.image_details else []),
                 *([[notice.key for notice in self.notices]] if self.notices else []),
+                *(["demo"] if self.demo else []),
             )
         )
         return hashlib.sha256(state.encode() + self.image_data).hexdigest()
@@ -563,6 +567,15 @@ def story_format(header: Header) -> str:
     return body_format
 
 
+def story_demo(header: Header) -> bool:
+    """``Demo: yes`` marks demo content (shown as such to readers and editors, and deleted
+    by ``load_demo --remove``); ``no`` or no line, the newsroom's own."""
+    given = header.get("demo", "no").lower()
+    if given not in ("yes", "no"):
+        header.fail("demo", f"'Demo: {header.get('demo')}' is 'Demo: yes' or 'Demo: no'")
+    return given == "yes"
+
+
 def story_values(header: Header, *, headline: str, body_html: str, status: str, dates: dict):
     """The story's own fields, as the Article model names them."""
     return {
@@ -589,6 +602,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
     status = story_status(header)
     dates = story_dates(header, status)
     body_format = story_format(header)
+    demo = story_demo(header)
     section, names, former_slugs = story_names(header, slug)
     notices = story_notices(header)
     image, image_data = story_image(header)
@@ -613,6 +627,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
         photos=photos,
         lines=header.lines,
         notices=notices,
+        demo=demo,
     )
 
 
@@ -689,6 +704,7 @@ def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
     article = article or Article(slug=story.slug, revision=0)
     for name, value in story.values.items():
         setattr(article, name, value)
+    article.is_demo = story.demo
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
     image = library_image(story)
@@ -960,6 +976,7 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Updated", article.updated_at and article.updated_at.isoformat()),
         ("Section", article.section and article.section.name),
         ("Source", article.source),
+        ("Demo", "yes" if article.is_demo else ""),
         ("Authors", names(article.authors.order_by("bylines__position"))),
         ("People", names(article.people.all())),
         ("Countries", names(article.countries.all())),

@@ -1023,6 +1023,14 @@ class Article(models.Model):
         help_text="The revision the last import left; a later one means the newsroom edited it.",
     )
 
+    is_demo = models.BooleanField(
+        "demo content",
+        default=False,
+        editable=False,
+        help_text="Made by manage.py load_demo to show Newsroom's features (story files "
+        "say 'Demo: yes'); readers see it marked as a demo, and load_demo --remove deletes it.",
+    )
+
     # The takedown (articles.editorial.editing.take_down): set together while the story is
     # taken down, empty otherwise (a check constraint keeps them so).
     takedown_reason = models.CharField(

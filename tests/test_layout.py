@@ -21,6 +21,7 @@ ROOT_MODULES = {
     "importing": "core",
     "governance": "core",
     "images": "core",
+    "demo": "core",
     # Wiring: Django finds these by name and they connect everything else.
     "apps": "wiring",
     "urls": "wiring",

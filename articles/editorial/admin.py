@@ -256,14 +256,14 @@ class ArticleAdmin(
     audits_deletions = True
     change_form_template = "admin/articles/article/change_form.html"
     list_display = [
-        "headline",
+        "headline_listed",
         "status",
         "section",
         "published_at",
         "links_out_count",
         "links_in_count",
     ]
-    list_filter = ["status", "section", "people", "countries", "published_at"]
+    list_filter = ["status", "section", "people", "countries", "published_at", "is_demo"]
     list_select_related = ["section"]
     search_fields = ["headline", "slug", "standfirst"]
     date_hierarchy = "published_at"
@@ -291,6 +291,13 @@ class ArticleAdmin(
                 links_in_n=count_of(CrossLink, "target"),
             )
         return queryset
+
+    @admin.display(description="headline", ordering="headline")
+    def headline_listed(self, obj):
+        """The headline, marked when the story is demo content (manage.py load_demo)."""
+        if obj.is_demo:
+            return format_html("{} <strong>(demo)</strong>", obj.headline)
+        return obj.headline
 
     @admin.display(description="links out", ordering="links_out_n")
     def links_out_count(self, obj):

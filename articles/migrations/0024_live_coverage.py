@@ -42,7 +42,7 @@ def grant_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0022_lead_image_only'),
+        ('articles', '0023_article_is_demo'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
