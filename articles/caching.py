@@ -2,12 +2,12 @@
 page shows, and until when the pages rendered now stay true.
 
 Every change to public content inserts ``ContentChange`` rows, one per *key* of what it
-changed: ``story:12`` (anything a story shows of itself), ``links:12`` (its Also Read
-boxes and Related list), ``people:7`` / ``countries:`` /
-``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub lists), ``latest``
-(which live stories exist, in which order: front page, archive, site feeds), or ``*``
-(everything: renames, and any write this module does not understand). The newest row is the
-content *generation*.
+changed: ``story:12`` (anything a story shows of itself, its live coverage and entries
+included), ``links:12`` (its Also Read boxes and Related list), ``people:7`` /
+``countries:`` / ``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub
+lists), ``latest`` (which live stories exist, in which order: front page, archive, site
+feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this module
+does not understand). The newest row is the content *generation*.
 
 A page records, when stored, the generation it was rendered under and the keys of what it
 shows (views declare them with ``shows()``; a page that declares nothing shows everything).
@@ -23,9 +23,10 @@ them. A CDN in front gets the same keys as surrogate keys, purged after each cha
 The token names the row's id and time: its time is when public content last changed, and a
 database restored from a backup, whose ids start again lower, still makes new tokens.
 
-Time changes content too: a scheduled story goes live at its ``published_at`` with nobody
-saving anything. So a page is true until the next scheduled publication at most
-(``expiry()``), and no cron job is needed.
+Time changes content too: a scheduled story goes live at its ``published_at``, live coverage
+ends at its end time and a breaking-news banner expires, with nobody saving anything. So a
+page is true until the next such change at most (``expiry()``, ``timed_changes()``), and no
+cron job is needed.
 """
 
 import functools
@@ -51,10 +52,12 @@ from .models import (
     Article,
     AuditEntry,
     Author,
+    BreakingNews,
     Byline,
     ContentChange,
     Correction,
     CrossLink,
+    LiveEntry,
     NewsTag,
     Section,
     SlugRedirect,
@@ -384,7 +387,7 @@ def purge_cdn(keys: frozenset[str] | None) -> None:
 
 _LISTING = ("status", "published_at", "section_id")
 # Rows that belong to a story (besides tag rows): what they change is named by their keys.
-ROW_MODELS = (CrossLink, SlugRedirect, Byline, Correction)
+ROW_MODELS = (CrossLink, SlugRedirect, Byline, Correction, LiveEntry)
 
 
 def _listing(article) -> tuple:
@@ -453,9 +456,16 @@ def _row_keys(model, row, created: bool) -> set[str] | None:
         return set()
     if model is CrossLink:
         return {links_key(row.source_id)}
-    if model in (SlugRedirect, Correction):
-        # Its old address answers 301 to it; a notice shows on its page and feed items.
+    if model in (SlugRedirect, Correction, LiveEntry):
+        # Its old address answers 301 to it; a notice shows on its page and feed items; a
+        # live entry on its page, its new-entries endpoint and (a key event) its feed items.
         return {story_key(row.article_id)}
+    if model is LiveEntry.authors.through:
+        # Added and removed with the manager, whose m2m_changed names the entry's story
+        # (``_relations_changed``), or deleted with the entry or author, which say theirs.
+        return set()
+    if model is BreakingNews:
+        return None  # the banner is on every page
     if model is Byline:
         return {story_key(row.article_id), hub_key(AUTHORS, row.author_id)}
     if issubclass(model, TaggedBase):
@@ -537,52 +547,105 @@ def _relations_changed(sender, action, instance, reverse, pk_set, using=None, **
         stories, authors = (pk_set, [instance.pk]) if reverse else ([instance.pk], pk_set)
         keys = {story_key(pk) for pk in stories} | {hub_key(AUTHORS, pk) for pk in authors}
         content_changed(using, keys)
+    elif sender is LiveEntry.authors.through:
+        content_changed(using, _entries_stories(instance, reverse, pk_set, using))
     else:
         content_changed(using)
+
+
+def _entries_stories(instance, reverse: bool, pk_set, using: str | None) -> set[str] | None:
+    """The keys of the stories whose live entries' authors changed: the entry's own story
+    (``entry.authors``), or those of the entries named (``author.live_entries``; None for
+    everything after ``clear()``, which names none)."""
+    if not reverse:
+        return {story_key(instance.article_id)}
+    if pk_set is None:
+        return None
+    entries = LiveEntry.objects.using(using or DEFAULT_DB_ALIAS).filter(pk__in=pk_set)
+    return {story_key(pk) for pk in entries.values_list("article_id", flat=True)}
 
 
 # Time ------------------------------------------------------------------------------------
 
 
-def publication_times(token: str | None) -> tuple[datetime | None, datetime | None]:
-    """When the newest live story went live, and when the next scheduled one will;
-    remembered for the generation ``token`` until that next one."""
+@dataclass(frozen=True)
+class Timetable:
+    """What time alone changes in public content, as one generation knows it: when such a
+    change last happened and when the next one will (a scheduled story going live, live
+    coverage reaching its end time, a breaking-news banner expiring), and the banner shown
+    until then (its ``text`` and ``link``, or None)."""
+
+    last_change: datetime | None
+    next_change: datetime | None
+    banner: dict | None = None
+
+
+# The times at which public content changes with nobody saving anything: (model, field, which
+# rows count). Each costs two short index scans per content generation.
+TIMED = (
+    (Article, "published_at", {"status": Article.Status.PUBLISHED}),
+    (Article, "coverage_ends_at", {}),
+    (BreakingNews, "expires_at", {}),
+)
+
+
+def _timetable(now: datetime) -> Timetable:
+    passed, upcoming = [], []
+    for model, column, condition in TIMED:
+        times = model.objects.filter(**condition).values_list(column, flat=True)
+        passed.append(times.filter(**{f"{column}__lte": now}).order_by(f"-{column}").first())
+        upcoming.append(times.filter(**{f"{column}__gt": now}).order_by(column).first())
+    banner = BreakingNews.objects.shown(now).values("text", "link").first()
+    return Timetable(
+        last_change=max(filter(None, passed), default=None),
+        next_change=min(filter(None, upcoming), default=None),
+        banner=banner,
+    )
+
+
+def timed_changes(token: str | None) -> Timetable:
+    """The ``Timetable`` of now, remembered for the generation ``token`` until its next
+    change: once per generation, not per page."""
     now = timezone.now()
-    key = f"public-content:publications:{token}"
+    key = f"public-content:timetable:{token}"
     if token is not None:
         remembered = cache.get(key)
-        if remembered is not None and (remembered[1] is None or remembered[1] > now):
+        if isinstance(remembered, Timetable) and (
+            remembered.next_change is None or remembered.next_change > now
+        ):
             return remembered
-    published = Article.objects.filter(status=Article.Status.PUBLISHED).values_list(
-        "published_at", flat=True
-    )
-    times = (
-        published.filter(published_at__lte=now).order_by("-published_at").first(),
-        published.filter(published_at__gt=now).order_by("published_at").first(),
-    )
+    timetable = _timetable(now)
     if token is not None:
-        cache.set(key, times, GENERATION_SECONDS)
-    return times
+        cache.set(key, timetable, GENERATION_SECONDS)
+    return timetable
 
 
-def next_publication(token: str | None = None) -> datetime | None:
-    """When the next scheduled story goes live; remembered for the generation ``token``."""
-    return publication_times(token)[1]
+def next_timed_change(token: str | None = None) -> datetime | None:
+    """When time alone next changes public content (``timed_changes``)."""
+    return timed_changes(token).next_change
+
+
+def breaking_news(token: str | None = None) -> dict | None:
+    """The breaking-news banner every public page shows now (``text``, ``link``), or None;
+    from the timetable, so a page costs no query for it."""
+    return timed_changes(token).banner
 
 
 def last_modified(token: str) -> datetime:
     """When the pages rendered under ``token`` last changed: the generation's time, or a
-    scheduled story going live since, or this code being loaded. The same in every worker,
-    so a conditional request is answered alike whichever worker it reaches."""
-    went_live = publication_times(token)[0]
-    return max(filter(None, (changed_at(token), went_live, LOADED_AT)))
+    timed change since (a scheduled story going live, coverage ending, a banner expiring),
+    or this code being loaded. The same in every worker, so a conditional request is
+    answered alike whichever worker it reaches."""
+    changed = timed_changes(token).last_change
+    return max(filter(None, (changed_at(token), changed, LOADED_AT)))
 
 
 def expiry(token: str | None, longest: int) -> datetime:
     """Until when a page rendered now may be served: ``longest`` seconds at most, and never
-    past the next scheduled publication."""
+    past the next timed change (a scheduled publication, the end of live coverage, a
+    banner's expiry)."""
     until = timezone.now() + timedelta(seconds=longest)
-    at = next_publication(token)
+    at = next_timed_change(token)
     return min(until, at) if at else until
 
 
@@ -590,9 +653,10 @@ def remembered(key: str, compute, longest: int = GENERATION_SECONDS):
     """``compute()``, kept for the current content generation and while it stays true.
 
     For figures that are costly to work out and change only with content or time, such as
-    how many live stories a hub has: computed once per generation (and again when the next
-    scheduled story goes live), not on every request. While the generation is unknown (the
-    database has not answered this process yet), computed each time.
+    how many live stories a hub has: computed once per generation (and again at the next
+    timed change, such as a scheduled story going live), not on every request. While the
+    generation is unknown (the database has not answered this process yet), computed each
+    time.
     """
     token = generation()
     if token is None:

@@ -14,6 +14,7 @@ from django.core.validators import (
     MaxValueValidator,
     MinValueValidator,
     RegexValidator,
+    URLValidator,
 )
 from django.db import connection, models, router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
@@ -21,6 +22,7 @@ from django.db.models.functions import Coalesce, Length, Lower, RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator, capfirst
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
@@ -115,6 +117,17 @@ class Author(models.Model):
     name = models.CharField(max_length=150, unique=True)
     slug = models.CharField(max_length=150, unique=True, validators=[validate_slug])
     bio = models.TextField(blank=True)
+    # Bylines name authors, permissions name users: this is how a writer is known to be
+    # bylined on a story (a writer posts to the live coverage of their own stories).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author",
+        help_text="The staff account that writes under this byline, if any: it may post "
+        "entries to the live coverage of stories bylined to this author.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -1043,6 +1056,24 @@ class Article(models.Model):
         help_text="What reversing the takedown brings the story back to.",
     )
 
+    # Live coverage (articles.editorial.live): running from coverage_started_at until
+    # coverage_ends_at (empty: until an editor ends it). Only editors start or end it.
+    coverage_started_at = models.DateTimeField(
+        "live coverage started",
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[validate_story_time],
+    )
+    coverage_ends_at = models.DateTimeField(
+        "live coverage ends",
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[validate_story_time],
+        help_text="When live coverage ends, or ended; empty while it runs with no end set.",
+    )
+
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -1066,6 +1097,13 @@ class Article(models.Model):
                 fields=["-updated_at"],
                 condition=Q(status="published"),
                 name="article_updated_idx",
+            ),
+            # When live coverage ends, pages change with nobody saving (caching.timed_changes
+            # asks for the last end and the next, once per content generation).
+            models.Index(
+                fields=["coverage_ends_at"],
+                condition=Q(coverage_ends_at__isnull=False),
+                name="article_coverage_ends_idx",
             ),
         ]
         constraints = [
@@ -1109,6 +1147,24 @@ class Article(models.Model):
                     )
                 ),
                 name="article_takedown_consistent",
+            ),
+            # Coverage ends after it starts, and both are times every page can show.
+            models.CheckConstraint(
+                condition=Q(coverage_ends_at__isnull=True)
+                | Q(
+                    coverage_started_at__isnull=False,
+                    coverage_ends_at__gte=F("coverage_started_at"),
+                    coverage_ends_at__lt=LATEST_STORY_TIME,
+                ),
+                name="article_coverage_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage_started_at__isnull=True)
+                | Q(
+                    coverage_started_at__gte=EARLIEST_STORY_TIME,
+                    coverage_started_at__lt=LATEST_STORY_TIME,
+                ),
+                name="article_coverage_started_in_range",
             ),
         ]
         permissions = [
@@ -1202,6 +1258,22 @@ class Article(models.Model):
             "",
         )
         return Truncator(opening).words(SUMMARY_WORDS)
+
+    def coverage_state(self, at=None) -> str:
+        """ "live" while live coverage runs (started, and not at its end time yet), "ended"
+        after, "" for a story never covered live. Whether readers may see the story at all
+        is still ``is_live()``'s to say."""
+        if self.coverage_started_at is None:
+            return ""
+        at = at or timezone.now()
+        if self.coverage_ends_at is not None and self.coverage_ends_at <= at:
+            return "ended"
+        return "live" if self.coverage_started_at <= at else ""
+
+    @property
+    def covered_live(self) -> bool:
+        """Whether live coverage runs now (the "Live" marker on its page and its cards)."""
+        return self.coverage_state() == "live"
 
     @property
     def was_updated(self) -> bool:
@@ -1511,6 +1583,8 @@ class AuditEntry(models.Model):
         MERGED = "merged", "Merged"
         RENAMED = "renamed", "Renamed"
         DELETED = "deleted", "Deleted"
+        COVERAGE_STARTED = "coverage_started", "Started live coverage"
+        COVERAGE_ENDED = "coverage_ended", "Ended live coverage"
 
         @classmethod
         def for_transition(cls, before, article) -> str | None:
@@ -1888,3 +1962,257 @@ def attach_notices(articles) -> None:
         for notice in article.notices:
             notice.article = article  # no query per notice for its story's address
         article.latest_notice_at = article.notices[-1].at if article.notices else None
+
+
+# A live entry is a short post: a few paragraphs (HTML, as stored after sanitising).
+LIVE_ENTRY_MAX_LENGTH = 10_000
+# How much of an entry stands for it where it has no headline (key events, JSON-LD, feeds).
+LIVE_ENTRY_SUMMARY_CHARS = 110
+
+
+class LiveEntryQuerySet(models.QuerySet):
+    def live(self, at=None):
+        """Entries readers may see: those of live stories covered live (running or ended),
+        through the one publication gate. A story unpublished, archived or taken down takes
+        its entries with it."""
+        return self.filter(
+            ArticleQuerySet.live_condition("article__", at=at),
+            article__coverage_started_at__isnull=False,
+        )
+
+    def newest_first(self):
+        """With ``listed``, the time entries are paged by (``articles.reader.paging``): when
+        each was posted, which no edit moves."""
+        return self.annotate(listed=F("created_at")).order_by("-created_at", "-pk")
+
+    def for_page(self):
+        """What a reader sees of each entry, its authors included (one more query for all)."""
+        by_name = models.Prefetch("authors", queryset=Author.objects.order_by("name"))
+        return self.newest_first().prefetch_related(by_name)
+
+    def key_events(self):
+        return self.filter(is_key=True)
+
+
+class LiveEntry(models.Model):
+    """One short, timed post of a story's live coverage (``Article.coverage_started_at``).
+
+    Its own row, not part of the story: a desk posting every minute neither moves the
+    story's revision (an editor's open story form stays valid) nor records story versions.
+    Edits are guarded by the entry's own ``revision``. A key event moves the story's
+    ``updated_at``: it is the news readers see as an update (the page's "Updated" line,
+    feeds, sitemaps, JSON-LD); routine entries carry their own times.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="live_entries")
+    headline = models.CharField(
+        max_length=200, blank=True, help_text="Optional: a few words that sum the entry up."
+    )
+    body = models.TextField(
+        help_text="Plain text (a blank line starts a paragraph) or HTML, which is sanitised."
+    )
+    is_key = models.BooleanField(
+        "key event",
+        default=False,
+        help_text="A development readers should not miss: listed under Key events, and it "
+        "leads the story's item in feeds.",
+    )
+    authors = models.ManyToManyField(Author, related_name="live_entries", blank=True)
+    created_at = models.DateTimeField("posted", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(
+        "edited",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When readers last saw it change.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every edit; guards lost updates."
+    )
+
+    objects = LiveEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "live entry"
+        verbose_name_plural = "live entries"
+        indexes = [
+            # A story's entries newest first, a page at a time, and those newer than a key.
+            models.Index(fields=["article", "-created_at", "-id"], name="liveentry_newest"),
+            models.Index(
+                fields=["article", "-created_at", "-id"],
+                condition=Q(is_key=True),
+                name="liveentry_key_events",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="liveentry_body_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), LIVE_ENTRY_MAX_LENGTH),
+                name="liveentry_body_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(created_at__gte=EARLIEST_STORY_TIME, created_at__lt=LATEST_STORY_TIME),
+                name="liveentry_created_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.summary} ({self.article})" if self.article_id else self.summary
+
+    def save(self, *args, **kwargs):
+        self.headline = text.collapse_whitespace(self.headline)
+        self.body = text.rich_text_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        """The entry where it stands on its story's page, while it is among the newest
+        (the reader's page links older ones to the page of entries from it down)."""
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def clean(self):
+        self.headline = text.collapse_whitespace(self.headline)
+        self.body = text.rich_text_html(self.body)
+        if not self.body:
+            raise ValidationError({"body": "Write the entry."}, code="required")
+        if len(self.body) > LIVE_ENTRY_MAX_LENGTH:
+            raise ValidationError(
+                {
+                    "body": ValidationError(
+                        "The entry is %(length)s characters long (as HTML); at most %(limit)s.",
+                        params={"length": len(self.body), "limit": LIVE_ENTRY_MAX_LENGTH},
+                        code="too_long",
+                    )
+                }
+            )
+
+    @property
+    def anchor(self) -> str:
+        return f"entry-{self.pk}"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return text.html_blocks(self.body)
+
+    @property
+    def summary(self) -> str:
+        """The headline, else the start of the text: how lists and machines name it."""
+        return self.headline or Truncator(text.html_to_text(self.body)).chars(
+            LIVE_ENTRY_SUMMARY_CHARS
+        )
+
+    @property
+    def was_updated(self) -> bool:
+        return self.updated_at is not None and self.updated_at > self.created_at
+
+
+def attach_latest_key_events(articles) -> None:
+    """Set ``latest_key_event`` on each article: the newest key event of its live coverage
+    (None without one), in one query whatever the number of articles, and none when no
+    article was ever covered live. For live stories only: the caller's list is public."""
+    found = {}
+    covered = [a.pk for a in articles if a.coverage_started_at is not None]
+    if covered:
+        newest = (
+            LiveEntry.objects.key_events()
+            .filter(article=OuterRef("article"))
+            .order_by("-created_at", "-pk")
+            .values("pk")[:1]
+        )
+        entries = LiveEntry.objects.filter(article__in=covered, pk=Subquery(newest))
+        found = {entry.article_id: entry for entry in entries}
+    for article in articles:
+        article.latest_key_event = found.get(article.pk)
+        if article.latest_key_event is not None:
+            article.latest_key_event.article = article
+
+
+def validate_banner_link(value: str) -> None:
+    """An address on the web (http or https) or on this site (``/news/…``), nothing else:
+    the banner is on every page, so a ``javascript:`` link would be on every page too."""
+    if value.startswith("/"):
+        if value.startswith("//") or not url_has_allowed_host_and_scheme(value, None):
+            raise ValidationError(
+                "Use an address on this site such as /news/…, or a full http(s) address.",
+                code="invalid_link",
+            )
+        return
+    URLValidator(
+        schemes=["http", "https"],
+        message="Use a full http:// or https:// address, or one on this site such as /news/….",
+    )(value)
+
+
+class BreakingNewsQuerySet(models.QuerySet):
+    def shown(self, at=None):
+        """The banners not expired yet, the newest first: the first is the one shown."""
+        return self.filter(expires_at__gt=at or timezone.now()).order_by("-created_at", "-pk")
+
+
+class BreakingNews(models.Model):
+    """A one-line breaking-news banner on every public page until it expires (or an editor
+    clears it, which expires it at once). The newest one not expired is shown. Its expiry
+    bounds how long pages are cached (``articles.caching.timed_changes``)."""
+
+    text = models.CharField(
+        max_length=200, help_text="One line, such as “Earthquake hits the capital: follow live”."
+    )
+    link = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_banner_link],
+        help_text="Optional: where the banner leads, e.g. /news/… or https://….",
+    )
+    expires_at = models.DateTimeField(
+        "shown until",
+        validators=[validate_story_time],
+        help_text="Readers stop seeing the banner at this time.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = BreakingNewsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "breaking-news banner"
+        verbose_name_plural = "breaking-news banners"
+        indexes = [models.Index(fields=["expires_at"], name="breakingnews_expires_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="breakingnews_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gte=EARLIEST_STORY_TIME, expires_at__lt=LATEST_STORY_TIME),
+                name="breakingnews_expires_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    def save(self, *args, **kwargs):
+        self.text = text.collapse_whitespace(self.text)
+        self.link = self.link.strip()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.text = text.collapse_whitespace(self.text)
+        if not self.text:
+            raise ValidationError({"text": "Write the banner's line."}, code="required")
+
+    def is_shown(self, at=None) -> bool:
+        return self.expires_at > (at or timezone.now())

@@ -127,6 +127,26 @@ def text_to_html(paragraphs: list[str]) -> str:
     return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
 
 
+# Where plain text typed into one box (a live entry, a command's --text) starts a paragraph.
+_BLANK_LINES = re.compile(r"\n\s*\n")
+# Text is taken as HTML when something in it looks like a tag or an entity ("a <3 b" is not).
+_MARKUP = re.compile(r"</?[A-Za-z][^>]*>|&#?\w+;")
+
+
+def rich_text_html(value: str) -> str:
+    """Sanitised HTML of top-level blocks, from HTML or from plain text.
+
+    A desk types a live entry in one box or passes it on the command line: text with no
+    markup is paragraphs separated by blank lines, as in a story file; anything with markup
+    is sanitised like a story's body. Either way the result is what ``html_blocks`` splits.
+    """
+    value = strip_control_chars(value or "").replace("\r\n", "\n")
+    if not _MARKUP.search(value):
+        paragraphs = [collapse_whitespace(part) for part in _BLANK_LINES.split(value)]
+        return text_to_html([part for part in paragraphs if part])
+    return "\n".join(html_blocks(sanitise_html(value)))
+
+
 def html_to_text(fragment: str) -> str:
     return collapse_whitespace(html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .reader import corrections, feeds, preview, views
+from .reader import corrections, feeds, live, preview, views
 
 app_name = "articles"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.FrontPageView.as_view(), name="front"),
     path("archive/", views.ArchiveView.as_view(), name="archive"),
     path("news/<str:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("news/<str:slug>/live/entries/", live.new_entries, name="live_entries"),
     path("preview/<int:pk>/", preview.ArticlePreviewView.as_view(), name="preview"),
     path("search/", views.SearchView.as_view(), name="search"),
     path("corrections/", corrections.CorrectionsView.as_view(), name="corrections"),

@@ -130,7 +130,8 @@ class PublicCacheMiddleware:
     ``NEWSROOM_PRIVATE_PATHS`` is stored with what it shows (the keys its view declared
     with ``caching.shows()``; all content for a view that declares nothing) and the content
     generation it was rendered under, and served again while nothing it shows has changed
-    since (``articles.caching``), and no longer than the next scheduled publication. The
+    since (``articles.caching``), and no longer than the next timed change (a scheduled
+    publication, the end of live coverage, the banner's expiry: ``caching.expiry``). The
     same keys go to a CDN in front as surrogate keys (``newsroom.cdn``). Requests with a
     session (staff) neither read nor fill the cache, and everything they get is
     ``private, no-store``. A view that reads query parameters declares them
@@ -169,8 +170,8 @@ class PublicCacheMiddleware:
     @staticmethod
     def stored(key):
         """What the cache holds for ``key``: the response; until when the page cache keeps
-        it (``expires``) and until when it may be shared (``until``: the next scheduled
-        publication, or None); and the stamp saying what it shows and under which
+        it (``expires``) and until when it may be shared (``until``: the next timed change,
+        or None); and the stamp saying what it shows and under which
         generation it was rendered."""
         entry = cache.get(key) if key else None
         return entry if isinstance(entry, dict) and "stamp" in entry else None
@@ -201,7 +202,7 @@ class PublicCacheMiddleware:
             # The view answered a conditional request itself (feeds do): nothing to store,
             # but the copy it confirms is shared no longer than the page would be.
             with contextlib.suppress(DatabaseError):
-                self.share(response, caching.next_publication(token))
+                self.share(response, caching.next_timed_change(token))
                 cdn.set_surrogate_keys(response, shown.frozen)
             return response, None
         if not shareable(response):
@@ -210,7 +211,7 @@ class PublicCacheMiddleware:
             return response, None
         try:
             expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
-            until = caching.next_publication(token)
+            until = caching.next_timed_change(token)
             changed = caching.last_modified(token) if token else timezone.now()
         except DatabaseError:
             return response, None  # rendered just before the database went away: serve, once
@@ -233,8 +234,9 @@ class PublicCacheMiddleware:
     @staticmethod
     def share(response, until) -> None:
         """Let browsers and CDNs keep the page for a minute, and serve it stale while they
-        fetch it again, but never past ``until`` (the next scheduled publication, if any):
-        a page rendered before it may miss the story going live."""
+        fetch it again, but never past ``until`` (the next timed change, if any: a scheduled
+        publication, the end of live coverage, the banner's expiry): a page rendered before
+        it may miss the story going live, still show the "Live" marker or the banner."""
         left = int((until - timezone.now()) / timedelta(seconds=1)) if until else 2**31
         left = max(0, left)
         max_age = min(settings.NEWSROOM_HTTP_MAX_AGE, left)

@@ -294,6 +294,9 @@ NEWSROOM_IMAGE_AVIF = env_bool("IMAGE_AVIF")
 # The host named in feed item ids (tag URIs); set it when the site answers on several
 # names, so every feed gives a story the same id. Empty: the requested host.
 NEWSROOM_FEED_ID_HOST = os.environ.get("FEED_ID_HOST", "")
+# How often a live story's page asks for new entries, in seconds (its script reads it from
+# the page: tests make it short).
+NEWSROOM_LIVE_POLL_SECONDS = int(os.environ.get("LIVE_POLL_SECONDS", "30"))
 
 # Production hardening; everything here follows DEBUG unless the environment says otherwise.
 # SECURE_SSL_REDIRECT is off for the test suite (Makefile), whose client speaks plain HTTP.

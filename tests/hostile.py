@@ -21,6 +21,7 @@ from django.utils import timezone
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from articles.editorial import live as live_coverage
 from articles.models import Article, SlugRedirect
 from tests.factories import (
     ArticleFactory,
@@ -425,6 +426,10 @@ def seed_newsroom() -> Newsroom:
     CrossLinkFactory(source=live[1], target=None, target_headline="A story not written yet")
     SlugRedirect.objects.create(old_slug="ceasefire-old-address", article=live[0])
     SlugRedirect.objects.create(old_slug="hidden-old-address", article=hidden[0])
+    # Live coverage, so that its pages of entries and its new-entries endpoint are fuzzed.
+    live_coverage.start_coverage(article=live[0], actor="test")
+    for number in range(3):
+        live_coverage.post_entry(article=live[0], body=f"Update {number}.", is_key=number == 1)
     return Newsroom(live, hidden, known_values(live + hidden))
 
 

@@ -4,15 +4,26 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from articles import images
+from articles.editorial import live
 from articles.importing import import_stories
-from articles.models import Correction, Person, PersonAlias
+from articles.models import BreakingNews, Correction, LiveEntry, Person, PersonAlias
+from articles.reader.live import ENTRIES_PER_PAGE
 from tests.conftest import require
-from tests.factories import ArticleFactory, CrossLinkFactory, ImageFactory, taken_down
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    ImageFactory,
+    taken_down,
+)
+from tests.paging import older_link
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -21,8 +32,10 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, stories (one with photos), hubs, archive, search, corrections, the 404 page
-    and a taken-down story's 410 notice (with and without its headline): no HTML errors."""
+    """Front page, stories (one with photos), hubs, archive, search, corrections, the 404
+    page, a taken-down story's 410 notice (with and without its headline), a story covered
+    live (both pages of its entries) and one whose coverage ended, all with the breaking-news
+    banner: no HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     # Demo content (manage.py load_demo): its note on the page, its label on cards.
@@ -58,7 +71,35 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         lead_image=ImageFactory(caption="The harbour at dawn", credit="AP"),
         body=f"<p>The fleet is back.</p><figure>{figure}<figcaption>Nets</figcaption></figure>",
     )
+    # A story covered live (entries by authors, a key event, an edited one, a second page),
+    # one whose coverage ended, and the breaking-news banner on every page.
+    covered = ArticleFactory(headline="Earthquake strikes the capital", authors=[AuthorFactory()])
+    live.start_coverage(article=covered, actor="test")
+    for n in range(ENTRIES_PER_PAGE + 2):
+        live.post_entry(
+            article=covered,
+            body=f"<p>Entry {n} with <b>news</b>.</p><ul><li>A point</li></ul>",
+            headline="Bridge closed" if n == 0 else "",
+            is_key=n % 10 == 0,
+            authors=[AuthorFactory(name="Desk One")],
+        )
+    edited = LiveEntry.objects.first()
+    edited.body = "Edited entry."
+    live.save_entry(entry=edited, base_revision=edited.revision)
+    ended = ArticleFactory(headline="Storm passes")
+    live.start_coverage(article=ended, actor="test")
+    live.post_entry(article=ended, body="The storm has passed.")
+    live.end_coverage(article=ended, actor="test")
+    BreakingNews.objects.create(
+        text="Earthquake hits the capital: follow live",
+        link=covered.get_absolute_url(),
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    html = client.get(covered.get_absolute_url()).content.decode()
     pages = {
+        "live-story": covered.get_absolute_url(),
+        "live-story-older": covered.get_absolute_url() + older_link(html),
+        "ended-coverage": ended.get_absolute_url(),
         "front": "/",
         "story-with-photos": with_photos.get_absolute_url(),
         "archive": "/archive/",

@@ -4,7 +4,7 @@ count or JSON-LD."""
 import pytest
 from django.urls import reverse
 
-from articles.models import Country, Person, Topic
+from articles.models import Article, Country, Person, Topic
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -150,3 +150,38 @@ def test_notices_of_hidden_stories_appear_on_no_surface(client, newsroom):
         assert response.status_code == 200
         assert "Leaked notice" not in response.content.decode()
     assert "Public notice." in client.get(corrections).content.decode()
+
+
+def test_live_entries_of_hidden_stories_appear_on_no_surface(client, newsroom):
+    """Entries of a hidden story's live coverage (covered while it was live) show on no page,
+    new-entries endpoint (404, or 410 for a takedown), feed or JSON-LD; the live story's do."""
+    from django.utils import timezone
+
+    from articles.models import LiveEntry
+
+    live, hidden, hubs = newsroom
+    now = timezone.now()
+    for story in [live, *hidden.values()]:
+        Article.objects.filter(pk=story.pk).update(coverage_started_at=now)
+        word = "Public" if story is live else "Leaked"
+        LiveEntry.objects.create(
+            article=story, body=f"{word} entry on {story.slug}.", is_key=True, created_at=now
+        )
+    feeds = [reverse("articles:feed", args=[fmt]) for fmt in ("rss", "atom", "json")]
+    feeds += [
+        reverse("articles:hub_feed", args=[kind, hub.slug, "atom"])
+        for kind, hub in zip(
+            ("people", "countries", "topics", "sections", "authors"), hubs, strict=True
+        )
+    ]
+    pages = [response for _, response in public_pages(client, live, hubs)]
+    pages += [client.get(url) for url in feeds]
+    for response in pages:
+        assert response.status_code == 200
+        assert "Leaked entry" not in response.content.decode()
+    assert "Public entry" in client.get(live.get_absolute_url()).content.decode()
+    assert "Public entry" in client.get(feeds[0]).content.decode()
+    for status, story in hidden.items():
+        response = client.get(reverse("articles:live_entries", args=[story.slug]))
+        assert response.status_code == (410 if status == "taken down" else 404), status
+        assert "Leaked entry" not in response.content.decode()

@@ -4,13 +4,18 @@ Each budget counts the whole request, so it includes the one small query every p
 request makes for the content generation (articles.caching keeps it in the database).
 """
 
+from datetime import timedelta
+
 import pycountry
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from articles import caching, images
-from articles.models import Correction, Person, SlugRedirect
+from articles.editorial import live
+from articles.models import BreakingNews, Correction, Person, SlugRedirect
 from articles.reader import views
 from tests.factories import (
     ArticleFactory,
@@ -32,14 +37,19 @@ FRONT_BUDGET = 6
 ARCHIVE_BUDGET = 4
 GONE_BUDGET = 3
 CORRECTIONS_BUDGET = 2
+# A live story's page: the story's, plus its page of entries, their authors, its key events.
+LIVE_PAGE_BUDGET = ARTICLE_BUDGET + 3
+# The new-entries endpoint: the generation, the story, the entries and their authors.
+LIVE_ENTRIES_BUDGET = 4
 
 COUNTRY_CODES = [country.alpha_2 for country in pycountry.countries][:10]
 
 
 def known_schedule():
-    """The page cache looks up the next scheduled publication once per content generation,
-    not per page; do that first so the counts below are the pages' own."""
-    caching.next_publication(caching.generation())
+    """The page cache looks up the next timed change (a scheduled publication, the end of
+    live coverage, the banner's expiry) and the breaking-news banner once per content
+    generation, not per page; do that first so the counts below are the pages' own."""
+    caching.next_timed_change(caching.generation())
 
 
 def queries_for(client, url, status: int = 200) -> int:
@@ -220,3 +230,49 @@ def test_article_page_queries_do_not_grow_with_notices(client):
     one = queries_for(client, small.get_absolute_url())
     assert queries_for(client, big.get_absolute_url()) == one <= ARTICLE_BUDGET
     assert queries_for(client, plain.get_absolute_url()) == one - 1
+
+
+def covered_story(entries: int):
+    """A live story covered live with ``entries`` entries, every third a key event, each by
+    two authors."""
+    story = small_article()
+    live.start_coverage(article=story, actor="test")
+    for n in range(entries):
+        live.post_entry(
+            article=story,
+            body=f"Entry {n}.",
+            is_key=n % 3 == 0,
+            authors=[AuthorFactory(), AuthorFactory()],
+        )
+    return story
+
+
+def test_live_page_queries_do_not_grow_with_entries(client):
+    """A live story's page with 1 entry or 30 (two pages of them, ten key events, two
+    authors each) runs the same queries, on either page, within the budget; so does the
+    new-entries endpoint."""
+    one = covered_story(1)
+    many = covered_story(30)
+    small = queries_for(client, one.get_absolute_url())
+    assert queries_for(client, many.get_absolute_url()) == small <= LIVE_PAGE_BUDGET
+    page_two = many.get_absolute_url() + older_link(
+        client.get(many.get_absolute_url()).content.decode()
+    )
+    assert queries_for(client, page_two) <= small
+    endpoint = reverse("articles:live_entries", args=[many.slug])
+    assert queries_for(client, endpoint) == queries_for(
+        client, endpoint.replace(many.slug, one.slug)
+    )
+    assert queries_for(client, endpoint) <= LIVE_ENTRIES_BUDGET
+
+
+def test_the_banner_costs_a_page_no_query(client):
+    """The breaking-news banner comes with the content generation's timetable: a page shows
+    it at the cost of a page without it."""
+    url = small_article().get_absolute_url()
+    without = queries_for(client, url)
+    BreakingNews.objects.create(
+        text="Breaking line", expires_at=timezone.now() + timedelta(hours=1)
+    )
+    assert queries_for(client, url) == without
+    assert "Breaking line" in client.get(url).content.decode()

@@ -203,7 +203,7 @@ def test_index_counts_nothing_but_the_story_pages(client, django_assert_max_num_
     """Whether a sitemap has URLs is an EXISTS (or the hub list it reads anyway), never a
     COUNT: the one count is the page count of the stories' sitemap, as before."""
     ArticleFactory(headline="Live one", people=["Joe Biden"])
-    caching.next_publication(caching.generation())  # once per content generation, see caching
+    caching.next_timed_change(caching.generation())  # once per content generation, see caching
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/sitemap.xml").status_code == 200
     counts = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
@@ -216,7 +216,7 @@ def test_sitemap_query_count_does_not_grow_with_stories(
 ):
     for n in range(count):
         ArticleFactory(headline=f"Story {n}", people=["Joe Biden", f"Person {n}"])
-    caching.next_publication(caching.generation())  # once per content generation, see caching
+    caching.next_timed_change(caching.generation())  # once per content generation, see caching
     # Each request also reads the content generation (one small query, articles.caching).
     with django_assert_max_num_queries(1 + 2):
         client.get("/sitemap-articles.xml")

@@ -13,11 +13,21 @@ from unittest import mock
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from articles import caching
-from articles.editorial import corrections, editing
-from articles.models import Article, Byline, Correction, CrossLink, Person, Section
+from articles.editorial import corrections, editing, live
+from articles.models import (
+    Article,
+    BreakingNews,
+    Byline,
+    Correction,
+    CrossLink,
+    LiveEntry,
+    Person,
+    Section,
+)
 from tests import outages
 from tests.admin_support import CHANGELIST_URL, make_user
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft
@@ -307,6 +317,100 @@ def test_scheduled_story_going_live_with_nobody_saving(client, desk, scheduled):
     with mock.patch("django.utils.timezone.now", return_value=at + timedelta(seconds=1)):
         for url in ("/", BLINKEN_HUB, desk.talks.get_absolute_url(), desk.url("sport story")):
             assert story.headline in client.get(url).text, url
+
+
+# Live coverage ---------------------------------------------------------------------------
+
+
+def endpoint(story: Article) -> str:
+    return reverse("articles:live_entries", args=[story.slug])
+
+
+def _post(story):
+    return lambda: live.post_entry(
+        article=story, body="Talks adjourned.", authors=[AuthorFactory(name="Desk One")]
+    )
+
+
+def _edit(story):
+    def edit():
+        entry = LiveEntry.objects.filter(article=story).first()
+        entry.body = "Talks adjourned until Monday."
+        entry.authors.set([AuthorFactory(name="Desk Two")])
+        live.save_entry(entry=entry, base_revision=entry.revision)
+
+    return edit
+
+
+def _delete(story):
+    return lambda: live.delete_entry(entry=LiveEntry.objects.get(article=story), actor="test")
+
+
+@pytest.mark.parametrize("write", [_post, _edit, _delete], ids=["post", "edit", "delete"])
+def test_a_live_entry_changes_its_story_and_endpoint_only(client, desk, write):
+    """An entry posted, edited or deleted (its authors too) re-renders its story's page and
+    new-entries endpoint (and the cards marking the story Live); the page and endpoint of
+    another story covered live, and the pages not showing the story, stay cached."""
+    for story in (desk.talks, desk.sport):
+        live.start_coverage(article=story, actor="test")
+        live.post_entry(article=story, body="Delegations arrive.")
+    other_endpoint = endpoint(desk.sport)
+    cached(client, endpoint(desk.talks))
+    cached(client, other_endpoint)
+    check(
+        client,
+        desk,
+        write(desk.talks),
+        afresh=["talks story"],
+        kept=[*UNRELATED, "/sections/world/"],
+    )
+    assert client.get(endpoint(desk.talks))["X-Cache"] == "miss"
+    assert client.get(other_endpoint)["X-Cache"] == "hit"
+
+
+@pytest.mark.parametrize("change", ["start", "end"])
+def test_starting_or_ending_coverage_changes_the_pages_showing_the_story(client, desk, change):
+    """The "Live" marker is on the story's cards: starting or ending its coverage re-renders
+    its page and every list and box showing it, not the sport story's pages."""
+    if change == "end":
+        live.start_coverage(article=desk.talks, actor="test")
+    write = live.start_coverage if change == "start" else live.end_coverage
+    afresh = ["talks story", "briefing story", "/", "/archive/", "/feed/atom/"]
+    afresh += [BLINKEN_HUB, DIPLOMACY_HUB, RAO_HUB]
+    check(
+        client,
+        desk,
+        lambda: write(article=desk.talks, actor="test"),
+        afresh=afresh,
+        kept=[*UNRELATED, "/sections/world/"],
+    )
+    shows_marker = 'class="live-marker"' in client.get(DIPLOMACY_HUB).text
+    assert shows_marker == (change == "start")
+
+
+def test_the_banner_changes_every_page(client, desk):
+    """The breaking-news banner is on every page: setting it renders them all afresh."""
+    banner = {"text": "Ceasefire agreed", "expires_at": timezone.now() + timedelta(hours=1)}
+    check(client, desk, lambda: BreakingNews.objects.create(**banner), afresh=desk.pages(), kept=[])
+    assert "Ceasefire agreed" in client.get(desk.url("sport story")).text
+
+
+def test_coverage_reaching_its_end_time_with_nobody_saving(client, desk):
+    """Coverage set to end at a time to come: the pages showing the story, cached before the
+    end was set, are rendered afresh with it and kept no longer than it, so the "Live"
+    marker leaves them at that time."""
+    live.start_coverage(article=desk.talks, actor="test")
+    warm(client, desk)
+    at = timezone.now() + timedelta(seconds=30)
+    live.end_coverage(article=desk.talks, at=at, actor="test")
+    with mock.patch("django.utils.timezone.now", return_value=at - timedelta(seconds=1)):
+        assert {"talks story", "/", BLINKEN_HUB} <= rendered_afresh(client, desk)
+        assert rendered_afresh(client, desk) == set()
+        assert 'class="live-marker"' in client.get(BLINKEN_HUB).text
+    with mock.patch("django.utils.timezone.now", return_value=at + timedelta(seconds=1)):
+        for url in ("/", BLINKEN_HUB, desk.briefing.get_absolute_url()):
+            assert 'class="live-marker"' not in client.get(url).text, url
+        assert "Coverage ended" in client.get(desk.talks.get_absolute_url()).text
 
 
 def test_a_draft_edit_changes_no_stored_page(client, desk):

@@ -132,8 +132,11 @@ def save_article(*, article: Article, base_revision: int | None = None, user=Non
     stored = check_revision(
         article=article,
         base_revision=base_revision,
-        fields=("slug", "status", "published_at", *CONTENT_FIELDS),
+        fields=("slug", "status", "published_at", "updated_at", *CONTENT_FIELDS),
     )
+    # Key events of live coverage move updated_at without a new revision (editing.live); a
+    # form loaded a moment before one must not write the older time back.
+    article.updated_at = max(filter(None, (article.updated_at, stored["updated_at"])), default=None)
     StoryVersion.objects.keep_baseline(article)
     was_live = ArticleQuerySet.is_live_row(stored["status"], stored["published_at"], at=now)
     check_takedown_kept(stored["status"], article.status)

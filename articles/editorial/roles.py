@@ -20,6 +20,8 @@ MODELS = (
     "topicalias",
     "tagredirect",
     "image",
+    "liveentry",
+    "breakingnews",
 )
 
 ROLE_PERMISSIONS = {
@@ -44,6 +46,11 @@ ROLE_PERMISSIONS = {
         "add_image",
         "change_image",
         "view_image",
+        # Entries to the live coverage of stories they are bylined on (narrowed to those by
+        # articles.editorial.live); deleting one is an editor's call.
+        "add_liveentry",
+        "change_liveentry",
+        "view_liveentry",
     ),
     "Editor": (
         *(

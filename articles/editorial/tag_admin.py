@@ -10,6 +10,7 @@ change and delete permissions of the model (editors have them, writers do not).
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
@@ -215,9 +216,16 @@ class SectionAdmin(GovernedAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(GovernedAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "user"]
+    list_select_related = ["user"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # Who may write under a byline: staff accounts (few), named by a plain select.
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def stories_changed_by(self, rows):
         return Article.objects.filter(bylines__author__in=rows)

@@ -41,6 +41,7 @@ from articles.models import (
     Correction,
     CrossLink,
     Rendition,
+    attach_latest_key_events,
     attach_notices,
     attach_tags_and_authors,
     lead_image_renditions,
@@ -56,6 +57,9 @@ STALE_WHILE_REVALIDATE = 60 * 60
 # How an item's body shows its Also Read links (see ``ArticleFeed.item_content_html``).
 ALSO_READ_BOX = '<p><strong>Also read:</strong> <a href="{url}">{title}</a></p>'
 RELATED_ITEM = '<li><a href="{}">{}</a></li>'
+# How an item's content opens with the newest key event of its story's live coverage.
+KEY_EVENT = '<p><strong><a href="{url}">Key event, {time}</a>:</strong> {headline}</p>\n{body}\n'
+KEY_EVENT_TIME = "j F Y, H:i T"
 # How an item's content opens with each correction or clarification of its story.
 NOTICE = "<p><strong>{label}, {date}:</strong> {text}</p>"
 
@@ -265,6 +269,7 @@ class ArticleFeed(Feed):
             attach_related_links(self.articles)
             attach_tags_and_authors(self.articles)
             attach_notices(self.articles)  # a query only when an item has notices
+            attach_latest_key_events(self.articles)  # a query only when one is covered live
             self.body_photos = images.renditions_by_digest(
                 images.body_digests(a.paragraphs for a in self.articles if "<img" in a.body)
             )
@@ -352,7 +357,9 @@ class ArticleFeed(Feed):
         ]
         return {
             "authors": self.item_authors(article),
-            "content_html": notices_html(article) + self.item_content_html(article, related),
+            "content_html": self.key_event_html(article)
+            + notices_html(article)
+            + self.item_content_html(article, related),
             "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
@@ -395,6 +402,24 @@ class ArticleFeed(Feed):
         if image is None:
             return []
         return [Enclosure(image["url"], str(image["fileSize"]), image["type"])]
+
+    def key_event_html(self, article) -> str:
+        """The newest key event of the story's live coverage, to lead its item: the item
+        keeps its id, and its updated time is the key event's (``editing.live`` moves the
+        story's ``updated_at``), so feed readers show the development as an update."""
+        entry = article.latest_key_event
+        if entry is None:
+            return ""
+        moment = date_format(timezone.localtime(entry.created_at), KEY_EVENT_TIME)
+        # Paragraphs are sanitised HTML (LiveEntry.save); this is where they become safe.
+        body = mark_safe("\n".join(entry.paragraphs))  # noqa: S308
+        return format_html(
+            KEY_EVENT,
+            url=self.absolute(entry.get_absolute_url()),
+            time=moment,
+            body=body,
+            headline=entry.headline,
+        )
 
     def item_content_html(self, article, related) -> str:
         """The body with its Also Read boxes where the page shows them, then Related stories.

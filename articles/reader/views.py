@@ -19,7 +19,7 @@ from articles.models import (
     attach_tags_and_authors,
 )
 
-from . import hubs, paging, search
+from . import hubs, live, paging, search
 from .hubs import hub_kind
 
 PAGE_SIZE = 20
@@ -94,10 +94,12 @@ class ArchiveView(LiveArticlesMixin, NewestFirstListView):
 
 class ArticleDetailView(LiveArticlesMixin, DetailView):
     template_name = "articles/detail.html"
+    # Pages of a live story's entries (``articles.reader.live``); other stories have none.
+    query_params = ("before", "after")
 
     def get(self, request, *args, **kwargs):
         try:
-            return super().get(request, *args, **kwargs)
+            response = super().get(request, *args, **kwargs)
         except Http404:
             story = Article.objects.gone_or_moved_from(kwargs["slug"])
             if story is None:
@@ -108,6 +110,7 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
                 return taken_down_notice(request, story)
             # An old address of a story whose slug changed: send readers on for good.
             return HttpResponsePermanentRedirect(story.get_absolute_url())
+        return live.keep_fresh(response, self.object.coverage_state())
 
     def get_queryset(self):
         return super().get_queryset().for_detail()
@@ -136,6 +139,9 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         )
         return super().get_context_data(
             body=body,
+            live=live.coverage(
+                article, before=self.request.GET.get("before"), after=self.request.GET.get("after")
+            ),
             related=related,
             more_on=more_on,
             more_on_names=[tag.name for _, tag in named],

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from articles import images
+from articles import caching, images, text
 
 register = template.Library()
 
@@ -135,6 +135,8 @@ def article_json_ld(context, article) -> str:
     }
     if pictures := images.json_ld(article.lead_image, request.build_absolute_uri):
         news_article["image"] = pictures  # the 16:9, 4:3 and 1:1 crops
+    if (live := context.get("live")) is not None:
+        news_article |= live_blog_posting(request, article, live, authors)
     if notices := getattr(article, "notices", None):
         news_article["correction"] = [
             {
@@ -151,6 +153,49 @@ def article_json_ld(context, article) -> str:
         trail.append((article.section.name, article.section.get_absolute_url()))
     trail.append((article.headline, article.get_absolute_url()))
     return json_ld_script(news_article) + json_ld_script(_breadcrumbs(request, trail))
+
+
+def live_blog_posting(request, article, live, story_authors) -> dict:
+    """What makes a covered story's ``NewsArticle`` a ``LiveBlogPosting``: the coverage's
+    times and the entries on this page as ``liveBlogUpdate``s (``BlogPosting`` each, with its
+    address on this page); modified when its newest entry was."""
+    page = request.build_absolute_uri(request.get_full_path())
+    updates = [
+        {
+            "@type": "BlogPosting",
+            "headline": entry.summary,
+            "articleBody": text.html_to_text(entry.body),
+            "datePublished": iso(entry.created_at),
+            "dateModified": iso(entry.updated_at or entry.created_at),
+            "author": [_thing(request, "Person", author) for author in entry.authors.all()]
+            or story_authors
+            or [_publisher(request)],
+            "url": f"{page}#{entry.anchor}",
+        }
+        for entry in live.entries
+    ]
+    modified = max(
+        filter(None, [article.modified_at, *(e.updated_at or e.created_at for e in live.entries)])
+    )
+    posting = {
+        "@type": "LiveBlogPosting",
+        "coverageStartTime": iso(article.coverage_started_at),
+        "liveBlogUpdate": updates,
+        "dateModified": iso(modified),
+    }
+    if article.coverage_ends_at:
+        posting["coverageEndTime"] = iso(article.coverage_ends_at)
+    return posting
+
+
+@register.inclusion_tag("includes/breaking_news.html", takes_context=True)
+def breaking_news(context) -> dict:
+    """The breaking-news banner, when one is shown: from the page cache's timetable
+    (``articles.caching.breaking_news``), which costs a page no query. Pages rendered with
+    no request (the 500 page) show none: the database may be why they are shown."""
+    if context.get("request") is None:
+        return {"banner": None}
+    return {"banner": caching.breaking_news(caching.generation())}
 
 
 # What each kind of hub is about, as schema.org types.
