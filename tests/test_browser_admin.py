@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db.models import F
+from playwright.sync_api import expect
 
 from articles import text
 from articles.editorial.roles import sync_role_groups
@@ -201,9 +202,11 @@ def test_editor_puts_a_library_photo_in_the_body(page, live_server):
     with page.expect_popup() as opened:
         page.get_by_role("button", name="Browse...").click()
     picker = opened.value
+    picker.wait_for_load_state()  # its click handler is a deferred script
     picker.get_by_role("button", name=re.compile("Fishing boats moored")).click()
     dialog = page.locator("dialog[open]")
-    assert dialog.get_by_label("Alternative Text").input_value() == photo.alt_text
+    # The picker hands the photo over by message: wait for it rather than read at once.
+    expect(dialog.get_by_label("Alternative Text")).to_have_value(photo.alt_text)
     dialog.get_by_role("button", name="Insert").click()
     page.get_by_role("button", name="Save", exact=True).first.click()
     page.wait_for_url(re.compile(r"/admin/articles/article/$"))
@@ -215,4 +218,8 @@ def test_editor_puts_a_library_photo_in_the_body(page, live_server):
     page.goto(f"{live_server.url}/preview/{story.pk}/")
     shown = page.locator("main picture img")
     assert shown.get_attribute("alt") == photo.alt_text
-    assert shown.evaluate("img => img.complete && img.naturalWidth") > 0
+    # A photo in the body loads lazily: bring it on screen and wait for its rendition.
+    shown.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=shown.element_handle()
+    )
