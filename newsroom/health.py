@@ -118,3 +118,11 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         return unavailable_response()
     return defaults.server_error(request)
+
+
+def not_found(request, exception):
+    """``handler404``: JSON under ``/api/``, whose clients read JSON (a mistyped address
+    included); the site's own page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
