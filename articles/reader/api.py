@@ -351,10 +351,9 @@ def filtered_stories(filters: StoryFilters):
         hub = HUB_KINDS[kind]
         obj = hub.get(slug)
         keys.append(caching.hub_key(kind, obj.pk))
-        if stories is None:
-            stories = hub.articles(obj)
-        else:
-            stories = stories.filter(**{hub.lookup: obj})
+        # The first filter reads its hub's own listing index; the others narrow it down.
+        first = stories is None
+        stories = hub.articles(obj) if first else stories.filter(**{hub.lookup: obj})
     if stories is None:
         stories = Article.objects.live().with_listing_time()
         keys.append(caching.LATEST)
