@@ -14,16 +14,15 @@ publication time and id, ``paging.ListingKey``), so every page is one short inde
 paging through every live story gives each exactly once while stories are published.
 """
 
-import base64
-import binascii
 import datetime
 import functools
-from typing import Literal
+import re
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
-from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import HttpError, ValidationError
 from pydantic import field_validator
 
@@ -46,6 +45,9 @@ MAX_PAGE_SIZE = 100
 MAX_SEARCH_RESULTS = 50
 # Longer values are no slug, cursor or search anyone sends; refused before any query.
 MAX_PARAM_LENGTH = 200
+# Text a request may carry: no control characters (``newsroom.control_characters`` refuses
+# them with a 400 before any view; the document says so).
+TEXT = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFE\uFFFF]*$"
 # Filters of the story list, by the hub kind (``hubs.HUB_KINDS``) whose slug each takes.
 FILTERS = {
     "person": "people",
@@ -200,42 +202,67 @@ class SearchAnswer(Schema):
     hubs: list[HubLink]
 
 
-def in_story_range(value: datetime.datetime | None) -> datetime.datetime | None:
-    """A time a story may have (naive: UTC); anything else is refused, not passed on to a
-    database that may not represent it."""
+# An ISO 8601 date and time (RFC 3339; without an offset it is UTC). Not pydantic's lax
+# parsing, which takes "0.5" for a Unix time.
+ISO_DATE_TIME = re.compile(
+    r"(\d{4})-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]\d\d:?\d\d)?", re.IGNORECASE
+)
+
+
+def story_time(value) -> datetime.datetime | None:
+    """A time from ISO 8601 text, held within the times a story may have: a bound before
+    the earliest (or after the latest) is one no story passes or every story passes alike,
+    and never reaches a database that may not represent it."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    if not EARLIEST_STORY_TIME <= value < LATEST_STORY_TIME:
-        raise ValueError(f"must be between {EARLIEST_STORY_TIME:%Y} and {LATEST_STORY_TIME:%Y}")
-    return value
+    match = ISO_DATE_TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2025-01-29T09:30:00Z")
+    year = int(match[1])
+    if year < EARLIEST_STORY_TIME.year:
+        return EARLIEST_STORY_TIME
+    if year >= LATEST_STORY_TIME.year:
+        return LATEST_STORY_TIME
+    if match[3]:  # Python reads six digits of a second at most
+        value = value.replace(match[3], match[3][:7])
+    moment = datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
+# A page's cursor: the place of its last story (``encode_cursor``); opaque to clients.
+CURSOR = r"^-?[0-9]{1,17}-[1-9][0-9]{0,18}$"
+Cursor = Field(None, pattern=CURSOR, description="The next_cursor of the page before")
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+MICROSECOND = datetime.timedelta(microseconds=1)
+MAX_ID = 2**63 - 1  # the largest id PostgreSQL and SQLite hold
 PageSize = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Stories per page")
 
 
+def SlugFilter(description: str):  # noqa: N802  (a Field, named like one)
+    return Field(None, max_length=MAX_PARAM_LENGTH, pattern=TEXT, description=description)
+
+
 class StoryFilters(Schema):
-    person: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="A person's slug")
-    country: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="A country's slug")
-    topic: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="A topic's slug")
-    section: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="A section's slug")
-    author: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="An author's slug")
+    person: str | None = SlugFilter("A person's slug")
+    country: str | None = SlugFilter("A country's slug")
+    topic: str | None = SlugFilter("A topic's slug")
+    section: str | None = SlugFilter("A section's slug")
+    author: str | None = SlugFilter("An author's slug")
     since: datetime.datetime | None = Field(None, description="Published at or after (ISO 8601)")
     until: datetime.datetime | None = Field(None, description="Published before (ISO 8601)")
-    cursor: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="next_cursor")
+    cursor: str | None = Cursor
     limit: int = PageSize
 
-    _times = field_validator("since", "until")(in_story_range)
+    _times = field_validator("since", "until", mode="before")(story_time)
 
 
 class PageParams(Schema):
-    cursor: str | None = Field(None, max_length=MAX_PARAM_LENGTH, description="next_cursor")
+    cursor: str | None = Cursor
     limit: int = PageSize
 
 
 class SearchParams(Schema):
-    q: str = Field("", description="Words, as on the site's search page")
+    q: str = Field("", pattern=TEXT, description="Words, as on the site's search page")
     limit: int = Field(20, ge=1, le=MAX_SEARCH_RESULTS)
 
 
@@ -250,19 +277,20 @@ QUERY_PARAMS = {
 
 
 def encode_cursor(key: ListingKey) -> str:
-    return base64.urlsafe_b64encode(str(key).encode()).decode().rstrip("=")
+    """``<microseconds since 1970 UTC>-<id>`` of the last story of a page."""
+    return f"{(key.listed - EPOCH) // MICROSECOND}-{key.pk}"
 
 
 def decode_cursor(cursor: str) -> ListingKey:
-    """The key a ``next_cursor`` stands for; 400 for anything this API did not give."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        key = ListingKey.parse(raw)
-    except (binascii.Error, ValueError, Http404):
-        raise HttpError(400, "cursor: not a cursor this API gave; start without one") from None
-    if not EARLIEST_STORY_TIME <= key.listed < LATEST_STORY_TIME:
-        raise HttpError(400, "cursor: not a cursor this API gave; start without one")
-    return key
+    """The key a cursor (``CURSOR``, checked by the schema) stands for. Any such cursor is a
+    place in the listing, however made up: beyond the times and ids a database holds, it is
+    held at the last one, where the listing has nothing older or everything."""
+    micros, pk = (int(part) for part in cursor.rsplit("-", 1))
+    earliest, latest = (
+        (t - EPOCH) // MICROSECOND for t in (EARLIEST_STORY_TIME, LATEST_STORY_TIME)
+    )
+    listed = EPOCH + MICROSECOND * max(earliest, min(micros, latest))
+    return ListingKey(listed, min(pk, MAX_ID))
 
 
 def page_of(stories, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
@@ -404,6 +432,7 @@ def moved(request, story: Article, name: str) -> HttpResponsePermanentRedirect:
 # Endpoints -------------------------------------------------------------------------------
 
 v1 = Router(tags=["v1"])
+Slug = Annotated[str, Path(pattern=TEXT)]
 NOT_FOUND = {400: Error, 404: Error}
 
 
@@ -427,7 +456,7 @@ def stories(request, filters: Query[StoryFilters]):
     response={200: Story, 301: None, **NOT_FOUND, 410: Error},
     url_name="story",
 )
-def story(request, slug: str):
+def story(request, slug: Slug):
     """One live story: body, tags, bylines, image renditions, Also Read links, notices."""
     found = load_story(slug, request)
     if found.slug != slug:
@@ -475,7 +504,7 @@ def story(request, slug: str):
     response={200: dict, 301: None, **NOT_FOUND, 410: Error},
     url_name="story_ninjs",
 )
-def story_ninjs(request, slug: str):
+def story_ninjs(request, slug: Slug):
     """One live story as an IPTC ninjs 2.2 document (https://iptc.org/standards/ninjs/)."""
     found = load_story(slug, request)
     if found.slug != slug:
@@ -484,7 +513,7 @@ def story_ninjs(request, slug: str):
 
 
 @v1.get("/hubs/{kind}/{slug}/", response={200: Hub, **NOT_FOUND}, url_name="hub")
-def hub(request, kind: HubKindName, slug: str, paging: Query[PageParams]):
+def hub(request, kind: HubKindName, slug: Slug, paging: Query[PageParams]):
     """A person, country, topic, section or author with live stories: its page, feeds,
     count and a page of its stories (the next ones from the story list, filtered by it)."""
     hub_kind = HUB_KINDS[kind]
