@@ -11,7 +11,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from articles.models import Correction
@@ -25,7 +27,13 @@ def wsgi_app(settings):
     """The project's WSGI application, made under the test settings (static and media
     folders of the run's own); schemathesis sends it requests for host "localhost"."""
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-    return get_wsgi_application()
+    # As Django's test client does: the request signals would close the test's connection
+    # (PostgreSQL), whose transaction holds the seeded data.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
