@@ -373,12 +373,13 @@ def busy_newsroom(n: int, name: str) -> list[str]:
 
 # Whole requests, the content generation's query included (as tests/test_query_budgets.py).
 BUDGETS = [
-    3,  # list: generation, the hub filter's hub, the page
-    7,  # story: generation, story, renditions, links, tags and bylines, notices (+ photos)
+    3,  # list: generation, the filter's hub, the page
+    7,  # story: generation, story, lead image renditions, links, tags and bylines, notices;
+    #     one more for photos in the body (none here)
     7,  # ninjs: the same
-    5,  # hub: generation, hub, count, page
-    4,  # search: generation, results, hubs named
-    8,  # list with five hub filters: one query each
+    4,  # hub: generation, hub, its count (once per content generation), the page
+    3,  # search: generation, results, hubs named
+    7,  # list with five hub filters: generation, a query per hub, the page
 ]
 
 
