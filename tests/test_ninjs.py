@@ -18,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from articles.models import Correction
-from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, ImageFactory
+from tests.factories import ArticleFactory, AuthorFactory, CrossLinkFactory, ImageFactory, draft
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,10 @@ def test_every_feed_item_links_to_its_ninjs(client, format):
             assert {"rel": "alternate", "type": "application/json", "href": url} in [
                 {key: link.get(key) for key in ("rel", "type", "href")} for link in links
             ]
+
+
+def test_a_preview_links_to_no_ninjs(admin_client):
+    """A draft's preview (staff) names no ninjs address: the draft has none yet."""
+    story = draft()
+    html = admin_client.get(f"/preview/{story.pk}/").content.decode()
+    assert "IPTC ninjs" not in html
