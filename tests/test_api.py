@@ -249,6 +249,12 @@ def test_unknown_address_under_the_api_is_a_json_404(client):
         assert response["Content-Type"] == "application/json"
 
 
+def test_an_address_without_its_slash_is_sent_to_it(client):
+    response = client.get("/api/v1/stories?limit=5")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/stories/?limit=5"
+
+
 def test_openapi_document_describes_the_api(client):
     """``/api/openapi.json`` lists every endpoint, versioned under /api/v1/."""
     data = get_json(client, "/api/openapi.json")

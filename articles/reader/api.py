@@ -379,7 +379,6 @@ def filtered_stories(filters: StoryFilters):
         hub = HUB_KINDS[kind]
         obj = hub.get(slug)
         keys.append(caching.hub_key(kind, obj.pk))
-        # The first filter reads its hub's own listing index; the others narrow it down.
         first = stories is None
         stories = hub.articles(obj) if first else stories.filter(**{hub.lookup: obj})
     if stories is None:
