@@ -70,6 +70,19 @@ def published(article) -> str:
     )
 
 
+def type_label_html(article, label: str) -> str:
+    return format_html('<span class="type-label type-{}">{}</span>', article.story_type, label)
+
+
+@register.simple_tag
+def headline_label(article) -> str:
+    """The label before a headline shown alone (an Also Read link): "Opinion" and
+    "Sponsored" (``Article.listing_label``), followed by a space; nothing for other work."""
+    if not article.listing_label:
+        return ""
+    return format_html("{} ", type_label_html(article, article.listing_label))
+
+
 @register.simple_tag
 def story_labels(article, *, hide_section=False, hide_demo=False, then="") -> str:
     """The kicker line above a story's headline, wherever it is shown: the "Live" marker,
@@ -87,11 +100,7 @@ def story_labels(article, *, hide_section=False, hide_demo=False, then="") -> st
     if article.is_demo and not hide_demo:
         parts.append(mark_safe('<span class="demo-label">Demo</span>'))  # noqa: S308 - constant
     if article.type_label:
-        parts.append(
-            format_html(
-                '<span class="type-label type-{}">{}</span>', article.story_type, article.type_label
-            )
-        )
+        parts.append(type_label_html(article, article.type_label))
     if article.section and not hide_section:
         parts.append(article.section.name)
     if then:
