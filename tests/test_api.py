@@ -201,6 +201,15 @@ def test_story_has_body_tags_bylines_image_links_and_corrections(client):
     assert data["ninjs_url"].endswith(f"/api/v1/stories/{story.slug}/ninjs/")
 
 
+def test_story_has_its_type_and_dateline(client):
+    """The dateline opens the body as on the page, and is given on its own too."""
+    story = ArticleFactory(dateline="DOHA", story_type="analysis")
+    data = get_json(client, story_url(story.slug))
+    assert data["dateline"] == "DOHA"
+    assert data["body_html"].startswith('<p><span class="dateline">DOHA —</span> ')
+    assert (data["story_type"], data["story_type_label"]) == ("analysis", "Analysis")
+
+
 def test_old_address_redirects_and_taken_down_story_is_410(client):
     """As on the site: a story's old slug answers 301 to its API address, a taken-down
     story 410, with nothing of it."""

@@ -91,6 +91,8 @@ def test_a_full_story_is_valid_ninjs_with_everything_it_shows(client):
         authors=[AuthorFactory(name="Jane Writer"), AuthorFactory(name="Sam Reporter")],
         lead_image=ImageFactory(),
         source="PTI",
+        dateline="WASHINGTON",
+        story_type="analysis",
     )
     inline, listed = ArticleFactory(headline="Inline target"), ArticleFactory(headline="Listed")
     CrossLinkFactory(source=story, target=inline, placement=2)
@@ -101,7 +103,9 @@ def test_a_full_story_is_valid_ninjs_with_everything_it_shows(client):
     assert_valid(document)
     assert document["uri"].startswith("tag:testserver,")
     assert document["headlines"][0]["value"] == story.headline
-    assert document["bodies"][0]["value"] == "\n".join(story.paragraphs)
+    assert document["bodies"][0]["value"].startswith('<p><span class="dateline">WASHINGTON —')
+    assert document["located"] == "WASHINGTON"
+    assert document["genres"] == [{"name": "Analysis", "literal": "analysis"}]
     assert document["bodies"][0]["contenttype"] == "text/html"
     assert {p["name"] for p in document["people"]} == {"Donald Trump", "Benjamin Netanyahu"}
     assert {p["name"] for p in document["places"]} == {"United States", "Israel"}

@@ -112,6 +112,8 @@ class StoryCard(Schema):
     published_at: datetime.datetime
     updated_at: datetime.datetime | None
     section: SectionRef | None
+    story_type: str = Field(description="The type of work: news, analysis, opinion, …")
+    story_type_label: str = Field(description="As readers are told it: News, Analysis, …")
     demo: bool = Field(description="Demo content (manage.py load_demo), illustrative only")
     url: str = Field(description="The story's page")
     api_url: str
@@ -170,6 +172,7 @@ class Tags(Schema):
 
 
 class Story(StoryCard):
+    dateline: str = Field(description="Where it was reported (it also opens body_html)")
     body_html: str = Field(description="The body, sanitised as on the page; photos as <img>")
     source: str
     bylines: list[HubLink]
@@ -335,6 +338,8 @@ def card(story: Article, request) -> dict:
             "slug": section.slug,
             "url": absolute(section.get_absolute_url()),
         },
+        "story_type": story.story_type,
+        "story_type_label": story.get_story_type_display(),
         "demo": story.is_demo,
         "url": absolute(story.get_absolute_url()),
         "api_url": story_api_url(request, story.slug),
@@ -410,7 +415,7 @@ def load_story(slug: str, request) -> Article:
     story.shown_links = list(CrossLink.objects.shown_from(story))
     attach_tags_and_authors([story])
     attach_notices([story])
-    blocks = story.paragraphs
+    blocks = text.with_dateline(story.paragraphs, story.dateline)  # as the page opens it
     photos = (
         images.renditions_by_digest(images.body_digests([blocks])) if "<img" in story.body else {}
     )
@@ -464,6 +469,7 @@ def story(request, slug: Slug):
     image = found.lead_image
     return {
         **card(found, request),
+        "dateline": found.dateline,
         "body_html": found.body_html,
         "source": found.source,
         "bylines": [hub_link("authors", author, request) for author in found.bylined],

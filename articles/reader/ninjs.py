@@ -10,8 +10,9 @@ Mapping: ``uri`` is the story's permanent id (the ``tag:`` URI its feed items ca
 edit changes); the page's address is an ``altids`` entry of role ``url``. People, countries and
 topics are ``people``, ``places`` and ``subjects`` (``rel: "about"``), each ``uri`` its hub's
 address; the section is a subject with ``rel: "section"``. ``by`` names the bylines (or the
-agency), ``bodies`` hold the body as HTML (photos as absolute ``<img>``), ``descriptions`` the
-standfirst and corrections. The lead photo is an association named ``leadimage`` of type
+agency), ``located`` is the dateline and ``genres`` the type of work; ``bodies`` hold the body
+as HTML as the page shows it (dateline first, photos as absolute ``<img>``), ``descriptions``
+the standfirst and corrections. The lead photo is an association named ``leadimage`` of type
 ``picture`` with its renditions; each Also Read link is an association of type ``text``
 named after where it stands: ``alsoread-after-paragraph-N``, or ``related`` for the Related
 stories list.
@@ -143,6 +144,8 @@ def document(story, request) -> dict:
             }
         ],
         "by": ", ".join(bylines) or story.source,
+        "located": story.dateline,
+        "genres": [{"name": story.get_story_type_display(), "literal": story.story_type}],
         "infosources": [{"name": story.source}] if story.source else [],
         "people": concepts(story.tags["people"], absolute),
         "places": concepts(story.tags["countries"], absolute),
