@@ -57,6 +57,7 @@ from .models import (
     ContentChange,
     Correction,
     CrossLink,
+    IngestToken,
     LiveEntry,
     NewsTag,
     Section,
@@ -70,8 +71,8 @@ logger = logging.getLogger(__name__)
 
 PUBLIC_APPS = {"articles"}
 # Rows of the app that no public page shows: writing or deleting them (purge_revisions deletes
-# thousands of versions at once) or an audit entry is no new content.
-RECORDS = {AuditEntry, ContentChange, StoryVersion}
+# thousands of versions at once), an audit entry or an ingest token's use is no new content.
+RECORDS = {AuditEntry, ContentChange, IngestToken, StoryVersion}
 # How long values remembered for a generation live untouched; longer than a page's life.
 GENERATION_SECONDS = 30 * 24 * 3600
 # The generation of a database with no ContentChange row (emptied by a test's flush).
