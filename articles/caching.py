@@ -43,7 +43,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Exists, F, Q, Subquery, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -94,6 +94,9 @@ EVERYTHING = "*"
 LATEST = "latest"
 SECTIONS = "sections"
 AUTHORS = "authors"
+# The public record of corrections and clarifications (/corrections/ and its feeds), which a
+# notice added, amended or deleted changes besides its story.
+CORRECTIONS = "corrections"
 # A page showing more than this many things is treated as showing everything: its check
 # stays one short query, and its keys fit a CDN's header (Varnish: 8 KB per header line).
 MAX_KEYS = 500
@@ -349,6 +352,7 @@ def content_changed(using: str | None = None, keys: Iterable[str] | None = None)
         transaction.on_commit(functools.partial(_committed, using, keys), using=using, robust=True)
     else:
         purge_cdn(keys)
+        announce(using, keys)
 
 
 def _committed(using: str, keys: frozenset[str] | None) -> None:
@@ -357,6 +361,25 @@ def _committed(using: str, keys: frozenset[str] | None) -> None:
     finally:
         # After the rows: a CDN fetching the page again must not get the old one from here.
         purge_cdn(keys)
+        announce(using, keys)
+
+
+# Sent once a change to public content is committed, with the keys it changed (None:
+# everything), for those outside the site to be told (articles.websub pings a WebSub hub).
+# Receivers hand slow work to a thread of their own, as the CDN purger does.
+content_committed = Signal()
+
+
+def announce(using: str, keys: frozenset[str] | None) -> None:
+    """Tell ``content_committed``'s receivers; a failing one is logged, never raised: the
+    change is committed already."""
+    for receiver_function, outcome in content_committed.send_robust(
+        sender=ContentChange, keys=keys, using=using
+    ):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "%s failed after a change committed: %r", receiver_function.__name__, outcome
+            )
 
 
 _purgers: dict[str, object] = {}
@@ -457,9 +480,12 @@ def _row_keys(model, row, created: bool) -> set[str] | None:
         return set()
     if model is CrossLink:
         return {links_key(row.source_id)}
-    if model in (SlugRedirect, Correction, LiveEntry):
-        # Its old address answers 301 to it; a notice shows on its page and feed items; a
-        # live entry on its page, its new-entries endpoint and (a key event) its feed items.
+    if model is Correction:
+        # Shown on its story's page and feed items, and on the corrections page and feeds.
+        return {story_key(row.article_id), CORRECTIONS}
+    if model in (SlugRedirect, LiveEntry):
+        # Its old address answers 301 to it; a live entry shows on its page, its
+        # new-entries endpoint and (a key event) its feed items.
         return {story_key(row.article_id)}
     if model is LiveEntry.authors.through:
         # Added and removed with the manager, whose m2m_changed names the entry's story
