@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, AuditEntry, CrossLink, IngestToken, StoryVersion
+from tests.admin_support import make_user
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -380,3 +381,33 @@ def test_database_refusal_writes_nothing(client, token):
     assert response.json()["field"] == "slug"
     assert not Article.objects.filter(slug="taken-address").exists()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.INGESTED).exists()
+
+
+# Tokens in the admin -----------------------------------------------------------------------
+
+
+def test_editor_creates_a_token_seeing_its_secret_once_and_revokes_it(client):
+    editor = make_user("eddie", "Editor")
+    client.force_login(editor)
+    add = reverse("admin:articles_ingesttoken_add")
+    response = client.post(add, {"name": "Reuters desk", "allows": "draft"}, follow=True)
+    assert response.status_code == 200
+    token = IngestToken.objects.get()
+    assert token.created_by == editor and token.allows == "draft"
+    secret = next(word for word in response.text.split() if word.startswith("nrw_"))
+    assert IngestToken.objects.holding(secret) == token
+    change = reverse("admin:articles_ingesttoken_change", args=[token.pk])
+    assert secret not in client.get(change).text
+    assert deliver(Client(), secret, STORY).status_code == 201
+
+    changelist = reverse("admin:articles_ingesttoken_changelist")
+    client.post(changelist, {"action": "revoke_selected", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.TOKEN_REVOKED).exists()
+    assert deliver(Client(), secret, STORY).status_code == 403
+
+
+def test_writers_cannot_make_tokens(client):
+    client.force_login(make_user("wendy", "Writer"))
+    assert client.get(reverse("admin:articles_ingesttoken_add")).status_code == 403
