@@ -13,14 +13,16 @@ from unittest import mock
 import feedparser
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import websub
 from articles.editorial import corrections as notices
 from articles.editorial import editing
 from articles.models import Article, Correction, Person
-from tests.factories import ArticleFactory, SectionFactory
+from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
+from tests.test_security import run_django
 
 BASE = "https://news.example.org"
 
@@ -279,3 +281,50 @@ def test_ping_hub_command_does_nothing_when_websub_is_off(settings, capsys):
     settings.NEWSROOM_WEBSUB_HUB_URL = ""
     call_command("ping_hub")
     assert "WebSub is off" in capsys.readouterr().out
+
+
+# Costs and configuration -------------------------------------------------------------------
+
+
+def feed_queries(client, path) -> int:
+    client.get(path)  # warm per-process caches
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_advertising_the_hub_costs_no_query(client, settings, without_page_cache):
+    story = ArticleFactory(people=["Antony Blinken"])
+    paths = feed_paths(story)
+    settings.NEWSROOM_WEBSUB_HUB_URL = ""
+    without = [feed_queries(client, path) for path in paths]
+    settings.NEWSROOM_WEBSUB_HUB_URL = "http://127.0.0.1:9/"
+    settings.NEWSROOM_BASE_URL = BASE
+    assert [feed_queries(client, path) for path in paths] == without
+
+
+@pytest.mark.django_db
+def test_finding_the_feeds_a_change_touched_costs_a_few_queries_whatever_the_tags(settings):
+    settings.NEWSROOM_BASE_URL = BASE
+    stories = [
+        ArticleFactory(
+            people=[f"Person {n}", f"Other {n}"],
+            countries=["IL", "US"],
+            topics=[f"Topic {n}"],
+            authors=[AuthorFactory(name=f"Author {n}")],
+        )
+        for n in range(4)
+    ]
+    keys = frozenset(f"story:{story.pk}" for story in stories)
+    with CaptureQueriesContext(connection) as queries:
+        topics = websub.changed_feeds(keys)
+    assert len(queries) <= 2 + 5  # live stories, their hubs, then each kind's slugs
+    assert len(topics) == 3 * (1 + 8 + 2 + 4 + 4 + len({s.section_id for s in stories}))
+
+
+@pytest.mark.slow
+def test_websub_needs_base_url():
+    result = run_django("check", WEBSUB_HUB_URL="https://hub.example.org/")
+    assert result.returncode != 0
+    assert "WEBSUB_HUB_URL needs BASE_URL" in result.stderr
