@@ -112,7 +112,8 @@ def as_allowed(story: importing.StoryFile, may_publish: bool) -> importing.Story
 
 
 def parse_story_file(data: bytes, may_publish: bool) -> Delivery:
-    content = ""
+    # For naming the line of a problem, even in bytes that are no UTF-8 text.
+    content = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
 
     def field_at(line: int) -> str:
         return header_key_at(content, line)
@@ -128,14 +129,17 @@ def parse_story_file(data: bytes, may_publish: bool) -> Delivery:
 
 
 def header_key_at(content: str, line: int) -> str:
-    """The story-file header key on ``line`` (``published``…), or ``body`` past the header."""
+    """The story-file header key on ``line`` (``published``…), ``body`` past the header
+    block; a header line that is no ``Key: value`` is ``headline`` first, ``header`` after."""
     lines = content.split("\n")
-    for number, given in enumerate(lines[:line], start=1):
-        if not given.strip() and number > 1 and lines[0].strip():
-            return "body"  # the header block ended before this line
-        if number == line:
-            match = importing.HEADER_LINE.match(given.strip())
-            return match["key"].lower() if match else ("body" if number > 1 else "headline")
+    number = first = next((n for n, given in enumerate(lines) if given.strip()), len(lines))
+    while number < len(lines) and lines[number].strip():
+        if number + 1 == line:
+            match = importing.HEADER_LINE.match(lines[number].strip())
+            if match:
+                return match["key"].lower()
+            return "headline" if number == first else "header"
+        number += 1
     return "body"
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from articles import websub
 from articles.editorial import corrections as notices
 from articles.editorial import editing
-from articles.models import Article, Correction, Person
+from articles.models import Article, Correction, IngestToken, Person
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory
 from tests.test_security import run_django
 
@@ -328,3 +328,18 @@ def test_websub_needs_base_url():
     result = run_django("check", WEBSUB_HUB_URL="https://hub.example.org/")
     assert result.returncode != 0
     assert "WEBSUB_HUB_URL needs BASE_URL" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_delivery_reaches_the_hub(client, hub):
+    """An agency's story, delivered for publication, is announced to feed readers at once."""
+    secret = IngestToken.objects.issue(name="Desk", allows=IngestToken.Allows.PUBLISHED)[1]
+    story = (
+        "Headline: Quake hits the coast\nStatus: published\nPublished: 2026-01-01T00:00Z\n\nB.\n"
+    )
+    response = client.generic(
+        "POST", "/api/ingest/", story.encode(), "text/plain", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert response.status_code == 201
+    flush()
+    assert hub.topics() >= SITE_FEEDS
