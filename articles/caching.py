@@ -6,6 +6,7 @@ changed: ``story:12`` (anything a story shows of itself, its live coverage and e
 included), ``links:12`` (its Also Read boxes and Related list), ``people:7`` /
 ``countries:`` / ``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub
 lists), ``latest`` (which live stories exist, in which order: front page, archive, site
+feeds), ``corrections`` (a notice added, amended or deleted: the corrections page and
 feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this module
 does not understand). The newest row is the content *generation*.
 
@@ -18,7 +19,8 @@ job may not reach at that moment), so every process sees a change at once. Savin
 deleting anything of the ``articles`` app inserts rows (signals below); code that writes
 with ``update()`` calls ``content_changed()`` itself, with the keys it changed if it knows
 them. A CDN in front gets the same keys as surrogate keys, purged after each change commits
-(``NEWSROOM_CDN_PURGER``, ``newsroom.cdn``).
+(``NEWSROOM_CDN_PURGER``, ``newsroom.cdn``), and ``content_committed`` tells whoever else
+listens (``articles.websub`` pings a WebSub hub).
 
 The token names the row's id and time: its time is when public content last changed, and a
 database restored from a backup, whose ids start again lower, still makes new tokens.
