@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from . import images, text
 from .models import (
+    DATELINE_MAX_LENGTH,
     NOTICE_MAX_LENGTH,
     TAG_KINDS,
     Article,
@@ -36,6 +37,7 @@ from .models import (
     Section,
     SlugRedirect,
     StoryVersion,
+    normalise_dateline,
     tag_model,
     validate_story_time,
 )
@@ -63,11 +65,15 @@ HEADER_KEYS = (
     "standfirst",
     "format",
     "demo",
+    "type",
+    "dateline",
     *LIST_KEYS,
     "image",
     *IMAGE_KEYS,
     *NOTICE_KEYS,
 )
+# ``Type:`` values as a story file writes them: the labels in lower case ("fact check").
+TYPE_WORDS = {value: label.lower() for value, label in Article.StoryType.choices}
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
 # The models whose normalise_name() says what a name in each list may be.
@@ -132,6 +138,9 @@ class StoryFile:
     demo: bool = False
     # ``Embargo:``: not to be published before this time (``Article.embargo_until``).
     embargo: datetime | None = None
+    # ``Type:`` (an Article.StoryType value) and ``Dateline:``.
+    story_type: str = Article.StoryType.NEWS
+    dateline: str = ""
 
     @cached_property
     def digest(self) -> str:
@@ -150,6 +159,8 @@ class StoryFile:
                 *([[notice.key for notice in self.notices]] if self.notices else []),
                 *(["demo"] if self.demo else []),
                 *([self.embargo.isoformat()] if self.embargo else []),
+                *([("type", self.story_type)] if self.story_type != Article.StoryType.NEWS else []),
+                *([("dateline", self.dateline)] if self.dateline else []),
             )
         )
         return hashlib.sha256(state.encode() + self.image_data).hexdigest()
@@ -608,6 +619,31 @@ def story_demo(header: Header) -> bool:
     return given == "yes"
 
 
+def story_type(header: Header) -> str:
+    """``Type:`` in words as readers see it (``analysis``, ``fact check``), in any case;
+    news when the header has none."""
+    given = header.get("type")
+    if not given:
+        return Article.StoryType.NEWS
+    words = " ".join(given.lower().replace("-", " ").replace("_", " ").split())
+    for value, label in Article.StoryType.choices:
+        if words == label.lower():
+            return value
+    header.fail("type", f"unknown type '{given}' (one of {', '.join(TYPE_WORDS.values())})")
+
+
+def story_dateline(header: Header) -> str:
+    """``Dateline:``, the place the story was reported from, e.g. ``DOHA``."""
+    dateline = normalise_dateline(header.get("dateline"))
+    if len(dateline) > DATELINE_MAX_LENGTH:
+        header.fail(
+            "dateline",
+            f"the dateline is {len(dateline)} characters long; at most {DATELINE_MAX_LENGTH} "
+            "(a place, e.g. 'Dateline: DOHA')",
+        )
+    return dateline
+
+
 def story_values(header: Header, *, headline: str, body_html: str, status: str, dates: dict):
     """The story's own fields, as the Article model names them."""
     return {
@@ -644,6 +680,7 @@ def parse_story(
     dates = story_dates(header, status)
     body_format = story_format(header)
     demo = story_demo(header)
+    kind_of_work, dateline = story_type(header), story_dateline(header)
     section, names, former_slugs = story_names(header, slug)
     notices = story_notices(header)
     image, image_data = story_image(header, files)
@@ -670,6 +707,8 @@ def parse_story(
         notices=notices,
         demo=demo,
         embargo=dates.get("embargo"),
+        story_type=kind_of_work,
+        dateline=dateline,
     )
 
 
@@ -683,6 +722,8 @@ FIELD_KEYS = {
     "updated_at": "updated",
     "embargo_until": "embargo",
     "status": "status",
+    "story_type": "type",
+    "dateline": "dateline",
 }
 
 
@@ -751,6 +792,7 @@ def _write_story(story: StoryFile, overwrite: bool, actor: str) -> tuple[str, st
         setattr(article, name, value)
     article.is_demo = story.demo
     article.embargo_until = story.embargo
+    article.story_type, article.dateline = story.story_type, story.dateline
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
     image = library_image(story)
@@ -1024,6 +1066,11 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Section", article.section and article.section.name),
         ("Source", article.source),
         ("Demo", "yes" if article.is_demo else ""),
+        (
+            "Type",
+            "" if article.story_type == Article.StoryType.NEWS else TYPE_WORDS[article.story_type],
+        ),
+        ("Dateline", article.dateline),
         ("Authors", names(article.authors.order_by("bylines__position"))),
         ("People", names(article.people.all())),
         ("Countries", names(article.countries.all())),

@@ -341,6 +341,8 @@ class ArticleAdminForm(forms.ModelForm):
             "status",
             "published_at",
             "embargo_until",
+            "story_type",
+            "dateline",
             "section",
             "source",
             *TAG_KINDS,

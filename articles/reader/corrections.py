@@ -86,7 +86,7 @@ class CorrectionsFeed(AdvertisesHub, Feed):
         )
 
     def item_title(self, notice):
-        return f"{notice.get_kind_display()}: {notice.article.headline}"
+        return f"{notice.get_kind_display()}: {notice.article.labelled_headline}"
 
     def item_description(self, notice):
         """The notice as HTML that shows its text as written (RSS ``description``, Atom
@@ -116,11 +116,11 @@ class CorrectionsFeed(AdvertisesHub, Feed):
                 text=notice.text,
                 label=notice.get_kind_display(),
                 url=story_url,
-                headline=notice.article.headline,
+                headline=notice.article.labelled_headline,
             ),
             "summary": notice.text,
             "image": None,
-            "related": [{"url": story_url, "title": notice.article.headline}],
+            "related": [{"url": story_url, "title": notice.article.labelled_headline}],
         }
 
 

@@ -119,7 +119,8 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
         # Photos in the body as renditions (one query, only when it has any).
-        body, related = text.place_links(images.with_pictures(article.paragraphs), links)
+        paragraphs = text.with_dateline(article.paragraphs, article.dateline)
+        body, related = text.place_links(images.with_pictures(paragraphs), links)
         attach_tags_and_authors([article])
         attach_notices([article])
         # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing

@@ -32,7 +32,7 @@ def grant_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0024_live_coverage'),
+        ('articles', '0025_story_type_and_dateline'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
