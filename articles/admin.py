@@ -4,6 +4,7 @@ of the editors' tools in ``articles.editorial``."""
 from articles.editorial import (  # noqa: F401  (register the ModelAdmins)
     admin,
     corrections,
+    ingest_admin,
     live_admin,
     record,
     tag_admin,

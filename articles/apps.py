@@ -7,5 +7,6 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Connect the signals that invalidate cached pages and make images' renditions.
-        from . import caching, images  # noqa: F401
+        # Connect the signals that invalidate cached pages, make images' renditions and
+        # ping the WebSub hub.
+        from . import caching, images, websub  # noqa: F401

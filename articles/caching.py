@@ -6,6 +6,7 @@ changed: ``story:12`` (anything a story shows of itself, its live coverage and e
 included), ``links:12`` (its Also Read boxes and Related list), ``people:7`` /
 ``countries:`` / ``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub
 lists), ``latest`` (which live stories exist, in which order: front page, archive, site
+feeds), ``corrections`` (a notice added, amended or deleted: the corrections page and
 feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this module
 does not understand). The newest row is the content *generation*.
 
@@ -18,7 +19,8 @@ job may not reach at that moment), so every process sees a change at once. Savin
 deleting anything of the ``articles`` app inserts rows (signals below); code that writes
 with ``update()`` calls ``content_changed()`` itself, with the keys it changed if it knows
 them. A CDN in front gets the same keys as surrogate keys, purged after each change commits
-(``NEWSROOM_CDN_PURGER``, ``newsroom.cdn``).
+(``NEWSROOM_CDN_PURGER``, ``newsroom.cdn``), and ``content_committed`` tells whoever else
+listens (``articles.websub`` pings a WebSub hub).
 
 The token names the row's id and time: its time is when public content last changed, and a
 database restored from a backup, whose ids start again lower, still makes new tokens.
@@ -43,7 +45,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Exists, F, Q, Subquery, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -57,6 +59,7 @@ from .models import (
     ContentChange,
     Correction,
     CrossLink,
+    IngestToken,
     LiveEntry,
     NewsTag,
     Section,
@@ -70,8 +73,8 @@ logger = logging.getLogger(__name__)
 
 PUBLIC_APPS = {"articles"}
 # Rows of the app that no public page shows: writing or deleting them (purge_revisions deletes
-# thousands of versions at once) or an audit entry is no new content.
-RECORDS = {AuditEntry, ContentChange, StoryVersion}
+# thousands of versions at once), an audit entry or an ingest token's use is no new content.
+RECORDS = {AuditEntry, ContentChange, IngestToken, StoryVersion}
 # How long values remembered for a generation live untouched; longer than a page's life.
 GENERATION_SECONDS = 30 * 24 * 3600
 # The generation of a database with no ContentChange row (emptied by a test's flush).
@@ -93,6 +96,9 @@ EVERYTHING = "*"
 LATEST = "latest"
 SECTIONS = "sections"
 AUTHORS = "authors"
+# The public record of corrections and clarifications (/corrections/ and its feeds), which a
+# notice added, amended or deleted changes besides its story.
+CORRECTIONS = "corrections"
 # A page showing more than this many things is treated as showing everything: its check
 # stays one short query, and its keys fit a CDN's header (Varnish: 8 KB per header line).
 MAX_KEYS = 500
@@ -348,6 +354,7 @@ def content_changed(using: str | None = None, keys: Iterable[str] | None = None)
         transaction.on_commit(functools.partial(_committed, using, keys), using=using, robust=True)
     else:
         purge_cdn(keys)
+        announce(using, keys)
 
 
 def _committed(using: str, keys: frozenset[str] | None) -> None:
@@ -356,6 +363,25 @@ def _committed(using: str, keys: frozenset[str] | None) -> None:
     finally:
         # After the rows: a CDN fetching the page again must not get the old one from here.
         purge_cdn(keys)
+        announce(using, keys)
+
+
+# Sent once a change to public content is committed, with the keys it changed (None:
+# everything), for those outside the site to be told (articles.websub pings a WebSub hub).
+# Receivers hand slow work to a thread of their own, as the CDN purger does.
+content_committed = Signal()
+
+
+def announce(using: str, keys: frozenset[str] | None) -> None:
+    """Tell ``content_committed``'s receivers; a failing one is logged, never raised: the
+    change is committed already."""
+    for receiver_function, outcome in content_committed.send_robust(
+        sender=ContentChange, keys=keys, using=using
+    ):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "%s failed after a change committed: %r", receiver_function.__name__, outcome
+            )
 
 
 _purgers: dict[str, object] = {}
@@ -456,9 +482,12 @@ def _row_keys(model, row, created: bool) -> set[str] | None:
         return set()
     if model is CrossLink:
         return {links_key(row.source_id)}
-    if model in (SlugRedirect, Correction, LiveEntry):
-        # Its old address answers 301 to it; a notice shows on its page and feed items; a
-        # live entry on its page, its new-entries endpoint and (a key event) its feed items.
+    if model is Correction:
+        # Shown on its story's page and feed items, and on the corrections page and feeds.
+        return {story_key(row.article_id), CORRECTIONS}
+    if model in (SlugRedirect, LiveEntry):
+        # Its old address answers 301 to it; a live entry shows on its page, its
+        # new-entries endpoint and (a key event) its feed items.
         return {story_key(row.article_id)}
     if model is LiveEntry.authors.through:
         # Added and removed with the manager, whose m2m_changed names the entry's story

@@ -43,7 +43,7 @@ from .models import (
 )
 
 LIST_KEYS = ("authors", *TAG_KINDS, "former-slugs")
-DATE_KEYS = ("published", "updated")
+DATE_KEYS = ("published", "updated", "embargo")
 # The photo's own details (the library image's fields), given with ``Image:``.
 IMAGE_KEYS = {
     "image-alt": "alt_text",
@@ -59,6 +59,7 @@ HEADER_KEYS = (
     "status",
     "published",
     "updated",
+    "embargo",
     "section",
     "source",
     "standfirst",
@@ -84,6 +85,11 @@ TAKEN_DOWN_SKIP = "skipped (taken down)"
 # A story file may give any status but "withdrawn": a takedown is an editor's act with a
 # reason (manage.py takedown), and neither made nor reversed by a file.
 FILE_STATUSES = [status for status in Article.Status.values if status != Article.Status.WITHDRAWN]
+# Why a story delivered over the wire may not name an image or photo file.
+NO_FILES = (
+    "a delivered story cannot name files (Image:, <img src>): there is no folder beside it; "
+    "leave the photo out and add it in the image library"
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ class StoryFile:
     photos: dict = field(default_factory=dict, repr=False)
     # ``Demo: yes``: demo content (``articles.demo``), which ``load_demo --remove`` deletes.
     demo: bool = False
+    # ``Embargo:``: not to be published before this time (``Article.embargo_until``).
+    embargo: datetime | None = None
     # ``Type:`` (an Article.StoryType value) and ``Dateline:``.
     story_type: str = Article.StoryType.NEWS
     dateline: str = ""
@@ -150,6 +158,7 @@ class StoryFile:
                 *([sorted(self.image_details.items())] if self.image_details else []),
                 *([[notice.key for notice in self.notices]] if self.notices else []),
                 *(["demo"] if self.demo else []),
+                *([self.embargo.isoformat()] if self.embargo else []),
                 *([("type", self.story_type)] if self.story_type != Article.StoryType.NEWS else []),
                 *([("dateline", self.dateline)] if self.dateline else []),
             )
@@ -172,6 +181,12 @@ def read_story_text(path: Path) -> str:
             1,
             f"file is {len(data) / 1e6:.1f} MB; story files may be at most {limit / 1e6:.0f} MB",
         )
+    return decode_story_text(path, data)
+
+
+def decode_story_text(path: Path, data: bytes) -> str:
+    """A story file's bytes as text: UTF-8 (a BOM dropped), lines ending in \\n; binary data
+    or another encoding is a ``StoryFileError`` naming the line."""
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise StoryFileError(path, line, "binary data (NUL byte); story files are UTF-8 text")
@@ -279,8 +294,17 @@ def story_dates(header: Header, status: str) -> dict:
         except ValidationError as error:
             header.fail(key, f"'{header.get(key)}' is out of range: {' '.join(error.messages)}")
         dates[key] = moment
+    embargo = dates.get("embargo")
     if status == Article.Status.PUBLISHED and "published" not in dates:
-        header.fail("status", "a published story needs 'Published: <date and time>'")
+        if embargo is None:
+            header.fail("status", "a published story needs 'Published: <date and time>'")
+        dates["published"] = embargo  # published as the embargo ends
+    if status == Article.Status.PUBLISHED and embargo and dates["published"] < embargo:
+        header.fail(
+            "published",
+            f"published before its embargo ends ('Embargo: {header.get('embargo')}', line "
+            f"{header.lines['embargo']}); publish at the embargo's end or later",
+        )
     return dates
 
 
@@ -361,7 +385,7 @@ def story_names(header: Header, slug: str) -> tuple[str, dict[str, list[str]], l
     return section, names, former_slugs
 
 
-def story_image(header: Header) -> tuple[Path | None, bytes]:
+def story_image(header: Header, files: bool = True) -> tuple[Path | None, bytes]:
     """The image named in the header and its bytes, verified to be a picture a browser shows.
 
     The image must be a file in the story file's folder or below it: no absolute path, no
@@ -371,6 +395,8 @@ def story_image(header: Header) -> tuple[Path | None, bytes]:
     given = header.get("image")
     if not given:
         return None, b""
+    if not files:
+        header.fail("image", NO_FILES)
     try:
         return read_image_file(header.path, given)
     except ValueError as error:
@@ -414,12 +440,16 @@ class Photo:
     alt: str
 
 
-def library_photos(path: Path, paragraphs: list[str], lines: list[int], needs_alt: bool):
+def library_photos(
+    path: Path, paragraphs: list[str], lines: list[int], needs_alt: bool, files: bool = True
+):
     """The HTML ``paragraphs`` with each ``<img src="file">`` (a file beside the story)
     naming its library image instead, and those photos by digest."""
     photos: dict[str, Photo] = {}
 
     def in_library(found: text.BodyImage, line: int) -> str:
+        if not files:
+            raise StoryFileError(path, line, NO_FILES)
         if not found.src:
             raise StoryFileError(path, line, 'a photo needs src="<a file beside the story>"')
         try:
@@ -481,7 +511,9 @@ def focal_point(header: Header) -> tuple[float, float]:
     return x, y
 
 
-def story_body(path: Path, lines: list[str], start: int, body_format: str, needs_alt: bool):
+def story_body(
+    path: Path, lines: list[str], start: int, body_format: str, needs_alt: bool, files: bool = True
+):
     """The body as stored HTML, its links with the line each came from, and the photos of an
     HTML body by digest."""
     paragraphs, starts = [], []
@@ -511,7 +543,7 @@ def story_body(path: Path, lines: list[str], start: int, body_format: str, needs
     photos = {}
     if body_format == "html":
         body_lines = [line for index, line in enumerate(starts) if index not in linked]
-        body, photos = library_photos(path, body, body_lines, needs_alt)
+        body, photos = library_photos(path, body, body_lines, needs_alt, files)
         body = text.html_blocks(text.sanitise_html("\n".join(body)))
         body_html = "\n".join(body)
     else:
@@ -557,8 +589,8 @@ def story_headline_and_slug(header: Header) -> tuple[str, str]:
     return headline, slug
 
 
-def story_status(header: Header) -> str:
-    status = header.get("status", Article.Status.PUBLISHED).lower()
+def story_status(header: Header, default: str = Article.Status.PUBLISHED) -> str:
+    status = header.get("status", default).lower()
     if status == Article.Status.WITHDRAWN:
         header.fail(
             "status",
@@ -625,27 +657,36 @@ def story_values(header: Header, *, headline: str, body_html: str, status: str, 
     }
 
 
-def parse_story(path: Path, content: str) -> StoryFile:
+def parse_story(
+    path: Path,
+    content: str,
+    *,
+    default_status: str = Article.Status.PUBLISHED,
+    files: bool = True,
+) -> StoryFile:
     """The story in ``content`` (the text of the file at ``path``); StoryFileError, naming
     the line, for anything that could not be imported as it stands.
 
     Header first (headline and address, status and dates, format, names, image), then the
-    body and its links; the first problem found is the one reported.
+    body and its links; the first problem found is the one reported. ``default_status`` is
+    the status of a file that gives none; without ``files`` (a story delivered over the
+    wire, ``articles.ingest``), a file naming an image or photo file is refused: there is
+    no folder beside it to read them from.
     """
     lines = content.split("\n")
     header, body_start = read_header(path, lines)
     headline, slug = story_headline_and_slug(header)
-    status = story_status(header)
+    status = story_status(header, default_status)
     dates = story_dates(header, status)
     body_format = story_format(header)
     demo = story_demo(header)
     kind_of_work, dateline = story_type(header), story_dateline(header)
     section, names, former_slugs = story_names(header, slug)
     notices = story_notices(header)
-    image, image_data = story_image(header)
+    image, image_data = story_image(header, files)
     details = image_details(header, status)
     needs_alt = status == Article.Status.PUBLISHED
-    body_html, links, photos = story_body(path, lines, body_start, body_format, needs_alt)
+    body_html, links, photos = story_body(path, lines, body_start, body_format, needs_alt, files)
     check_links(path, headline, links)
     return StoryFile(
         path=path,
@@ -665,6 +706,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
         lines=header.lines,
         notices=notices,
         demo=demo,
+        embargo=dates.get("embargo"),
         story_type=kind_of_work,
         dateline=dateline,
     )
@@ -678,6 +720,7 @@ FIELD_KEYS = {
     "slug": "slug",
     "published_at": "published",
     "updated_at": "updated",
+    "embargo_until": "embargo",
     "status": "status",
     "story_type": "type",
     "dateline": "dateline",
@@ -709,7 +752,9 @@ def newsroom_change(article: Article) -> str:
     return ""
 
 
-def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]:
+def write_story(
+    story: StoryFile, *, overwrite: bool = False, actor: str = IMPORT_ACTOR
+) -> tuple[str, str]:
     """Bring the database in line with one story file, in one transaction.
 
     Returns what happened (``created``, ``updated``, ``unchanged``, ``skipped``,
@@ -722,13 +767,13 @@ def write_story(story: StoryFile, *, overwrite: bool = False) -> tuple[str, str]
     with images.files_written() as written:
         try:
             with transaction.atomic():
-                return _write_story(story, overwrite)
+                return _write_story(story, overwrite, actor)
         except BaseException:
             images.delete_files(written)
             raise
 
 
-def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
+def _write_story(story: StoryFile, overwrite: bool, actor: str) -> tuple[str, str]:
     article = Article.objects.select_for_update().filter(slug=story.slug).first()
     if article and (kept := takedown_kept(article)):
         return TAKEN_DOWN_SKIP, kept
@@ -746,6 +791,7 @@ def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
     for name, value in story.values.items():
         setattr(article, name, value)
     article.is_demo = story.demo
+    article.embargo_until = story.embargo
     article.story_type, article.dateline = story.story_type, story.dateline
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
@@ -780,8 +826,8 @@ def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
         sync_links(article, story.links)
     sync_former_slugs(article, story)
     sync_notices(article, story.notices)
-    AuditEntry.objects.log_story_transition(article, before=before, actor=IMPORT_ACTOR)
-    StoryVersion.objects.capture(article, actor=IMPORT_ACTOR)
+    AuditEntry.objects.log_story_transition(article, before=before, actor=actor)
+    StoryVersion.objects.capture(article, actor=actor)
     return ("created" if created else "overwritten" if change else "updated"), change
 
 
@@ -1016,6 +1062,7 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Status", article.status),
         ("Published", article.published_at and article.published_at.isoformat()),
         ("Updated", article.updated_at and article.updated_at.isoformat()),
+        ("Embargo", article.embargo_until and article.embargo_until.isoformat()),
         ("Section", article.section and article.section.name),
         ("Source", article.source),
         ("Demo", "yes" if article.is_demo else ""),

@@ -1,4 +1,5 @@
 import functools
+import hashlib
 import operator
 import secrets
 from collections import defaultdict
@@ -925,6 +926,13 @@ BODY_IMAGE_NEEDS_ALT = (
     "see it (a caption is not alt text)."
 )
 
+# Why an embargoed story cannot be published before its embargo ends (form, publish, import).
+PUBLISHED_BEFORE_EMBARGO = (
+    "The story is embargoed until %(embargo)s: it cannot be published before then. Set its "
+    "publication time to the embargo's end or later (it is then scheduled), or lift the "
+    "embargo."
+)
+
 OLD_ADDRESS_OF_LIVE_STORY = (
     "“%(slug)s” is an old address of the live story “%(headline)s”, and readers following it "
     "are sent there. Choose another slug."
@@ -1002,6 +1010,17 @@ class Article(models.Model):
         blank=True,
         validators=[validate_story_time],
         help_text="When the published story last changed.",
+    )
+    # A published story's publication time is never before its embargo (a check constraint
+    # keeps it so), so the publication gate, live(), keeps it off every public surface until
+    # then, and the caches' timed changes end at its publication like any scheduled story's.
+    embargo_until = models.DateTimeField(
+        "embargo",
+        null=True,
+        blank=True,
+        validators=[validate_story_time],
+        help_text="Not to be published before this time (an agency's or source's embargo). "
+        "Empty: no embargo.",
     )
     section = models.ForeignKey(
         Section, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
@@ -1164,7 +1183,14 @@ class Article(models.Model):
                     ),
                     name=f"article_{field}_in_range",
                 )
-                for field in ("published_at", "updated_at")
+                for field in ("published_at", "updated_at", "embargo_until")
+            ),
+            # No write path (form, action, import, ingest, shell) publishes before an embargo.
+            models.CheckConstraint(
+                condition=Q(embargo_until__isnull=True)
+                | ~Q(status="published")
+                | Q(published_at__gte=F("embargo_until")),
+                name="article_not_published_before_embargo",
             ),
             # A taken-down story says why, since when, and what a reversal restores (a
             # story that was public); any other story carries no takedown.
@@ -1244,6 +1270,12 @@ class Article(models.Model):
         if self.status == self.Status.PUBLISHED and not self.published_at:
             errors["published_at"] = "A published story needs a publication time."
         publishing = self.status == self.Status.PUBLISHED
+        if publishing and self.published_before_embargo:
+            errors["published_at"] = ValidationError(
+                PUBLISHED_BEFORE_EMBARGO,
+                params={"embargo": f"{timezone.localtime(self.embargo_until):%Y-%m-%d %H:%M %Z}"},
+                code="published_before_embargo",
+            )
         if publishing and self.lead_image and not self.lead_image.alt_text:
             errors["lead_image"] = ValidationError(LEAD_IMAGE_NEEDS_ALT, code="image_without_alt")
         if publishing and any(not image.alt for image in text.body_images(self.body)):
@@ -1263,6 +1295,18 @@ class Article(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def published_before_embargo(self) -> bool:
+        """Whether the publication time falls before the embargo's end (refused for a
+        published story)."""
+        return bool(
+            self.embargo_until and self.published_at and self.published_at < self.embargo_until
+        )
+
+    def is_embargoed(self, at=None) -> bool:
+        """Whether the story's embargo has not ended yet (at ``at``, default now)."""
+        return bool(self.embargo_until and self.embargo_until > (at or timezone.now()))
 
     def is_live(self, at=None) -> bool:
         """Whether readers may see the story (at ``at``, default now): the publication gate
@@ -1660,6 +1704,8 @@ class AuditEntry(models.Model):
         DELETED = "deleted", "Deleted"
         COVERAGE_STARTED = "coverage_started", "Started live coverage"
         COVERAGE_ENDED = "coverage_ended", "Ended live coverage"
+        INGESTED = "ingested", "Delivered by wire"
+        TOKEN_REVOKED = "token_revoked", "Revoked an ingest token"
 
         @classmethod
         def for_transition(cls, before, article) -> str | None:
@@ -1745,6 +1791,8 @@ def story_snapshot(pk: int) -> tuple[dict, Article]:
         "status": article.status,
         "published_at": _iso(article.published_at),
         "updated_at": _iso(article.updated_at),
+        # Only when there is one: stories without keep the snapshot they had before embargoes.
+        **({"embargo_until": _iso(article.embargo_until)} if article.embargo_until else {}),
         "section": article.section and {"id": article.section.pk, "name": article.section.name},
         "tags": {kind: [tag.name for tag in article.tags[kind]] for kind in TAG_KINDS},
         "authors": [{"id": author.pk, "name": author.name} for author in article.bylined],
@@ -2293,3 +2341,80 @@ class BreakingNews(models.Model):
 
     def is_shown(self, at=None) -> bool:
         return self.expires_at > (at or timezone.now())
+
+
+class IngestTokenQuerySet(models.QuerySet):
+    def issue(self, *, name: str, allows: str = "draft", user=None) -> tuple["IngestToken", str]:
+        """A new token and its secret, which is stored only as a digest: shown once."""
+        secret = INGEST_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = self.create(
+            name=name,
+            allows=allows,
+            digest=IngestToken.digest_of(secret),
+            hint=secret[: len(INGEST_TOKEN_PREFIX) + 4],
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        return token, secret
+
+    def holding(self, secret: str):
+        """The token whose secret is ``secret`` (revoked or not), or None."""
+        return self.filter(digest=IngestToken.digest_of(secret)).first()
+
+
+# Tokens start with this, so a leaked one is recognisable (secret scanners, logs).
+INGEST_TOKEN_PREFIX = "nrw_"  # noqa: S105 (a prefix, not a secret)
+
+
+class IngestToken(models.Model):
+    """What an agency or desk delivering stories to ``POST /api/ingest/`` authenticates
+    with (``Authorization: Bearer <secret>``). Editors create and revoke them in the admin;
+    the secret is shown once, at creation, and only its SHA-256 digest is kept (secrets are
+    32 random bytes: a fast digest is enough)."""
+
+    class Allows(models.TextChoices):
+        DRAFT = "draft", "Drafts only (an editor publishes)"
+        PUBLISHED = "published", "Publishing (as the delivery says, embargo kept)"
+
+    name = models.CharField(max_length=100, help_text="Who delivers with it: the agency, desk…")
+    allows = models.CharField(
+        "stories arrive as",
+        max_length=10,
+        choices=Allows.choices,
+        default=Allows.DRAFT,
+        help_text="Drafts: every delivery arrives as a draft (or in review) whatever it "
+        "says. Publishing: a delivery may publish or schedule, never before its embargo.",
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(
+        max_length=16,
+        editable=False,
+        help_text="The secret's first characters, to tell tokens apart.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = IngestTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "ingest token"
+
+    def __str__(self):
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -49,16 +49,17 @@ def client_address(request) -> str:
     return str(ip)
 
 
-def seconds_to_wait(scope: str, request) -> int | None:
-    """Count this request against ``scope``'s limit for its client: None while within it,
-    else how many seconds until the client's window ends."""
+def seconds_to_wait(scope: str, request, client: str | None = None) -> int | None:
+    """Count this request against ``scope``'s limit for its client (``client``, e.g. an
+    ingest token, or else its address): None while within it, else how many seconds until
+    the client's window ends."""
     rate = settings.NEWSROOM_RATE_LIMITS.get(scope)
     if rate is None:
         return None
     limit, period = rate
     now = time.time()
     window = int(now // period)
-    key = f"rate-limit:{scope}:{client_address(request)}:{window}"
+    key = f"rate-limit:{scope}:{client or client_address(request)}:{window}"
     cache.add(key, 0, period)
     try:
         count = cache.incr(key)

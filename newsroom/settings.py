@@ -225,7 +225,7 @@ NEWSROOM_CLOUDFLARE_API_TOKEN = os.environ.get("CLOUDFLARE_API_TOKEN", "")
 NEWSROOM_CLOUDFLARE_ZONE_ID = os.environ.get("CLOUDFLARE_ZONE_ID", "")
 # Previews too: a reader's 404 there must not be kept by a CDN (most ignore Vary: Cookie)
 # and served to the staff member who then opens the preview.
-NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz", "/preview/"]
+NEWSROOM_PRIVATE_PATHS = ["/admin/", "/healthz", "/preview/", "/api/ingest/"]
 # With replicas: for this long after content changes, pages are read from the primary.
 NEWSROOM_REPLICA_LAG_SECONDS = int(os.environ.get("REPLICA_LAG_SECONDS", "5"))
 
@@ -236,6 +236,8 @@ NEWSROOM_REPLICA_LAG_SECONDS = int(os.environ.get("REPLICA_LAG_SECONDS", "5"))
 NEWSROOM_RATE_LIMITS = {
     "uncached": env_rate("RATE_LIMIT_UNCACHED", "30/m"),
     "login": env_rate("RATE_LIMIT_LOGIN", "10/m"),
+    # Per ingest token, not per address: deliveries to POST /api/ingest/ (articles.ingest).
+    "ingest": env_rate("RATE_LIMIT_INGEST", "60/m"),
 }
 # How many proxies in front of the app append the address they saw to X-Forwarded-For (the
 # client's address is then that many entries from the right); 0 ignores the header, which
@@ -282,6 +284,8 @@ NEWSROOM_SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 # NEWSROOM_PAGE_CACHE=off makes the server skip its public-page cache (the "uncached" runs).
 NEWSROOM_BENCH = env_bool("NEWSROOM_BENCH")
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", default=True)
+# Deliveries to POST /api/ingest/ larger than this are refused (413) unread.
+NEWSROOM_INGEST_MAX_BYTES = int(os.environ.get("INGEST_MAX_BYTES", str(1024 * 1024)))
 # Seed files larger than this are refused by the importer.
 NEWSROOM_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 # Lead images a story file names are refused above these sizes (a photo from a 45-megapixel
@@ -294,6 +298,17 @@ NEWSROOM_IMAGE_AVIF = env_bool("IMAGE_AVIF")
 # The host named in feed item ids (tag URIs); set it when the site answers on several
 # names, so every feed gives a story the same id. Empty: the requested host.
 NEWSROOM_FEED_ID_HOST = os.environ.get("FEED_ID_HOST", "")
+# The site's public address, e.g. https://news.example.org: absolute URLs made outside a
+# request (WebSub topics, feeds' rel=self while WebSub is on). Empty: the requested host.
+NEWSROOM_BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/")
+# A WebSub hub (https://www.w3.org/TR/websub/) that every feed names and that is told, after
+# each change, which feeds changed (articles.websub). Empty: off. Needs BASE_URL.
+NEWSROOM_WEBSUB_HUB_URL = os.environ.get("WEBSUB_HUB_URL", "").strip()
+if NEWSROOM_WEBSUB_HUB_URL and not NEWSROOM_BASE_URL:
+    raise ImproperlyConfigured(
+        "WEBSUB_HUB_URL needs BASE_URL (e.g. https://news.example.org): the hub is told the "
+        "feeds' absolute addresses, with no request to take the host from."
+    )
 # How often a live story's page asks for new entries, in seconds (its script reads it from
 # the page: tests make it short).
 NEWSROOM_LIVE_POLL_SECONDS = int(os.environ.get("LIVE_POLL_SECONDS", "30"))

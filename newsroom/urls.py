@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from articles.editorial.ingest_api import ingest_story
 from articles.reader import api
 from articles.reader.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
 from newsroom.health import healthz
@@ -15,6 +16,8 @@ urlpatterns = [
     # so the admin's catch-all does not claim them.
     path("admin/newsroom/", include("articles.editorial.admin_views")),
     path("admin/", admin.site.urls),
+    # Wire ingest (token-authenticated POST); before any other "api/" route, which it wins.
+    path("api/ingest/", ingest_story, name="ingest"),
     path("healthz", healthz, name="healthz"),
     # The read API: /api/openapi.json and /api/v1/… (articles.reader.api); other addresses
     # under api/ are free for routes of their own.

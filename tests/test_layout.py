@@ -22,6 +22,9 @@ ROOT_MODULES = {
     "governance": "core",
     "images": "core",
     "demo": "core",
+    "ingest": "core",
+    "ninjs_input": "core",
+    "websub": "core",
     # Wiring: Django finds these by name and they connect everything else.
     "apps": "wiring",
     "urls": "wiring",

@@ -173,5 +173,10 @@ def test_a_bad_rate_is_refused_at_start(monkeypatch, value):
 
 
 def test_the_shipped_limits():
-    """Searches and the like: 30 a minute per address; login attempts: 10 a minute."""
-    assert newsroom_settings.NEWSROOM_RATE_LIMITS == {"uncached": (30, 60), "login": (10, 60)}
+    """Searches and the like: 30 a minute per address; login attempts: 10 a minute; wire
+    deliveries: 60 a minute per ingest token."""
+    assert newsroom_settings.NEWSROOM_RATE_LIMITS == {
+        "uncached": (30, 60),
+        "login": (10, 60),
+        "ingest": (60, 60),
+    }

@@ -29,7 +29,9 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.csp import CSP
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.views.decorators.csp import csp_override
 from js_asset.media import Media as JsAssetMedia
@@ -62,6 +64,16 @@ from .forms import (
 from .history import StoryHistoryAdmin
 
 PUBLISH_PERMISSION = "articles.publish_article"
+EMBARGO_TIME = "j M Y, H:i T"
+
+
+def embargo_warning(article: Article) -> str:
+    """What the story form says while the story's embargo runs."""
+    until = date_format(timezone.localtime(article.embargo_until), EMBARGO_TIME)
+    return (
+        f"Embargoed until {until}: readers see nothing of this story before then, and it "
+        "cannot be published (or scheduled) for an earlier time."
+    )
 
 
 def can_publish(user) -> bool:
@@ -260,6 +272,7 @@ class ArticleAdmin(
         "status",
         "section",
         "published_at",
+        "embargo_listed",
         "links_out_count",
         "links_in_count",
     ]
@@ -307,6 +320,16 @@ class ArticleAdmin(
             return format_html("{} <strong>(demo)</strong>", obj.headline)
         return obj.headline
 
+    @admin.display(description="embargo", ordering="embargo_until")
+    def embargo_listed(self, obj):
+        """The embargo's end while it runs (the story is kept off every public surface)."""
+        if not obj.is_embargoed():
+            return "—"
+        return format_html(
+            "<strong>until {}</strong>",
+            date_format(timezone.localtime(obj.embargo_until), EMBARGO_TIME),
+        )
+
     @admin.display(description="links out", ordering="links_out_n")
     def links_out_count(self, obj):
         return obj.links_out_n
@@ -331,7 +354,7 @@ class ArticleAdmin(
     # The form ------------------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
-        publication = ["status", "published_at", "updated_at", "preview_link"]
+        publication = ["status", "published_at", "embargo_until", "updated_at", "preview_link"]
         if obj is not None and obj.status == Article.Status.PUBLISHED:
             publication.insert(1, "confirm_unpublish")
         fieldsets = [
@@ -369,10 +392,11 @@ class ArticleAdmin(
     def get_readonly_fields(self, request, obj=None):
         readonly = ["updated_at", "preview_link", "linked_from", "lead_image_preview", "notices"]
         if not can_publish(request.user):
-            readonly.append("published_at")
+            # Lifting or moving an embargo is an editor's call, as publishing is.
+            readonly += ["published_at", "embargo_until"]
         elif obj is not None and obj.status == Article.Status.WITHDRAWN:
             # Only reversing the takedown changes these (editing.reverse_takedown).
-            readonly += ["status", "published_at"]
+            readonly += ["status", "published_at", "embargo_until"]
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -475,6 +499,8 @@ class ArticleAdmin(
         extra_context = extra_context or {}
         if object_id:
             article = self.get_object(request, object_id)
+            if article is not None and request.method == "GET" and article.is_embargoed():
+                self.message_user(request, embargo_warning(article), messages.WARNING)
             if article is not None and article.is_live():
                 extra_context["inbound_live"] = list(editing.live_inbound_links(article))
             if article is not None and can_publish(request.user):

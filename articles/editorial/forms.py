@@ -340,6 +340,7 @@ class ArticleAdminForm(forms.ModelForm):
             "body",
             "status",
             "published_at",
+            "embargo_until",
             "story_type",
             "dateline",
             "section",

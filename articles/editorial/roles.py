@@ -22,6 +22,7 @@ MODELS = (
     "image",
     "liveentry",
     "breakingnews",
+    "ingesttoken",
 )
 
 ROLE_PERMISSIONS = {

@@ -14,9 +14,17 @@ from django.utils.cache import patch_cache_control
 from django.utils.html import escape, format_html
 from django.views.decorators.http import require_safe
 
+from articles import websub
 from articles.models import Correction
 
-from .feeds import FEED_LENGTH, FEED_TYPES, MAX_AGE, STALE_WHILE_REVALIDATE, tag_uri
+from .feeds import (
+    FEED_LENGTH,
+    FEED_TYPES,
+    MAX_AGE,
+    STALE_WHILE_REVALIDATE,
+    AdvertisesHub,
+    tag_uri,
+)
 from .views import NewestFirstListView
 
 NOTICE_ITEM = '<p>{text}</p>\n<p>{label} to <a href="{url}">{headline}</a>.</p>'
@@ -29,7 +37,7 @@ class CorrectionsView(NewestFirstListView):
         return Correction.objects.live().for_listing()
 
 
-class CorrectionsFeed(Feed):
+class CorrectionsFeed(AdvertisesHub, Feed):
     """The newest notices of live stories, as one of the site's feed formats. Each item is
     a notice, linking to where it stands on its story's page."""
 
@@ -51,6 +59,7 @@ class CorrectionsFeed(Feed):
         patch_cache_control(
             response, public=True, max_age=MAX_AGE, stale_while_revalidate=STALE_WHILE_REVALIDATE
         )
+        self.advertise_hub(response)
         return response
 
     def items(self):
@@ -72,7 +81,9 @@ class CorrectionsFeed(Feed):
         return reverse("articles:corrections")
 
     def feed_url(self):
-        return reverse("articles:corrections_feed", kwargs={"format": self.format})
+        return websub.public_url(
+            reverse("articles:corrections_feed", kwargs={"format": self.format})
+        )
 
     def item_title(self, notice):
         return f"{notice.get_kind_display()}: {notice.article.labelled_headline}"

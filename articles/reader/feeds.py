@@ -34,7 +34,7 @@ from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from articles import caching, images, text
+from articles import caching, images, text, websub
 from articles.models import (
     Article,
     ArticleQuerySet,
@@ -157,6 +157,11 @@ class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
             "xmlns:media": MEDIA_NS,
         }
 
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)  # atom:link rel="self" among them
+        if hub := self.feed.get("hub"):
+            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": hub})
+
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         for author in item["authors"]:
@@ -174,6 +179,11 @@ class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
 class NewsAtomFeed(CleanTextFeed, Atom1Feed):
     def root_attributes(self):
         return {**super().root_attributes(), "xmlns:media": MEDIA_NS}
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)  # link rel="self" among them
+        if hub := self.feed.get("hub"):
+            handler.addQuickElement("link", None, {"rel": "hub", "href": hub})
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -207,6 +217,7 @@ class JsonFeed(CleanTextFeed):
             "feed_url": self.feed["feed_url"],
             "description": self.feed["description"],
             "language": self.feed["language"],
+            "hubs": [{"type": "WebSub", "url": hub}] if (hub := self.feed.get("hub")) else None,
             "items": [self.item_dict(item) for item in self.items],
         }
         return {key: value for key, value in feed.items() if value is not None}
@@ -238,7 +249,20 @@ FEED_TYPES = {"rss": NewsRssFeed, "atom": NewsAtomFeed, "json": JsonFeed}
 FORMATS = tuple(FEED_TYPES)
 
 
-class ArticleFeed(Feed):
+class AdvertisesHub:
+    """A feed naming the WebSub hub, while there is one (``articles.websub``): in the feed
+    (``hub`` for the generators above) and in a ``Link`` header beside its own address."""
+
+    def feed_extra_kwargs(self, obj):
+        return {"hub": websub.hub_url()} if websub.hub_url() else {}
+
+    def advertise_hub(self, response, obj=None) -> None:
+        if websub.hub_url():
+            args = () if obj is None else (obj,)
+            response["Link"] = websub.link_header(self.feed_url(*args))
+
+
+class ArticleFeed(AdvertisesHub, Feed):
     """The newest live stories of a scope, as one of the FEED_TYPES.
 
     A Feed instance serves one request: the items are fetched once in ``__call__``, which
@@ -296,6 +320,7 @@ class ArticleFeed(Feed):
         patch_cache_control(
             response, public=True, max_age=MAX_AGE, stale_while_revalidate=STALE_WHILE_REVALIDATE
         )
+        self.advertise_hub(response, obj)
         return response
 
     def validators(self, obj):
@@ -487,7 +512,7 @@ class LatestFeed(ArticleFeed):
         return reverse("articles:front")
 
     def feed_url(self):
-        return reverse("articles:feed", kwargs={"format": self.format})
+        return websub.public_url(reverse("articles:feed", kwargs={"format": self.format}))
 
 
 class HubFeed(ArticleFeed):
@@ -521,7 +546,7 @@ class HubFeed(ArticleFeed):
         return obj.get_absolute_url()
 
     def feed_url(self, obj):
-        return self.feed_url_of(self.hub.kind, obj)
+        return websub.public_url(self.feed_url_of(self.hub.kind, obj))
 
     def feed_url_of(self, kind: str, obj) -> str:
         return reverse(
