@@ -175,14 +175,15 @@ def test_byline_added_and_removed(client, desk):
 
 
 def test_also_read_link_added(client, desk):
-    """A new Also Read link changes the linking story's page only: no public page shows
-    what links to a story."""
+    """A new Also Read link changes the pages of the stories at its two ends (the linking
+    story's box, and the thread beside both) and the front page's "Most linked-to"; not
+    the pages of stories outside that thread, nor the hubs."""
     check(
         client,
         desk,
         lambda: editing.add_also_read(source=desk.sport, target=desk.briefing),
-        afresh=UNRELATED[:1],
-        kept=["briefing story", "talks story", BLINKEN_HUB, "/sections/world/"],
+        afresh=[UNRELATED[0], "briefing story", "/"],
+        kept=["talks story", "linking story", BLINKEN_HUB, "/sections/world/"],
     )
     assert desk.briefing.headline in client.get(desk.sport.get_absolute_url()).text
 
@@ -275,14 +276,14 @@ def test_section_change(client, desk):
 
 
 def test_deletes(client, desk):
-    """Deleting a link changes the linking story only; deleting a story changes every page
-    that showed it."""
+    """Deleting a link changes the stories at its ends (box, thread) and "Most linked-to"
+    only; deleting a story changes every page that showed it."""
     check(
         client,
         desk,
         lambda: desk.linking.links_out.all().delete(),
-        afresh=["linking story"],
-        kept=[*UNRELATED, "talks story", BLINKEN_HUB],
+        afresh=["linking story", "talks story", "/"],
+        kept=[*UNRELATED, "briefing story", BLINKEN_HUB],
     )
     url = desk.talks.get_absolute_url()
     afresh = ["briefing story", "/", "/archive/", "/feed/atom/", BLINKEN_HUB, DIPLOMACY_HUB]
