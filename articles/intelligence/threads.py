@@ -11,7 +11,7 @@ a reader sees, as far as a few links from the story, in one query.
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.db.models.expressions import RawSQL
 
 from articles.models import Article, CrossLink
@@ -148,22 +148,26 @@ READER_THREAD_MAX = 60
 def _live_thread_sql(pk: int) -> tuple[str, list]:
     """SQL for the pks of the live stories within READER_THREAD_HOPS shown links (both ends
     live) of story ``pk``, itself included: a recursive query walking the links from both
-    ends (each direction has its index), each step's stories deduplicated."""
+    ends (each direction has its index), each step's stories deduplicated. The story's row
+    and the links are Django's own SQL (the first gives the column its pk's type on every
+    database); every value is a parameter."""
+    start = Article.objects.filter(pk=pk).order_by().values_list("pk", Value(0))
+    start_sql, start_params = start.query.sql_with_params()
     shown = CrossLink.objects.shown().order_by().values_list("source_id", "target_id")
     links_sql, links_params = shown.query.sql_with_params()
-    # Only Django's own SQL for the links and fixed text; the values are parameters.
-    walk = (
-        "near(id, hops) AS ("
-        " SELECT %s, 0"
-        " UNION"
+    sql = (
+        "WITH RECURSIVE shown_link(source_id, target_id) AS ("  # noqa: S608 - see docstring
+        + links_sql
+        + "), near(id, hops) AS ("
+        + start_sql
+        + " UNION"
         " SELECT CASE WHEN l.source_id = near.id THEN l.target_id ELSE l.source_id END,"
         "  near.hops + 1"
         " FROM near JOIN shown_link l ON l.source_id = near.id OR l.target_id = near.id"
         " WHERE near.hops < %s"
         ") SELECT id FROM near"
     )
-    sql = "WITH RECURSIVE shown_link(source_id, target_id) AS (" + links_sql + "), " + walk
-    return sql, [*links_params, pk, READER_THREAD_HOPS]
+    return sql, [*links_params, *start_params, READER_THREAD_HOPS]
 
 
 def live_thread(article: Article) -> tuple[list[Article], bool]:
