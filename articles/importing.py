@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from . import images, text
 from .models import (
+    DATELINE_MAX_LENGTH,
     NOTICE_MAX_LENGTH,
     TAG_KINDS,
     Article,
@@ -36,6 +37,7 @@ from .models import (
     Section,
     SlugRedirect,
     StoryVersion,
+    normalise_dateline,
     tag_model,
     validate_story_time,
 )
@@ -62,11 +64,15 @@ HEADER_KEYS = (
     "standfirst",
     "format",
     "demo",
+    "type",
+    "dateline",
     *LIST_KEYS,
     "image",
     *IMAGE_KEYS,
     *NOTICE_KEYS,
 )
+# ``Type:`` values as a story file writes them: the labels in lower case ("fact check").
+TYPE_WORDS = {value: label.lower() for value, label in Article.StoryType.choices}
 HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]*)[ \t]*:[ \t]*(?P<value>.*)$")
 FORMATS = ("text", "html")
 # The models whose normalise_name() says what a name in each list may be.
@@ -124,6 +130,9 @@ class StoryFile:
     photos: dict = field(default_factory=dict, repr=False)
     # ``Demo: yes``: demo content (``articles.demo``), which ``load_demo --remove`` deletes.
     demo: bool = False
+    # ``Type:`` (an Article.StoryType value) and ``Dateline:``.
+    story_type: str = Article.StoryType.NEWS
+    dateline: str = ""
 
     @cached_property
     def digest(self) -> str:
@@ -141,6 +150,8 @@ class StoryFile:
                 *([sorted(self.image_details.items())] if self.image_details else []),
                 *([[notice.key for notice in self.notices]] if self.notices else []),
                 *(["demo"] if self.demo else []),
+                *([("type", self.story_type)] if self.story_type != Article.StoryType.NEWS else []),
+                *([("dateline", self.dateline)] if self.dateline else []),
             )
         )
         return hashlib.sha256(state.encode() + self.image_data).hexdigest()
@@ -576,6 +587,31 @@ def story_demo(header: Header) -> bool:
     return given == "yes"
 
 
+def story_type(header: Header) -> str:
+    """``Type:`` in words as readers see it (``analysis``, ``fact check``), in any case;
+    news when the header has none."""
+    given = header.get("type")
+    if not given:
+        return Article.StoryType.NEWS
+    words = " ".join(given.lower().replace("-", " ").replace("_", " ").split())
+    for value, label in Article.StoryType.choices:
+        if words == label.lower():
+            return value
+    header.fail("type", f"unknown type '{given}' (one of {', '.join(TYPE_WORDS.values())})")
+
+
+def story_dateline(header: Header) -> str:
+    """``Dateline:``, the place the story was reported from, e.g. ``DOHA``."""
+    dateline = normalise_dateline(header.get("dateline"))
+    if len(dateline) > DATELINE_MAX_LENGTH:
+        header.fail(
+            "dateline",
+            f"the dateline is {len(dateline)} characters long; at most {DATELINE_MAX_LENGTH} "
+            "(a place, e.g. 'Dateline: DOHA')",
+        )
+    return dateline
+
+
 def story_values(header: Header, *, headline: str, body_html: str, status: str, dates: dict):
     """The story's own fields, as the Article model names them."""
     return {
@@ -603,6 +639,7 @@ def parse_story(path: Path, content: str) -> StoryFile:
     dates = story_dates(header, status)
     body_format = story_format(header)
     demo = story_demo(header)
+    kind_of_work, dateline = story_type(header), story_dateline(header)
     section, names, former_slugs = story_names(header, slug)
     notices = story_notices(header)
     image, image_data = story_image(header)
@@ -628,6 +665,8 @@ def parse_story(path: Path, content: str) -> StoryFile:
         lines=header.lines,
         notices=notices,
         demo=demo,
+        story_type=kind_of_work,
+        dateline=dateline,
     )
 
 
@@ -640,6 +679,8 @@ FIELD_KEYS = {
     "published_at": "published",
     "updated_at": "updated",
     "status": "status",
+    "story_type": "type",
+    "dateline": "dateline",
 }
 
 
@@ -705,6 +746,7 @@ def _write_story(story: StoryFile, overwrite: bool) -> tuple[str, str]:
     for name, value in story.values.items():
         setattr(article, name, value)
     article.is_demo = story.demo
+    article.story_type, article.dateline = story.story_type, story.dateline
     with reported_at(story, "section"):
         article.section = named(Section, story.section) if story.section else None
     image = library_image(story)
@@ -977,6 +1019,11 @@ def story_text(article: Article, image_name: str = "") -> str:
         ("Section", article.section and article.section.name),
         ("Source", article.source),
         ("Demo", "yes" if article.is_demo else ""),
+        (
+            "Type",
+            "" if article.story_type == Article.StoryType.NEWS else TYPE_WORDS[article.story_type],
+        ),
+        ("Dateline", article.dateline),
         ("Authors", names(article.authors.order_by("bylines__position"))),
         ("People", names(article.people.all())),
         ("Countries", names(article.countries.all())),

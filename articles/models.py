@@ -988,6 +988,30 @@ OLD_ADDRESS_OF_TAKEN_DOWN_STORY = (
 )
 
 
+# A dateline is a place name or two ("DOHA", "GAZA CITY, Gaza Strip").
+DATELINE_MAX_LENGTH = 60
+# Dashes an editor may type after the place; the page adds its own.
+_DATELINE_DASHES = " \t-–—:"
+
+
+def normalise_dateline(value: str) -> str:
+    """A dateline as it is stored: one line, without a trailing dash."""
+    return text.collapse_whitespace(value or "").strip(_DATELINE_DASHES)
+
+
+class StoryType(models.TextChoices):
+    """The type of work a story is, which readers are told (its label above the
+    headline, on its cards, in feeds) and search engines too (the JSON-LD type)."""
+
+    NEWS = "news", "News"
+    ANALYSIS = "analysis", "Analysis"
+    OPINION = "opinion", "Opinion"
+    EXPLAINER = "explainer", "Explainer"
+    FACT_CHECK = "fact-check", "Fact check"
+    OBITUARY = "obituary", "Obituary"
+    SPONSORED = "sponsored", "Sponsored"
+
+
 class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -997,6 +1021,8 @@ class Article(models.Model):
         # Off every public surface, its addresses answering 410 Gone with a notice; only
         # editing.take_down and editing.reverse_takedown move a story in or out of it.
         WITHDRAWN = "withdrawn", "Taken down"
+
+    StoryType = StoryType
 
     class TakedownReason(models.TextChoices):
         LEGAL = "legal", "Legal"
@@ -1036,6 +1062,20 @@ class Article(models.Model):
     authors = models.ManyToManyField(Author, through="Byline", related_name="articles", blank=True)
     source = models.CharField(
         max_length=100, blank=True, help_text="Agency or source credit, e.g. PTI."
+    )
+    story_type = models.CharField(
+        "type of work",
+        max_length=12,
+        choices=StoryType.choices,
+        default=StoryType.NEWS,
+        help_text="Shown above the headline and wherever the story is listed; opinion and "
+        "sponsored work are always labelled as such.",
+    )
+    dateline = models.CharField(
+        max_length=DATELINE_MAX_LENGTH,
+        blank=True,
+        help_text="Where the story was reported, e.g. DOHA; it opens the first paragraph "
+        "(“DOHA —”). Leave empty for none.",
     )
     lead_image = models.ForeignKey(
         Image,
@@ -1201,6 +1241,10 @@ class Article(models.Model):
                 ),
                 name="article_takedown_consistent",
             ),
+            # The importer and the shell bypass the form's choices.
+            models.CheckConstraint(
+                condition=Q(story_type__in=StoryType.values), name="article_story_type_known"
+            ),
             # Coverage ends after it starts, and both are times every page can show.
             models.CheckConstraint(
                 condition=Q(coverage_ends_at__isnull=True)
@@ -1231,6 +1275,7 @@ class Article(models.Model):
         self.headline = text.collapse_whitespace(self.headline)
         self.headline_key = text.headline_key(self.headline)
         self.slug = self.slug or text.slugify(self.headline)
+        self.dateline = normalise_dateline(self.dateline)
         # One transaction, so the page cache's on-commit invalidation (articles.caching)
         # comes after the links resolved here with update(), which sends no signal.
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
@@ -1330,6 +1375,23 @@ class Article(models.Model):
         return self.coverage_state() == "live"
 
     @property
+    def type_label(self) -> str:
+        """The type of work as readers see it above the headline and on cards ("Analysis");
+        empty for news, which needs no label."""
+        return "" if self.story_type == self.StoryType.NEWS else self.get_story_type_display()
+
+    @property
+    def listing_label(self) -> str:
+        """The label a listing that shows nothing but the headline (a feed item's title,
+        an Also Read link) puts before it: "Opinion" or "Sponsored", never left out there."""
+        return self.get_story_type_display() if self.story_type in LABELLED_TYPES else ""
+
+    @property
+    def labelled_headline(self) -> str:
+        """The headline with its ``listing_label``: "Opinion: Why the talks stalled"."""
+        return labelled_headline(self.headline, self.story_type)
+
+    @property
     def was_updated(self) -> bool:
         return bool(self.updated_at and self.published_at and self.updated_at > self.published_at)
 
@@ -1341,6 +1403,19 @@ class Article(models.Model):
         is latest. Feeds and JSON-LD give it as the story's modified time."""
         times = (self.published_at, self.updated_at, getattr(self, "latest_notice_at", None))
         return max(filter(None, times), default=None)
+
+
+# Types of work readers must never take for the newsroom's reporting: every listing names
+# them, down to a feed item's title and an Also Read link.
+LABELLED_TYPES = (Article.StoryType.OPINION, Article.StoryType.SPONSORED)
+
+
+def labelled_headline(headline: str, story_type: str) -> str:
+    """``headline`` as a listing of headlines alone shows it: "Opinion: …" for the
+    ``LABELLED_TYPES``, as it stands for any other."""
+    if story_type in LABELLED_TYPES:
+        return f"{Article.StoryType(story_type).label}: {headline}"
+    return headline
 
 
 def tag_model(kind: str) -> type[NewsTag]:
@@ -1719,6 +1794,8 @@ def story_snapshot(pk: int) -> tuple[dict, Article]:
         "standfirst": article.standfirst,
         "body": article.body,
         "source": article.source,
+        "story_type": article.story_type,
+        "dateline": article.dateline,
         "status": article.status,
         "published_at": _iso(article.published_at),
         "updated_at": _iso(article.updated_at),

@@ -348,6 +348,21 @@ def place_links(paragraphs: list[str], links, placement=lambda link: link.placem
     return blocks, listed
 
 
+def with_dateline(paragraphs: list[str], dateline: str) -> list[str]:
+    """``paragraphs`` (a sanitised body's blocks) with ``dateline`` opening the first
+    paragraph, "<p><span class="dateline">DOHA —</span> …", escaped; the same blocks when
+    there is no dateline or no paragraph. No block is added or taken away, so Also Read
+    placements, which count blocks, stay where they were."""
+    if not dateline:
+        return paragraphs
+    for index, block in enumerate(paragraphs):
+        # Sanitised, a paragraph has no attributes (ALLOWED_ATTRIBUTES): it opens "<p>".
+        if block.startswith("<p>"):
+            opening = f'<p><span class="dateline">{html.escape(dateline)} —</span> '
+            return [*paragraphs[:index], opening + block[3:], *paragraphs[index + 1 :]]
+    return paragraphs
+
+
 # Photos in a body -----------------------------------------------------------------------------
 
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)

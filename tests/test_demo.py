@@ -108,6 +108,20 @@ def test_the_demo_has_a_correction_a_clarification_and_a_story_in_review(demo_fi
     assert any("<img" in story.values["body"] for story in stories)
 
 
+def test_the_demo_shows_types_of_work_and_datelines_of_invented_places_only(demo_files):
+    """Explainers, analysis and an opinion piece (a review of an invented exhibition) show
+    the type labels; a dateline says where a reporter was, so only stories set in invented
+    places carry one."""
+    _, stories = demo_files
+    types = {story.story_type for story in stories}
+    assert {"news", "explainer", "analysis", "opinion"} <= types
+    datelined = [story for story in stories if story.dateline]
+    assert datelined
+    assert all(
+        "invented" in story.values["standfirst"] + story.values["body"] for story in datelined
+    )
+
+
 def test_demo_pictures_are_drawn_as_their_alt_text_says(demo_files):
     """Each picture's name is its recipe and its alt text names the shapes and both colours;
     every story showing it gives it the same details (they are one library image's)."""
@@ -453,6 +467,8 @@ def test_a_first_run_shows_the_newsroom(client, django_capture_on_commit_callbac
     ):
         assert cards(client, hub) >= 4, hub
     assert cards(client, "/") >= 10
+    front = client.get("/").content.decode()
+    assert '<span class="type-label type-analysis">Analysis</span>' in front
     news = ElementTree.fromstring(client.get("/news-sitemap.xml").content)  # noqa: S314
     assert len(news.findall("s:url/news:news", NS)) >= 5
     corrections = client.get("/corrections/").content.decode()

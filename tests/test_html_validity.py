@@ -32,10 +32,10 @@ VNU_JAR = os.environ.get("VNU_JAR", "")
 
 
 def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
-    """Front page, stories (one with photos), hubs, archive, search, corrections, the 404
-    page, a taken-down story's 410 notice (with and without its headline), a story covered
-    live (both pages of its entries) and one whose coverage ended, all with the breaking-news
-    banner: no HTML errors."""
+    """Front page, stories (one with photos, an opinion piece with a dateline), hubs,
+    archive, search, corrections, the 404 page, a taken-down story's 410 notice (with and
+    without its headline), a story covered live (both pages of its entries) and one whose
+    coverage ended, all with the breaking-news banner: no HTML errors."""
     require(bool(VNU_JAR) and Path(VNU_JAR).is_file() and shutil.which("java"), "vnu.jar and Java")
     import_stories([ROOT / "seeds"])
     # Demo content (manage.py load_demo): its note on the page, its label on cards.
@@ -55,6 +55,15 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
     # Also Read boxes, two at one placement: their ids and aria-labelledby must be valid.
     for placement in (1, 2, 2):
         CrossLinkFactory(source=story, placement=placement)
+    # Opinion and sponsored work, labelled on cards and in Also Read boxes; a dateline.
+    opinion = ArticleFactory(
+        headline="Why the talks need patience",
+        story_type="opinion",
+        dateline="DOHA",
+        people=["Benjamin Netanyahu"],
+    )
+    ArticleFactory(headline="A sponsored guide to the coast", story_type="sponsored")
+    CrossLinkFactory(source=story, target=opinion, placement=3)
     withheld = taken_down(headline="A story taken down for legal reasons")
     named = taken_down(
         headline="A story published in error", reason="error", takedown_note="We are sorry."
@@ -105,6 +114,7 @@ def test_public_pages_pass_the_nu_html_checker(client, tmp_path):
         "archive": "/archive/",
         "seed-story": "/news/trump-invites-netanyahu-to-the-white-house-on-february-4/",
         "story": story.get_absolute_url(),
+        "opinion-story": opinion.get_absolute_url(),
         "person": "/people/benjamin-netanyahu/",
         "country": "/countries/israel/",
         "section": "/sections/world/",

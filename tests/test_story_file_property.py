@@ -23,6 +23,7 @@ from articles.importing import (
     write_story,
 )
 from articles.models import (
+    DATELINE_MAX_LENGTH,
     NOTICE_MAX_LENGTH,
     Article,
     Author,
@@ -31,6 +32,7 @@ from articles.models import (
     Person,
     Section,
     SlugRedirect,
+    normalise_dateline,
     validate_story_time,
 )
 
@@ -80,6 +82,11 @@ values = {
     "image-alt": st.one_of(st.just("A boat at dawn"), line),
     "image-focus": st.sampled_from(["0.5, 0.5", "1,0", "0 1", "2, 0.5", "nan, 0.1", "0.3"]),
     "former-slugs": st.one_of(st.sampled_from(["taken", "old-address; taken"]), names),
+    "type": st.one_of(
+        st.sampled_from(["analysis", "Fact check", "fact-check", "OPINION", "gossip", "news!"]),
+        line,
+    ),
+    "dateline": st.one_of(st.sampled_from(["DOHA", "Gaza City —", "x" * 61, "<b>&</b>"]), line),
     **dict.fromkeys(("authors", "people", "countries", "topics", "section"), names),
     **dict.fromkeys(
         ("correction", "clarification"),
@@ -124,6 +131,9 @@ def check_accepted(story: StoryFile, folder: Path) -> None:
         for name in story.authors if key == "authors" else story.tags[key]:
             assert model.normalise_name(name) == name
     assert story.image is None or story.image == folder / "photo.png"
+    assert story.story_type in Article.StoryType.values
+    assert normalise_dateline(story.dateline) == story.dateline
+    assert len(story.dateline) <= DATELINE_MAX_LENGTH
     for notice in story.notices:
         validate_story_time(notice.at)
         assert notice.text and Correction.normalise_text(notice.text) == notice.text

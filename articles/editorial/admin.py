@@ -263,7 +263,15 @@ class ArticleAdmin(
         "links_out_count",
         "links_in_count",
     ]
-    list_filter = ["status", "section", "people", "countries", "published_at", "is_demo"]
+    list_filter = [
+        "status",
+        "story_type",
+        "section",
+        "people",
+        "countries",
+        "published_at",
+        "is_demo",
+    ]
     list_select_related = ["section"]
     search_fields = ["headline", "slug", "standfirst"]
     date_hierarchy = "published_at"
@@ -327,7 +335,19 @@ class ArticleAdmin(
         if obj is not None and obj.status == Article.Status.PUBLISHED:
             publication.insert(1, "confirm_unpublish")
         fieldsets = [
-            (None, {"fields": ["headline", "slug", "standfirst", "body", "base_revision"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "headline",
+                        "slug",
+                        ("story_type", "dateline"),
+                        "standfirst",
+                        "body",
+                        "base_revision",
+                    ]
+                },
+            ),
             ("Publication", {"fields": publication}),
             (
                 "Section, source and tags",

@@ -340,6 +340,8 @@ class ArticleAdminForm(forms.ModelForm):
             "body",
             "status",
             "published_at",
+            "story_type",
+            "dateline",
             "section",
             "source",
             *TAG_KINDS,

@@ -40,6 +40,8 @@ FIELD_LABELS = (
     ("updated_at", "Updated"),
     ("section", "Section"),
     ("source", "Source"),
+    ("story_type", "Type of work"),
+    ("dateline", "Dateline"),
     ("authors", "Authors"),
     ("people", "People"),
     ("countries", "Countries"),
@@ -51,6 +53,7 @@ FIELD_LABELS = (
     ("image_credit", "Image credit"),
 )
 STATUS_LABELS = dict(Article.Status.choices)
+TYPE_LABELS = dict(Article.StoryType.choices)
 BROKEN_VERSION = "This version's record is damaged (%(problem)s); it cannot be shown or restored."
 
 
@@ -68,7 +71,16 @@ class Snapshot:
         if not isinstance(data, dict):
             raise ValidationError(BROKEN_VERSION, params={"problem": "not a record"})
         snapshot = cls(data)
-        for key in ("headline", "slug", "standfirst", "body", "source", "status"):
+        for key in (
+            "headline",
+            "slug",
+            "standfirst",
+            "body",
+            "source",
+            "story_type",
+            "dateline",
+            "status",
+        ):
             snapshot.text(key)
         for key in ("authors", "links"):
             snapshot.records(key)
@@ -110,6 +122,11 @@ class Snapshot:
         except (TypeError, ValueError):
             raise self._broken(key) from None
 
+    @property
+    def story_type(self) -> str:
+        """The type of work; news in a version written before stories had one."""
+        return self.text("story_type") or Article.StoryType.NEWS
+
     def paragraphs(self) -> list[str]:
         return text.html_blocks(self.text("body"))
 
@@ -134,6 +151,8 @@ def field_values(snapshot: Snapshot) -> dict[str, str]:
     image = snapshot.record("image")
     values = {key: snapshot.text(key) for key in ("headline", "slug", "standfirst", "source")} | {
         "status": STATUS_LABELS.get(snapshot.text("status"), snapshot.text("status")),
+        "story_type": TYPE_LABELS.get(snapshot.story_type, snapshot.story_type),
+        "dateline": snapshot.text("dateline"),
         "published_at": _when(snapshot.moment("published_at")),
         "updated_at": _when(snapshot.moment("updated_at")),
         "section": snapshot.text("name", section),
@@ -272,8 +291,9 @@ class Restored:
 
 
 def restore_version(*, version: StoryVersion, base_revision: int | None, user=None) -> Restored:
-    """Make the story say what ``version`` says — text, section, source, tags, bylines, Also
-    Read links and lead image — as a new save by ``user`` from ``base_revision``.
+    """Make the story say what ``version`` says — text, type of work and dateline, section,
+    source, tags, bylines, Also Read links and lead image — as a new save by ``user`` from
+    ``base_revision``.
 
     Its status, publication time and address stay as they are: publishing and unpublishing
     have their own steps and guards. ``editing.StaleRevision`` if the story was saved since
@@ -314,8 +334,9 @@ def problems(error: ValidationError) -> list[str]:
 
 
 def _restore_fields(article: Article, snapshot: Snapshot, warnings: list[str]) -> None:
-    for key in ("headline", "standfirst", "body", "source"):
+    for key in ("headline", "standfirst", "body", "source", "dateline"):
         setattr(article, key, snapshot.text(key))
+    article.story_type = snapshot.story_type
     section = snapshot.record("section")
     article.section = _existing(Section, section)
     if section and article.section is None:

@@ -75,7 +75,7 @@ class CorrectionsFeed(Feed):
         return reverse("articles:corrections_feed", kwargs={"format": self.format})
 
     def item_title(self, notice):
-        return f"{notice.get_kind_display()}: {notice.article.headline}"
+        return f"{notice.get_kind_display()}: {notice.article.labelled_headline}"
 
     def item_description(self, notice):
         """The notice as HTML that shows its text as written (RSS ``description``, Atom
@@ -105,11 +105,11 @@ class CorrectionsFeed(Feed):
                 text=notice.text,
                 label=notice.get_kind_display(),
                 url=story_url,
-                headline=notice.article.headline,
+                headline=notice.article.labelled_headline,
             ),
             "summary": notice.text,
             "image": None,
-            "related": [{"url": story_url, "title": notice.article.headline}],
+            "related": [{"url": story_url, "title": notice.article.labelled_headline}],
         }
 
 

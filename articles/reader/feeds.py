@@ -44,6 +44,7 @@ from articles.models import (
     attach_latest_key_events,
     attach_notices,
     attach_tags_and_authors,
+    labelled_headline,
     lead_image_renditions,
 )
 
@@ -66,7 +67,8 @@ NOTICE = "<p><strong>{label}, {date}:</strong> {text}</p>"
 
 def attach_related_links(articles) -> None:
     """Set ``related`` on each article: ``(placement, slug, headline)`` of each Also Read
-    target a reader may see, in reading order; one query whatever the number of items.
+    target a reader may see, in reading order, its headline labelled as listings label it
+    (``labelled_headline``); one query whatever the number of items.
 
     Plain rows, not model instances: a feed shows a hundred-odd links and needs three values
     of each. Made per request: the liveness test holds the time it is made.
@@ -74,11 +76,13 @@ def attach_related_links(articles) -> None:
     rows = (
         CrossLink.objects.shown()
         .filter(source__in=[article.pk for article in articles])
-        .values_list("source", "placement", "target__slug", "target__headline")
+        .values_list(
+            "source", "placement", "target__slug", "target__headline", "target__story_type"
+        )
     )
     related = defaultdict(list)
-    for source, *link in rows:
-        related[source].append(link)
+    for source, placement, slug, headline, story_type in rows:
+        related[source].append((placement, slug, labelled_headline(headline, story_type)))
     for article in articles:
         article.related = related[article.pk]
 
@@ -329,7 +333,9 @@ class ArticleFeed(Feed):
     # Items -----------------------------------------------------------------------------
 
     def item_title(self, article):
-        return article.headline
+        """The headline, "Opinion: …" and "Sponsored: …" labelled (``labelled_headline``):
+        a feed reader shows an item by its title alone."""
+        return article.labelled_headline
 
     def item_description(self, article):
         """The summary as HTML (RSS ``description``, Atom ``summary type="html"``)."""
@@ -347,7 +353,10 @@ class ArticleFeed(Feed):
         return modified_at(article)
 
     def item_categories(self, article):
-        names = [article.section.name] if article.section else []
+        """Its type of work (but news), section and tags, as RSS and Atom categories and
+        JSON Feed tags."""
+        names = [article.type_label] if article.type_label else []
+        names += [article.section.name] if article.section else []
         return list(dict.fromkeys([*names, *article.tag_names]))
 
     def item_extra_kwargs(self, article):
@@ -422,13 +431,18 @@ class ArticleFeed(Feed):
         )
 
     def item_content_html(self, article, related) -> str:
-        """The body with its Also Read boxes where the page shows them, then Related stories.
+        """The body (its dateline opening the first paragraph) with its Also Read boxes where
+        the page shows them, then Related stories.
 
         Boxes go where ``text.place_links`` puts them on every surface. Built with
         ``format_html`` rather than a template: a feed renders fifty of these per request,
         and a template render costs more than the rest of the item together.
         """
-        paragraphs = images.with_plain_images(article.paragraphs, self.body_photos, self.absolute)
+        paragraphs = images.with_plain_images(
+            text.with_dateline(article.paragraphs, article.dateline),
+            self.body_photos,
+            self.absolute,
+        )
         body, listed = text.place_links(
             paragraphs, related, placement=lambda link: link["placement"]
         )

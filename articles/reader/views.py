@@ -142,7 +142,8 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         article = self.object
         links = list(CrossLink.objects.shown_from(article))
         # Photos in the body as renditions (one query, only when it has any).
-        body, related = text.place_links(images.with_pictures(article.paragraphs), links)
+        paragraphs = text.with_dateline(article.paragraphs, article.dateline)
+        body, related = text.place_links(images.with_pictures(paragraphs), links)
         # With "In this story"'s counts: how many live stories each tag's hub lists.
         attach_tags_and_authors([article], count_live_up_to=hubs.COUNT_CAP + 1)
         attach_notices([article])

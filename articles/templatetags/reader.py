@@ -5,10 +5,11 @@ import json
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -69,6 +70,48 @@ def published(article) -> str:
     )
 
 
+def type_label_html(article, label: str) -> str:
+    return format_html('<span class="type-label type-{}">{}</span>', article.story_type, label)
+
+
+@register.simple_tag
+def headline_label(article) -> str:
+    """The label before a headline shown alone (an Also Read link): "Opinion" and
+    "Sponsored" (``Article.listing_label``), followed by a space; nothing for other work."""
+    if not article.listing_label:
+        return ""
+    return format_html("{} ", type_label_html(article, article.listing_label))
+
+
+@register.simple_tag
+def story_labels(article, *, hide_section=False, hide_demo=False, then="") -> str:
+    """The kicker line above a story's headline, wherever it is shown: the "Live" marker,
+    the demo label, its type of work ("Opinion", "Analysis"; none for news), its section and
+    ``then`` (a notice's kind); nothing when there is none of these. The one place a
+    story's labels are made, so opinion and sponsored work are labelled in every listing.
+
+    ``hide_section`` leaves out the section (a listing of one section, a page with
+    breadcrumbs); ``hide_demo`` the demo label (the story page shows the demo note instead).
+    A tag rather than an included template: lists show it on every card.
+    """
+    parts = []
+    if article.covered_live:
+        parts.append(mark_safe(get_template("includes/live_marker.html").render().strip()))  # noqa: S308 - a template
+    if article.is_demo and not hide_demo:
+        parts.append(mark_safe('<span class="demo-label">Demo</span>'))  # noqa: S308 - constant
+    if article.type_label:
+        parts.append(type_label_html(article, article.type_label))
+    if article.section and not hide_section:
+        parts.append(article.section.name)
+    if then:
+        parts.append(then)
+    if not parts:
+        return ""
+    return format_html(
+        '<p class="kicker">{}</p>', format_html_join(" ", "{}", ((p,) for p in parts))
+    )
+
+
 @register.filter
 def iso(moment) -> str:
     """ISO 8601 in the site's time zone, to the second (HTML's datetime allows no more)."""
@@ -107,9 +150,32 @@ def _breadcrumbs(request, trail) -> dict:
     }
 
 
+# Each type of work (Article.StoryType) as schema.org types it. A fact check stays a
+# NewsArticle: ClaimReview would need the claim, who made it and a rating, which stories do
+# not record. Sponsored work is no NewsArticle at all.
+SCHEMA_TYPES = {
+    "news": "NewsArticle",
+    "analysis": "AnalysisNewsArticle",
+    "opinion": "OpinionNewsArticle",
+    "explainer": "BackgroundNewsArticle",
+    "fact-check": "NewsArticle",
+    "obituary": "NewsArticle",
+    "sponsored": "AdvertiserContentArticle",
+}
+# The types that have schema.org's ``dateline`` (NewsArticle and its subtypes).
+DATELINED_SCHEMA_TYPES = {
+    "NewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+}
+
+
 @register.simple_tag(takes_context=True)
 def article_json_ld(context, article) -> str:
-    """JSON-LD ``NewsArticle`` and ``BreadcrumbList`` for a live story page."""
+    """JSON-LD for a live story page: the schema.org type of its type of work (a
+    ``NewsArticle`` for news, ``OpinionNewsArticle`` for opinion, a ``LiveBlogPosting``
+    while covered live …), and a ``BreadcrumbList``."""
     request = context["request"]
     url = request.build_absolute_uri(article.get_absolute_url())
     # The page attached the story's tags and authors (models.attach_tags_and_authors).
@@ -118,7 +184,7 @@ def article_json_ld(context, article) -> str:
         authors = [{"@type": "Organization", "name": article.source}]
     news_article = {
         "@context": "https://schema.org",
-        "@type": "NewsArticle",
+        "@type": SCHEMA_TYPES[article.story_type],
         "headline": article.headline,
         "description": summary(article),
         "datePublished": iso(article.published_at),
@@ -135,8 +201,12 @@ def article_json_ld(context, article) -> str:
     }
     if pictures := images.json_ld(article.lead_image, request.build_absolute_uri):
         news_article["image"] = pictures  # the 16:9, 4:3 and 1:1 crops
+    if article.type_label:
+        news_article["genre"] = article.type_label
     if (live := context.get("live")) is not None:
         news_article |= live_blog_posting(request, article, live, authors)
+    if article.dateline and news_article["@type"] in DATELINED_SCHEMA_TYPES:
+        news_article["dateline"] = article.dateline
     if notices := getattr(article, "notices", None):
         news_article["correction"] = [
             {
