@@ -505,6 +505,16 @@ def test_thread_beside_the_story_follows_live_links_both_ways(client):
     assert "Three links away" not in html
 
 
+def test_thread_labels_opinion_and_sponsored_work(client):
+    """An opinion piece in a story's thread is labelled there, as in every listing."""
+    story = ArticleFactory(headline="Talks resume")
+    opinion = ArticleFactory(headline="Why the talks stalled", story_type="opinion")
+    CrossLinkFactory(source=opinion, target=story)
+    html = client.get(story.get_absolute_url()).content.decode()
+    thread = html[html.index("The story so far") :]
+    assert '<span class="type-label type-opinion">Opinion</span> Why the talks stalled' in thread
+
+
 def test_article_page_has_title_description_canonical_and_social_tags(client):
     """<title>, meta description, canonical and OpenGraph/Twitter tags describe the story."""
     article = ArticleFactory(headline="Ceasefire holds", standfirst="Calm returns to Gaza.")
