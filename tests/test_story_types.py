@@ -311,6 +311,13 @@ def test_demo_live_type_and_section_share_one_kicker(client):
     )
 
 
+def test_plain_words_in_the_kicker_are_kept_apart(client):
+    """A type shown as a word and the section are two labels, not "Explainer World"."""
+    ArticleFactory(headline="An explainer", story_type=Type.EXPLAINER)
+    html = client.get("/").content.decode()
+    assert '<span class="type-label type-explainer">Explainer</span> · World</p>' in html
+
+
 @pytest.mark.parametrize("url", ["/feed/rss/", "/feed/atom/", "/people/steve-witkoff/feed/rss/"])
 def test_feeds_label_opinion_and_sponsored_titles_and_carry_type_and_dateline(
     client, labelled, url

@@ -94,21 +94,26 @@ def story_labels(article, *, hide_section=False, hide_demo=False, then="") -> st
     breadcrumbs); ``hide_demo`` the demo label (the story page shows the demo note instead).
     A tag rather than an included template: lists show it on every card.
     """
-    parts = []
+    # Boxed labels stand apart by their boxes; plain words (a type such as "Explainer", the
+    # section, a notice's kind) get a dot between them, or "Explainer World" reads as one.
+    boxes, words = [], []
     if article.covered_live:
-        parts.append(mark_safe(get_template("includes/live_marker.html").render().strip()))  # noqa: S308 - a template
+        boxes.append(mark_safe(get_template("includes/live_marker.html").render().strip()))  # noqa: S308 - a template
     if article.is_demo and not hide_demo:
-        parts.append(mark_safe('<span class="demo-label">Demo</span>'))  # noqa: S308 - constant
+        boxes.append(mark_safe('<span class="demo-label">Demo</span>'))  # noqa: S308 - constant
     if article.type_label:
-        parts.append(type_label_html(article, article.type_label))
+        label = type_label_html(article, article.type_label)
+        (boxes if article.listing_label else words).append(label)
     if article.section and not hide_section:
-        parts.append(article.section.name)
+        words.append(article.section.name)
     if then:
-        parts.append(then)
-    if not parts:
+        words.append(then)
+    if words:
+        boxes.append(format_html_join(" · ", "{}", ((w,) for w in words)))
+    if not boxes:
         return ""
     return format_html(
-        '<p class="kicker">{}</p>', format_html_join(" ", "{}", ((p,) for p in parts))
+        '<p class="kicker">{}</p>', format_html_join(" ", "{}", ((b,) for b in boxes))
     )
 
 
