@@ -505,6 +505,23 @@ def test_thread_beside_the_story_follows_live_links_both_ways(client):
     assert "Three links away" not in html
 
 
+def test_a_thread_cut_short_says_so_and_changes_with_any_link(client, monkeypatch):
+    """A thread larger than the page reads is cut to its newest stories; the page says it
+    goes on, and (not knowing the rest) changes with any link between live stories."""
+    from articles.intelligence import threads
+
+    monkeypatch.setattr(threads, "READER_THREAD_MAX", 3)
+    story = ArticleFactory(headline="Hub of links", published_at=ago(days=9))
+    for n in range(5):
+        CrossLinkFactory(source=ArticleFactory(published_at=ago(days=n + 1)), target=story)
+
+    response = client.get(story.get_absolute_url())
+
+    assert response.context["thread_goes_on"] and len(response.context["thread"]) == 3
+    assert "More than 3 linked stories" in response.content.decode()
+    assert "linked" in response["Surrogate-Key"].split()
+
+
 def test_thread_labels_opinion_and_sponsored_work(client):
     """An opinion piece in a story's thread is labelled there, as in every listing."""
     story = ArticleFactory(headline="Talks resume")
