@@ -9,9 +9,14 @@ sitemaps are written in, forbids them all. Form fields posted to the admin are c
 """
 
 from django.core.exceptions import BadRequest
+from django.http import JsonResponse
 from django.views import defaults
 
 from articles.text import CONTROL_CHARS
+
+from .health import is_api
+
+REFUSED = "control characters in the address, query string or cookies"
 
 
 def request_text(request):
@@ -34,6 +39,7 @@ class RefuseControlCharactersMiddleware:
     def __call__(self, request):
         if any(CONTROL_CHARS.search(text) for text in request_text(request)):
             # Answered rather than raised: Django logs one line for it, not a traceback.
-            reason = BadRequest("control characters in the address, query string or cookies")
-            return defaults.bad_request(request, reason)
+            if is_api(request):
+                return JsonResponse({"detail": REFUSED}, status=400)
+            return defaults.bad_request(request, BadRequest(REFUSED))
         return self.get_response(request)

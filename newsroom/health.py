@@ -118,3 +118,20 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         return unavailable_response()
     return defaults.server_error(request)
+
+
+# Clients of the API (articles.reader.api, and anything else routed under it) read JSON, errors
+# included.
+API_PATH = "/api/"
+
+
+def is_api(request) -> bool:
+    return request.path.startswith(API_PATH)
+
+
+def not_found(request, exception):
+    """``handler404``: JSON under ``/api/`` (a mistyped address included); the site's own
+    page elsewhere."""
+    if is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

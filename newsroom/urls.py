@@ -3,9 +3,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from articles.reader import api
 from articles.reader.sitemaps import news_sitemap, robots_txt, sitemap_index, sitemap_section
 from newsroom.health import healthz
 
+handler404 = "newsroom.health.not_found"
 handler500 = "newsroom.health.server_error"
 
 urlpatterns = [
@@ -14,6 +16,9 @@ urlpatterns = [
     path("admin/newsroom/", include("articles.editorial.admin_views")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # The read API: /api/openapi.json and /api/v1/… (articles.reader.api); other addresses
+    # under api/ are free for routes of their own.
+    path("api/", include((api.url_patterns(), "api"))),
     path("robots.txt", robots_txt, name="robots"),
     path("sitemap.xml", sitemap_index, name="sitemap-index"),
     path("sitemap-<section>.xml", sitemap_section, name="sitemap-section"),

@@ -61,6 +61,9 @@ RELATED_ITEM = '<li><a href="{}">{}</a></li>'
 # How an item's content opens with the newest key event of its story's live coverage.
 KEY_EVENT = '<p><strong><a href="{url}">Key event, {time}</a>:</strong> {headline}</p>\n{body}\n'
 KEY_EVENT_TIME = "j F Y, H:i T"
+# Each item links to its story as an IPTC ninjs document (``articles.reader.ninjs``).
+NINJS_LINK = {"rel": "alternate", "type": "application/json", "title": "IPTC ninjs"}
+NINJS_EXTENSION = "https://iptc.org/standards/ninjs/"
 # How an item's content opens with each correction or clarification of its story.
 NOTICE = "<p><strong>{label}, {date}:</strong> {text}</p>"
 
@@ -159,6 +162,8 @@ class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
         for author in item["authors"]:
             handler.addQuickElement("dc:creator", author["name"])
         handler.addQuickElement("content:encoded", item["content_html"])
+        if item.get("ninjs"):
+            handler.addQuickElement("atom:link", None, {**NINJS_LINK, "href": item["ninjs"]})
         add_media_content(handler, item["image"])
         for link in item["related"]:
             handler.addQuickElement(
@@ -179,6 +184,8 @@ class NewsAtomFeed(CleanTextFeed, Atom1Feed):
                 handler.addQuickElement("uri", author["url"])
             handler.endElement("author")
         handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        if item.get("ninjs"):
+            handler.addQuickElement("link", None, {**NINJS_LINK, "href": item["ninjs"]})
         add_media_content(handler, item["image"])
         for link in item["related"]:
             handler.addQuickElement(
@@ -218,6 +225,8 @@ class JsonFeed(CleanTextFeed):
                 {key: value for key, value in author.items() if value} for author in item["authors"]
             ],
             "tags": list(item["categories"]),
+            # An extension object (JSON Feed 1.1: "_" names, with "about").
+            "_ninjs": item.get("ninjs") and {"about": NINJS_EXTENSION, "url": item["ninjs"]},
         }
         return {key: value for key, value in entry.items() if value not in (None, "", [])}
 
@@ -372,6 +381,7 @@ class ArticleFeed(Feed):
             "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
+            "ninjs": self.absolute(reverse("api:story_ninjs", kwargs={"slug": article.slug})),
         }
 
     def item_authors(self, article):
