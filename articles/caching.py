@@ -5,10 +5,11 @@ Every change to public content inserts ``ContentChange`` rows, one per *key* of 
 changed: ``story:12`` (anything a story shows of itself, its live coverage and entries
 included), ``links:12`` (its Also Read boxes and Related list), ``people:7`` /
 ``countries:`` / ``topics:`` / ``sections:`` / ``authors:`` (which live stories a hub
-lists), ``latest`` (which live stories exist, in which order: front page, archive, site
-feeds), ``corrections`` (a notice added, amended or deleted: the corrections page and
-feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this module
-does not understand). The newest row is the content *generation*.
+lists), ``graph:12`` (the links between live stories touching it: its thread), ``linked``
+(any of those links), ``latest`` (which live stories exist, in which order: front page,
+archive, site feeds), ``corrections`` (a notice added, amended or deleted: the corrections
+page and feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this
+module does not understand). The newest row is the content *generation*.
 
 A page records, when stored, the generation it was rendered under and the keys of what it
 shows (views declare them with ``shows()``; a page that declares nothing shows everything).
@@ -99,6 +100,8 @@ AUTHORS = "authors"
 # The public record of corrections and clarifications (/corrections/ and its feeds), which a
 # notice added, amended or deleted changes besides its story.
 CORRECTIONS = "corrections"
+# Any link between live stories (the front page's "Most linked-to", a thread cut short).
+LINKED = "linked"
 # A page showing more than this many things is treated as showing everything: its check
 # stays one short query, and its keys fit a CDN's header (Varnish: 8 KB per header line).
 MAX_KEYS = 500
@@ -113,6 +116,11 @@ def links_key(pk) -> str:
     """The story's Also Read boxes and Related list: on its page and its feed items, not on
     the cards listing it."""
     return f"links:{pk}"
+
+
+def graph_key(pk) -> str:
+    """The links between live stories that touch the story, either way: its thread."""
+    return f"graph:{pk}"
 
 
 def hub_key(kind: str, pk) -> str:
@@ -420,15 +428,23 @@ def _listing(article) -> tuple:
     return tuple(getattr(article, name) for name in _LISTING)
 
 
-def _showing_stories_and_hubs(article: Article, *, relisted: bool, using: str):
+def _showing_stories_and_hubs(article: Article, *, relisted: bool, regraphed: bool, using: str):
     """Keys of the links to ``article`` (Also Read boxes linking to it, or pending links
-    resolving to it as it is saved), and with ``relisted``, of the hubs listing it; one
-    query."""
+    resolving to it as it is saved), with ``relisted``, of the hubs listing it, and with
+    ``regraphed``, of the stories it links to or from (their threads); one query."""
+    links = CrossLink.objects.using(using)
     keyed = [
-        CrossLink.objects.using(using)
-        .filter(Q(target=article.pk) | Q(target__isnull=True, target_key=article.headline_key))
-        .annotate(kind=Value("links"), ref=F("source"))
+        links.filter(
+            Q(target=article.pk) | Q(target__isnull=True, target_key=article.headline_key)
+        ).annotate(kind=Value("links"), ref=F("source"))
     ]
+    if regraphed:
+        keyed += [
+            links.filter(target=article.pk).annotate(kind=Value("graph"), ref=F("source")),
+            links.filter(source=article.pk, target__isnull=False).annotate(
+                kind=Value("graph"), ref=F("target")
+            ),
+        ]
     if relisted:
         keyed += [
             getattr(Article, kind)
@@ -448,15 +464,24 @@ def _showing_stories_and_hubs(article: Article, *, relisted: bool, using: str):
 
 
 def changed_story_keys(
-    article: Article, *, relisted: bool, sections=(), using: str | None = None
+    article: Article,
+    *,
+    relisted: bool,
+    sections=(),
+    using: str | None = None,
+    regraphed: bool = False,
 ) -> set[str]:
     """What a change to ``article`` changes: the story wherever it shows, the links to it;
     and, when ``relisted`` (it went live or off, moved in time or section), the lists of
     live stories: ``LATEST``, its hubs and ``sections`` (its section by default; pass the
-    old and the new one when it moved)."""
+    old and the new one when it moved), and the threads it joins or leaves, as when
+    ``regraphed`` (its save resolved pending links to it)."""
     using = using or DEFAULT_DB_ALIAS
+    regraphed = regraphed or relisted
     keys = {story_key(article.pk)}
-    keys |= _showing_stories_and_hubs(article, relisted=relisted, using=using)
+    keys |= _showing_stories_and_hubs(article, relisted=relisted, regraphed=regraphed, using=using)
+    if regraphed:
+        keys |= {graph_key(article.pk), LINKED}
     if relisted:
         keys.add(LATEST)
         keys.update(hub_key(SECTIONS, pk) for pk in sections or [article.section_id] if pk)
@@ -472,7 +497,10 @@ def _article_saved(article: Article, created: bool, using: str) -> set[str]:
     else:
         relisted = before != now and published in (before[0], now[0])
     sections = {now[2], before[2] if before else None}
-    return changed_story_keys(article, relisted=relisted, sections=sections, using=using)
+    regraphed = bool(getattr(article, "_resolved_links", 0))
+    return changed_story_keys(
+        article, relisted=relisted, sections=sections, using=using, regraphed=regraphed
+    )
 
 
 def _row_keys(model, row, created: bool) -> set[str] | None:
@@ -481,7 +509,8 @@ def _row_keys(model, row, created: bool) -> set[str] | None:
     if model in RECORDS:
         return set()
     if model is CrossLink:
-        return {links_key(row.source_id)}
+        ends = {graph_key(pk) for pk in (row.source_id, row.target_id) if pk}
+        return {links_key(row.source_id), LINKED, *ends}
     if model is Correction:
         # Shown on its story's page and feed items, and on the corrections page and feeds.
         return {story_key(row.article_id), CORRECTIONS}

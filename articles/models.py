@@ -517,6 +517,8 @@ class HubRef:
     name: str
     slug: str
     url_name: str
+    # How many live stories its hub lists, when asked for (``attach_tags_and_authors``).
+    live_count: int | None = None
 
     def __str__(self):
         return self.name
@@ -525,14 +527,31 @@ class HubRef:
         return reverse(self.url_name, kwargs={"slug": self.slug})
 
 
-def attach_tags_and_authors(articles) -> None:
+class CappedCount(models.Subquery):
+    """How many rows a sliced subquery gives: a count that stops at the slice's end."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped)"
+    output_field = models.IntegerField()
+
+
+def _live_on_hub(through, count_up_to: int | None):
+    """How many live stories the hub of each tag row's tag lists, up to ``count_up_to``,
+    read from the top of the tag's listing index (``TaggedBase``); or nothing."""
+    if count_up_to is None:
+        return Value(None, output_field=models.IntegerField())
+    rows = through.objects.filter(tag=OuterRef("tag"), listed_at__lte=timezone.now())
+    return CappedCount(rows.order_by().values("pk")[:count_up_to])
+
+
+def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) -> None:
     """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
     each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
     ``tag_names``, their names; and ``bylined``, its authors in byline order.
 
     One UNION ALL over the three tag tables and the bylines replaces the four prefetch
     queries the relations would make. Tags and authors carry their name and slug, enough to
-    show and link them.
+    show and link them; with ``count_live_up_to``, tags carry their hub's number of live
+    stories too (``HubRef.live_count``, counted up to that many), in the same query.
     """
     ids = [article.pk for article in articles]
     tags = [
@@ -545,6 +564,7 @@ def attach_tags_and_authors(articles) -> None:
             position=Value(0),
             name=F("tag__name"),
             slug=F("tag__slug"),
+            live=_live_on_hub(getattr(Article, kind).through, count_live_up_to),
         )
         for rank, kind in enumerate(TAG_KINDS)
     ]
@@ -560,6 +580,7 @@ def attach_tags_and_authors(articles) -> None:
             position_=F("position"),
             name=F("author__name"),
             slug=F("author__slug"),
+            live=Value(None, output_field=models.IntegerField()),
         )
     )
     url_names = [getattr(Article, kind).through.tag_model().hub_url_name for kind in TAG_KINDS]
@@ -567,7 +588,8 @@ def attach_tags_and_authors(articles) -> None:
     found = defaultdict(lambda: [[] for _ in url_names])
     rows = tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name")
     for row in rows:
-        ref = HubRef(row["tag_id"], row["name"], row["slug"], url_names[row["kind"]])
+        url_name = url_names[row["kind"]]
+        ref = HubRef(row["tag_id"], row["name"], row["slug"], url_name, row["live"])
         found[row["article"]][row["kind"]].append(ref)
     for article in articles:
         *by_kind, article.bylined = found[article.pk]
@@ -707,6 +729,37 @@ class ArticleQuerySet(models.QuerySet):
             for stories in per_tag:
                 shared |= Q(pk__in=stories)
         return others.filter(shared).select_related("section")[:newest]
+
+    def most_linked(self, since, count: int, excluding=()):
+        """The ``count`` stories of this queryset (``live()``) that the most live stories
+        published since ``since`` link to (inline Also Read and Related), most first, each
+        annotated ``inbound`` with that number; one query.
+
+        The inner query counts links by target from the recent stories alone (their links
+        are found by the source index) and keeps the top few, so its cost follows the
+        stories published lately, not the archive.
+        """
+        recent = Q(source__published_at__gte=since) & ArticleQuerySet.live_condition("source__")
+        linked = CrossLink.objects.filter(
+            recent, ArticleQuerySet.live_condition("target__")
+        ).exclude(target__in=list(excluding))
+        top = (
+            linked.values("target")
+            .annotate(inbound=models.Count("pk"))
+            .order_by("-inbound", "-target")
+            .values("target")[:count]
+        )
+        inbound = models.Count(
+            "links_in",
+            filter=Q(links_in__source__published_at__gte=since)
+            & ArticleQuerySet.live_condition("links_in__source__"),
+        )
+        return (
+            self.filter(pk__in=top)
+            .select_related("section")
+            .annotate(inbound=inbound)
+            .order_by("-inbound", "-published_at", "-pk")
+        )
 
     def bump_revision(self, **fields) -> int:
         """Move these stories' revision on, updating ``fields`` in the same statement.
@@ -1254,7 +1307,8 @@ class Article(models.Model):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
-            CrossLink.objects.resolve_pending(self)
+            # How many links the save resolved: edges of the story graph (articles.caching).
+            self._resolved_links = CrossLink.objects.resolve_pending(self)
             self.relist()
 
     def get_absolute_url(self):

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from articles import text
-from tests.factories import ArticleFactory, CrossLinkFactory
+from tests.conftest import ARTIFACTS
+from tests.factories import ArticleFactory, CrossLinkFactory, ImageFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +75,8 @@ def test_reader_path_front_story_hub_search(page, live_server, story, viewport):
     # The page fits the window: nothing forces sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
-    page.get_by_role("link", name="Person: Donald Trump").click()
+    beside = page.get_by_role("complementary", name="About this story")
+    beside.get_by_role("link", name="Donald Trump", exact=True).click()
     page.wait_for_url("**/people/donald-trump/")
     assert page.locator("h1").inner_text() == "Donald Trump"
     assert page.get_by_role("link", name=story.headline).is_visible()
@@ -142,8 +144,10 @@ def test_each_also_read_box_is_a_landmark_with_its_own_name(page, live_server, s
     CrossLinkFactory(source=story, target=third, placement=4, order=0)
     page.goto(live_server.url + story.get_absolute_url())
 
-    boxes = page.get_by_role("complementary")
+    boxes = page.get_by_role("complementary", name="Also Read")
     assert boxes.count() == 3
+    # …besides the sidebar, named too.
+    assert page.get_by_role("complementary", name="About this story", exact=True).count() == 1
     for headline in [
         "Ceasefire talks resume in Doha",
         "Envoy lands in Riyadh",
@@ -153,3 +157,63 @@ def test_each_also_read_box_is_a_landmark_with_its_own_name(page, live_server, s
         assert page.get_by_role("complementary", name=name, exact=True).count() == 1, name
     results = Axe().run(page, options={"runOnly": {"type": "rule", "values": ["landmark-unique"]}})
     assert results.response["violations"] == []
+
+
+# The layout at three widths ------------------------------------------------------------------
+
+LAYOUT_WIDTHS = (375, 768, 1280)
+
+
+@pytest.fixture
+def layout_pages(story):
+    """The front page led by a story with a picture, that story's page with everything
+    beside it (tags with counts, a thread, "More on" its first person) and a hub; one headline
+    with a long unbroken word, as wire copy has."""
+    story.lead_image = ImageFactory(alt_text="The White House seen from the south lawn")
+    story.save()
+    for n in range(3):
+        ArticleFactory(
+            headline=f"Trump's schedule, day {n}: Netanyahu-Witkoff-Biden-consultations-continue",
+            people=["Benjamin Netanyahu", "Donald Trump"],
+            published_at=timezone.now() - timedelta(days=n + 1),
+        )
+    return {"front": "/", "story": story.get_absolute_url(), "hub": "/people/donald-trump/"}
+
+
+@pytest.mark.parametrize("width", LAYOUT_WIDTHS)
+def test_front_story_and_hub_fit_the_screen_and_axe_finds_nothing(
+    page, live_server, layout_pages, width
+):
+    """At 375, 768 and 1280 pixels the front page, a story and a hub scroll only down, never
+    sideways (screenshots in test-artifacts/), and axe reports nothing at all, whatever its
+    impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": width, "height": 900})
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, path in layout_pages.items():
+        page.goto(live_server.url + path)
+        page.screenshot(path=ARTIFACTS / f"layout-{name}-{width}.png", full_page=True)
+        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{name} scrolls sideways at {width}px"
+        violations = Axe().run(page).response["violations"]
+        assert [violation["id"] for violation in violations] == [], f"{name} at {width}px"
+
+
+@pytest.mark.parametrize("width", LAYOUT_WIDTHS)
+def test_sidebar_is_beside_the_story_on_a_wide_screen_and_after_it_on_a_phone(
+    page, live_server, layout_pages, width
+):
+    """From 1024 pixels "In this story", the thread and "More on" sit beside the story,
+    starting at its top; narrower, they follow its body."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + layout_pages["story"])
+    story = page.locator("article.story").bounding_box()
+    beside = page.get_by_role("complementary", name="About this story").bounding_box()
+    for heading in ("In this story", "The story so far", "More on Benjamin Netanyahu"):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    if width >= 1024:
+        assert beside["x"] >= story["x"] + story["width"]
+        assert beside["y"] < story["y"] + 100
+    else:
+        assert beside["y"] >= story["y"] + story["height"]

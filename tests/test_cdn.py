@@ -50,8 +50,9 @@ def keys_of(response, header="Surrogate-Key", separator=" ") -> set[str]:
 
 
 def test_public_pages_name_what_they_show(client, db):
-    """A story's page names the story, its links and what it links to; the front page the
-    list of latest stories and each story on it; a hub its list and stories; pages that
+    """A story's page names the story, its links and what it links to, its tags' hubs and
+    its thread; the front page the list of latest stories, the links ("Most linked-to") and
+    each story on it; a hub its list and stories; pages that
     declare nothing (search, sitemaps, a 404) change with anything. All carry everything."""
     story = ArticleFactory(people=["Antony Blinken"])
     target = ArticleFactory()
@@ -64,11 +65,13 @@ def test_public_pages_name_what_they_show(client, db):
         f"story:{story.pk}",
         f"links:{story.pk}",
         f"story:{target.pk}",
-        f"people:{blinken.pk}",  # "More on Antony Blinken"
+        f"people:{blinken.pk}",  # "In this story" and "More on Antony Blinken"
+        f"graph:{story.pk}",  # its thread: the stories linked to it and to those
+        f"graph:{target.pk}",
     }
     assert keys_of(client.get(story.get_absolute_url())) == keys_of(page)  # the hit too
     front = keys_of(client.get("/"))
-    assert {"everything", "latest", f"story:{story.pk}", f"story:{target.pk}"} <= front
+    assert {"everything", "latest", "linked", f"story:{story.pk}", f"story:{target.pk}"} <= front
     hub = keys_of(client.get(blinken.get_absolute_url()))
     assert hub == {"everything", f"people:{blinken.pk}", f"story:{story.pk}"}
     for url in ("/search/?q=story", "/sitemap.xml", "/news/no-such-story/"):
@@ -88,6 +91,7 @@ def test_the_header_is_the_one_the_cdn_reads(client, db, settings, header, separ
         "everything",
         f"story:{story.pk}",
         f"links:{story.pk}",
+        f"graph:{story.pk}",
     }
 
 

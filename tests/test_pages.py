@@ -48,8 +48,9 @@ def ago(**kwargs):
 # Front page and archive
 
 
-def test_front_page_shows_lead_latest_sections_and_archive_link(client):
-    """The newest story leads, the rest follow, each section has a block, the archive is linked."""
+def test_front_page_shows_lead_sections_and_archive_link(client):
+    """The newest story leads; each section has a block of its newest stories, the lead
+    not among them (it is not repeated right below itself); the archive is linked."""
     business = SectionFactory(name="Business", position=2)
     world = SectionFactory(name="World", position=1)
     older = ArticleFactory(headline="Older world story", section=world, published_at=ago(days=2))
@@ -62,12 +63,49 @@ def test_front_page_shows_lead_latest_sections_and_archive_link(client):
 
     assert response.status_code == 200
     assert response.context["lead"] == lead
-    assert response.context["latest"] == [money, older]
-    assert response.context["sections"] == [(world, [lead, older]), (business, [money])]
+    assert response.context["sections"] == [(world, [older]), (business, [money])]
     html = response.content.decode()
+    assert html.count(lead.get_absolute_url()) == 1
     assert 'class="card card-lead"' in html
     assert reverse("articles:archive") in html
     assert reverse("articles:section", kwargs={"slug": business.slug}) in html
+
+
+def test_front_page_leads_with_the_newest_story_and_its_picture(client):
+    """The lead shows its photo first (fetchpriority high, a 16:9 rendition with srcset);
+    no other picture on the page is fetched before it."""
+    lead = ArticleFactory(headline="Lead with a photo", lead_image=ImageFactory())
+    html = client.get("/").content.decode()
+    card = html[html.index('class="card card-lead"') :]
+    card = card[: card.index("</article>")]
+    assert 'fetchpriority="high"' in card and "srcset=" in card
+    assert lead.lead_image.alt_text in card
+    assert html.count('fetchpriority="high"') == 1
+
+
+def test_most_linked_to_counts_links_from_live_stories_of_the_last_days(client):
+    """ "Most linked-to" ranks stories by the live stories of the last days linking to
+    them: links from old, draft or future stories do not count; the lead is left out."""
+    popular = ArticleFactory(headline="Popular", published_at=ago(days=30))
+    liked = ArticleFactory(headline="Liked", published_at=ago(days=30))
+    ArticleFactory(headline="Never linked", published_at=ago(days=30))
+    for n in range(3):
+        CrossLinkFactory(source=ArticleFactory(published_at=ago(days=n + 1)), target=popular)
+    CrossLinkFactory(source=ArticleFactory(published_at=ago(days=2)), target=liked)
+    for source in (
+        ArticleFactory(published_at=ago(days=20)),  # too old
+        ArticleFactory(status="draft", published_at=None),
+        ArticleFactory(published_at=timezone.now() + timedelta(days=1)),  # scheduled
+    ):
+        CrossLinkFactory(source=source, target=liked)
+
+    response = client.get("/")
+
+    assert response.context["most_linked"] == [popular, liked]
+    assert [story.inbound for story in response.context["most_linked"]] == [3, 1]
+    html = response.content.decode()
+    assert "Most linked-to" in html and "Linked from 3 stories" in html
+    assert "Never linked" not in html
 
 
 def test_front_page_advertises_site_feeds(client):
@@ -366,8 +404,8 @@ def test_pending_links_and_links_to_unpublished_stories_show_nothing(client):
     assert "Secret draft" not in html
 
 
-def test_chips_link_every_person_country_and_topic_to_its_hub(client):
-    """The story's people, countries and topics show as chips linking to their hubs."""
+def test_in_this_story_links_every_person_country_and_topic_to_its_hub(client):
+    """ "In this story" links the story's people, countries and topics to their hubs."""
     article = ArticleFactory(people=["Donald Trump"], countries=["IL"], topics=["Gaza ceasefire"])
     html = client.get(article.get_absolute_url()).content.decode()
     assert 'href="/people/donald-trump/"' in html
@@ -375,50 +413,36 @@ def test_chips_link_every_person_country_and_topic_to_its_hub(client):
     assert 'href="/topics/gaza-ceasefire/"' in html
 
 
-def test_more_on_fills_in_stories_sharing_tags_when_links_are_few(client):
-    """With few links, stories sharing a tag appear under "More on …"; unrelated ones don't."""
-    article = ArticleFactory(people=["Joe Biden"], body=body_of("Only paragraph."))
-    sharing = ArticleFactory(headline="Biden speaks", people=["Joe Biden"])
-    ArticleFactory(headline="Weather report", people=["Someone Else"])
-
-    response = client.get(article.get_absolute_url())
-
-    assert response.context["more_on"] == [sharing]
-    html = response.content.decode()
-    assert "More on Joe Biden" in html
-    assert "Weather report" not in html
-
-
-def test_more_on_shows_the_newest_stories_of_busy_and_rare_tags_newest_first(client):
-    """ "More on …" tops up with the newest stories sharing any tag, newest first: the
-    latest of a busy person's many stories, not an old one filed under a rare topic."""
+def test_more_on_lists_the_newest_stories_of_the_first_person(client):
+    """ "More on <first person>" beside the story: that person's newest live stories,
+    newest first; stories only sharing another tag, or none, are not there."""
+    now = timezone.now()
     busy = [
-        ArticleFactory(people=["Busy Person"], published_at=timezone.now() - timedelta(days=n))
+        ArticleFactory(people=["Ann Able"], published_at=now - timedelta(days=n))
         for n in range(10, 0, -1)
     ]
-    ArticleFactory(topics=["Rare topic"], published_at=timezone.now() - timedelta(days=900))
-    article = ArticleFactory(
-        people=["Busy Person"], topics=["Rare topic"], published_at=timezone.now()
-    )
+    ArticleFactory(headline="Only Ben", people=["Ben Baker"])
+    ArticleFactory(headline="Weather report", people=["Someone Else"])
+    article = ArticleFactory(people=["Ann Able", "Ben Baker"], countries=["IL"])
 
     response = client.get(article.get_absolute_url())
 
     assert response.context["more_on"] == busy[::-1][:4]
+    html = response.content.decode()
+    assert "More on Ann Able" in html
+    assert "Only Ben" not in html and "Weather report" not in html
 
 
-def test_more_on_draws_on_the_tags_its_heading_names(client):
-    """The heading names the story's first three tags (people, then countries, then
-    topics), and "More on" shows only stories sharing one of those."""
-    article = ArticleFactory(
-        people=["Ann Able", "Ben Baker"], countries=["IL"], topics=["Gaza ceasefire"]
-    )
-    sharing_a_named_tag = ArticleFactory(headline="Israel today", countries=["IL"])
+def test_more_on_falls_back_to_the_first_country_or_topic(client):
+    """A story naming no person draws "More on" from its first country."""
+    article = ArticleFactory(countries=["IL"], topics=["Gaza ceasefire"])
+    sharing = ArticleFactory(headline="Israel today", countries=["IL"])
     ArticleFactory(headline="Only the topic", topics=["Gaza ceasefire"])
 
     response = client.get(article.get_absolute_url())
 
-    assert response.context["more_on"] == [sharing_a_named_tag]
-    assert "More on Ann Able, Ben Baker, Israel" in response.content.decode()
+    assert response.context["more_on"] == [sharing]
+    assert "More on Israel" in response.content.decode()
 
 
 def test_more_on_does_not_repeat_the_story_or_its_links_and_still_fills_up(client):
@@ -438,17 +462,74 @@ def test_more_on_does_not_repeat_the_story_or_its_links_and_still_fills_up(clien
     assert response.context["more_on"] == older[::-1]
 
 
-def test_more_on_stays_away_when_the_story_has_enough_links(client):
-    """A well-linked story shows its own links, not extra "More on …" stories."""
-    article = ArticleFactory(people=["Joe Biden"])
-    for n in range(4):
-        CrossLinkFactory(source=article, target=ArticleFactory(people=["Joe Biden"]), order=n)
-    ArticleFactory(headline="Another Biden story", people=["Joe Biden"])
+def test_in_this_story_counts_each_hubs_live_stories(client):
+    """ "In this story" links each person, country and topic to its hub with the number of
+    live stories there; drafts and scheduled stories are not counted."""
+    for _ in range(2):
+        ArticleFactory(people=["Joe Biden"])
+    ArticleFactory(people=["Joe Biden"], status="draft", published_at=None)
+    ArticleFactory(people=["Joe Biden"], published_at=timezone.now() + timedelta(days=1))
+    article = ArticleFactory(people=["Joe Biden"], countries=["IL"], topics=["Gaza ceasefire"])
 
     response = client.get(article.get_absolute_url())
 
-    assert response.context["more_on"] == []
-    assert "Another Biden story" not in response.content.decode()
+    groups = dict(response.context["in_this_story"])
+    assert [(tag.name, tag.live_count) for tag in groups["People"]] == [("Joe Biden", 3)]
+    assert [(tag.name, tag.live_count) for tag in groups["Countries"]] == [("Israel", 1)]
+    html = response.content.decode()
+    assert '<aside class="story-aside" aria-labelledby="story-aside-heading">' in html
+    assert "3 stories" in html and "1 story" in html
+
+
+def test_thread_beside_the_story_follows_live_links_both_ways(client):
+    """The story's thread lists the live stories linked to it, and to those, whichever way
+    the links point, oldest first, the story itself marked; a draft or a story three links
+    away is not in it."""
+    story = ArticleFactory(headline="Middle", published_at=ago(days=2))
+    earlier = ArticleFactory(headline="Earlier", published_at=ago(days=3))
+    later = ArticleFactory(headline="Later", published_at=ago(days=1))
+    further = ArticleFactory(headline="Two links away", published_at=ago(days=4))
+    beyond = ArticleFactory(headline="Three links away", published_at=ago(days=5))
+    draft = ArticleFactory(headline="Draft", status="draft", published_at=None)
+    CrossLinkFactory(source=story, target=earlier)
+    CrossLinkFactory(source=later, target=story)
+    CrossLinkFactory(source=earlier, target=further)
+    CrossLinkFactory(source=beyond, target=further)
+    CrossLinkFactory(source=story, target=draft)
+
+    response = client.get(story.get_absolute_url())
+
+    assert response.context["thread"] == [further, earlier, story, later]
+    html = response.content.decode()
+    assert "The story so far" in html and 'aria-current="page"' in html
+    assert "Three links away" not in html
+
+
+def test_a_thread_cut_short_says_so_and_changes_with_any_link(client, monkeypatch):
+    """A thread larger than the page reads is cut to its newest stories; the page says it
+    goes on, and (not knowing the rest) changes with any link between live stories."""
+    from articles.intelligence import threads
+
+    monkeypatch.setattr(threads, "READER_THREAD_MAX", 3)
+    story = ArticleFactory(headline="Hub of links", published_at=ago(days=9))
+    for n in range(5):
+        CrossLinkFactory(source=ArticleFactory(published_at=ago(days=n + 1)), target=story)
+
+    response = client.get(story.get_absolute_url())
+
+    assert response.context["thread_goes_on"] and len(response.context["thread"]) == 3
+    assert "More than 3 linked stories" in response.content.decode()
+    assert "linked" in response["Surrogate-Key"].split()
+
+
+def test_thread_labels_opinion_and_sponsored_work(client):
+    """An opinion piece in a story's thread is labelled there, as in every listing."""
+    story = ArticleFactory(headline="Talks resume")
+    opinion = ArticleFactory(headline="Why the talks stalled", story_type="opinion")
+    CrossLinkFactory(source=opinion, target=story)
+    html = client.get(story.get_absolute_url()).content.decode()
+    thread = html[html.index("The story so far") :]
+    assert '<span class="type-label type-opinion">Opinion</span> Why the talks stalled' in thread
 
 
 def test_article_page_has_title_description_canonical_and_social_tags(client):

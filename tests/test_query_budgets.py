@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from articles import caching, images
 from articles.editorial import live
-from articles.models import BreakingNews, Correction, Person, SlugRedirect
+from articles.models import Article, BreakingNews, Correction, Person, SlugRedirect
 from articles.reader import views
 from tests.factories import (
     ArticleFactory,
@@ -29,10 +29,14 @@ from tests.paging import older_link
 
 pytestmark = pytest.mark.django_db
 
-ARTICLE_BUDGET = 6
+# The generation, the story, its links, its tags and authors (with each hub's count), "More
+# on" its first person, its thread, and its notices when it has any.
+ARTICLE_BUDGET = 7
 # A story with photos: one query for its lead image's renditions, one for its body's.
 ARTICLE_WITH_PHOTOS_BUDGET = ARTICLE_BUDGET + 2
 HUB_BUDGET = 5
+# The generation, the lead, its picture, each section's newest (two on PostgreSQL), and
+# "Most linked-to".
 FRONT_BUDGET = 6
 ARCHIVE_BUDGET = 4
 GONE_BUDGET = 3
@@ -159,16 +163,47 @@ def front_page_with(items: int) -> None:
 
 
 def test_front_page_queries_do_not_grow_with_items(client):
-    """The front page with 1 story, or 40 over ten sections, runs the same queries, within
-    the budget, and counts nothing."""
+    """The front page with 1 story, or 40 over ten sections linking to one another, runs the
+    same queries, within the budget, and counts nothing but the links of the last days'
+    stories ("Most linked-to")."""
     front_page_with(1)
     one = queries_for(client, "/")
     front_page_with(39)
+    stories = list(Article.objects.all())
+    for n, source in enumerate(stories):
+        for target in stories[n + 1 : n + 4]:
+            CrossLinkFactory(source=source, target=target)
     known_schedule()
     with CaptureQueriesContext(connection) as captured:
-        assert client.get("/").status_code == 200
+        response = client.get("/")
+    assert len(response.context["most_linked"]) == views.MOST_LINKED_COUNT
     assert len(captured) == one <= FRONT_BUDGET
-    assert not [q for q in captured if "COUNT(" in q["sql"].upper()]
+    counting = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+    assert len(counting) == 1 and "articles_crosslink" in counting[0]
+
+
+def test_front_page_lead_picture_costs_one_query(client):
+    """The lead's photo costs one query (its renditions), however many stories follow."""
+    front_page_with(5)
+    without = queries_for(client, "/")
+    ArticleFactory(lead_image=ImageFactory())
+    assert queries_for(client, "/") == without + 1 <= FRONT_BUDGET
+
+
+def test_article_sidebar_queries_do_not_grow_with_thread_tags_or_more_on(client):
+    """Beside a story: "In this story" with 30 tags and their counts, a thread of 25
+    stories and "More on" its first person cost what a story alone with one tag does."""
+    alone = queries_for(client, small_article().get_absolute_url())
+    story = big_article()
+    previous = story
+    for n in range(12):
+        linked = ArticleFactory(people=["Person 0"])
+        CrossLinkFactory(source=linked, target=previous if n % 2 else story)
+        previous = linked
+    response = client.get(story.get_absolute_url())
+    assert len(response.context["more_on"]) == views.MORE_ON_COUNT
+    assert response.context["thread_size"] > 20
+    assert queries_for(client, story.get_absolute_url()) <= alone
 
 
 def test_archive_queries_do_not_grow_with_items(client):

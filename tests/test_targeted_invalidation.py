@@ -175,14 +175,15 @@ def test_byline_added_and_removed(client, desk):
 
 
 def test_also_read_link_added(client, desk):
-    """A new Also Read link changes the linking story's page only: no public page shows
-    what links to a story."""
+    """A new Also Read link changes the pages of the stories at its two ends (the linking
+    story's box, and the thread beside both) and the front page's "Most linked-to"; not
+    the pages of stories outside that thread, nor the hubs."""
     check(
         client,
         desk,
         lambda: editing.add_also_read(source=desk.sport, target=desk.briefing),
-        afresh=UNRELATED[:1],
-        kept=["briefing story", "talks story", BLINKEN_HUB, "/sections/world/"],
+        afresh=[UNRELATED[0], "briefing story", "/"],
+        kept=["talks story", "linking story", BLINKEN_HUB, "/sections/world/"],
     )
     assert desk.briefing.headline in client.get(desk.sport.get_absolute_url()).text
 
@@ -275,14 +276,14 @@ def test_section_change(client, desk):
 
 
 def test_deletes(client, desk):
-    """Deleting a link changes the linking story only; deleting a story changes every page
-    that showed it."""
+    """Deleting a link changes the stories at its ends (box, thread) and "Most linked-to"
+    only; deleting a story changes every page that showed it."""
     check(
         client,
         desk,
         lambda: desk.linking.links_out.all().delete(),
-        afresh=["linking story"],
-        kept=[*UNRELATED, "talks story", BLINKEN_HUB],
+        afresh=["linking story", "talks story", "/"],
+        kept=[*UNRELATED, "briefing story", BLINKEN_HUB],
     )
     url = desk.talks.get_absolute_url()
     afresh = ["briefing story", "/", "/archive/", "/feed/atom/", BLINKEN_HUB, DIPLOMACY_HUB]
@@ -468,3 +469,77 @@ def test_an_edit_keeps_unrelated_pages_cached_in_redis(client, settings, db):
         assert target.headline in client.get(source.get_absolute_url()).text
     finally:
         outages.forget(settings.CACHES)
+
+
+# The reader's layout: the sidebar beside a story and the front page's parts -----------------
+
+
+def test_story_in_more_on_edited(client, desk):
+    """Retitling a story shown under another story's "More on" renders that page afresh,
+    with the new headline; the sport story's pages stay."""
+
+    def retitle():
+        desk.briefing.headline = "Blinken briefs the press in Doha"
+        editing.save_article(article=desk.briefing, base_revision=desk.briefing.revision)
+
+    check(client, desk, retitle, afresh=["talks story", "briefing story"])
+    page = client.get(desk.talks.get_absolute_url()).text
+    more_on = page[page.index('id="more-on-heading"') :]
+    assert "Blinken briefs the press in Doha" in more_on
+
+
+def test_new_story_of_a_person_changes_counts_and_more_on(client, desk):
+    """A new story tagged with a person changes the pages of that person's stories ("In
+    this story" counts it, "More on" lists it), not the pages of stories without them."""
+    before = client.get(desk.talks.get_absolute_url()).text
+    assert "2 stories" in before
+
+    def publish():
+        ArticleFactory(headline="Blinken lands in Riyadh", people=["Antony Blinken"])
+
+    check(client, desk, publish, afresh=["talks story", "briefing story", BLINKEN_HUB])
+    after = client.get(desk.talks.get_absolute_url()).text
+    assert "3 stories" in after and "Blinken lands in Riyadh" in after
+
+
+def test_link_changes_the_thread_and_most_linked(client, desk):
+    """A link from the sport story to the briefing puts the sport story in the thread beside
+    the briefing and in "Most linked-to" on the front page; removing it takes it out of
+    both, and leaves the pages of stories in no thread with either."""
+
+    def most_linked() -> str:
+        page = client.get("/").text
+        return page[page.index("Most linked-to") :] if "Most linked-to" in page else ""
+
+    def thread(story) -> str:
+        page = client.get(story.get_absolute_url()).text
+        return page[page.index("The story so far") :] if "The story so far" in page else ""
+
+    assert desk.briefing.headline not in most_linked()
+    kept = ["talks story", "linking story", BLINKEN_HUB, "/sections/world/"]
+    link = None
+
+    def add():
+        nonlocal link
+        link = editing.add_also_read(source=desk.sport, target=desk.briefing)
+
+    ends = ["sport story", "briefing story", "/"]
+    check(client, desk, add, afresh=ends, kept=kept)
+    assert desk.briefing.headline in most_linked()
+    assert desk.sport.headline in thread(desk.briefing)
+
+    check(client, desk, lambda: link.delete(), afresh=ends, kept=kept)
+    assert desk.briefing.headline not in most_linked()
+    assert thread(desk.briefing) == ""
+
+
+def test_story_going_live_joins_the_thread_of_the_stories_it_links(client, desk):
+    """A story written as a draft with a link to the talks story joins the talks story's
+    thread when it is published (no link is written then): its page renders afresh."""
+    story = draft(headline="Negotiators meet again")
+    CrossLink.objects.create(source=story, target=desk.talks, placement=1)
+
+    publish = lambda: editing.publish(article=story)  # noqa: E731
+    check(client, desk, publish, afresh=["talks story", "linking story", "/"], kept=UNRELATED)
+    page = client.get(desk.talks.get_absolute_url()).text
+    assert story.headline in page[page.index("The story so far") :]

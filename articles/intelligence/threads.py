@@ -4,11 +4,15 @@ Two stories are in one thread when a chain of resolved links joins them, whichev
 the links point. Threads are an editors' view (admin), so every status counts; each
 story's liveness comes from ``with_liveness()``. A thread is named by its earliest story
 and found by any of its stories' pks; the list and a thread cost two queries each.
+
+Readers see a story's thread too (``live_thread``): its live stories only, linked by links
+a reader sees, as far as a few links from the story, in one query.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.expressions import RawSQL
 
 from articles.models import Article, CrossLink
 
@@ -129,3 +133,55 @@ def thread_of(pk: int) -> Thread | None:
     condition = Q(pk=pk) if group is None else Q(pk__in=group)
     threads = _threads([group or {pk}], condition)
     return threads[0] if threads else None
+
+
+# The reader's thread ------------------------------------------------------------------------
+
+# A story's page shows the live stories at most this many links away from it, whichever
+# way the links point: its thread as far as a reader would follow it. Without a bound, a
+# well-linked archive is one thread, read whole on every page.
+READER_THREAD_HOPS = 2
+# ... and gives up beyond this many stories (the page then says the thread goes on).
+READER_THREAD_MAX = 60
+
+
+def _live_thread_sql(pk: int) -> tuple[str, list]:
+    """SQL for the pks of the live stories within READER_THREAD_HOPS shown links (both ends
+    live) of story ``pk``, itself included: a recursive query walking the links from both
+    ends (each direction has its index), each step's stories deduplicated. The story's row
+    and the links are Django's own SQL (the first gives the column its pk's type on every
+    database); every value is a parameter."""
+    start = Article.objects.filter(pk=pk).order_by().values_list("pk", Value(0))
+    start_sql, start_params = start.query.sql_with_params()
+    shown = CrossLink.objects.shown().order_by().values_list("source_id", "target_id")
+    links_sql, links_params = shown.query.sql_with_params()
+    sql = (
+        "WITH RECURSIVE shown_link(source_id, target_id) AS ("  # noqa: S608 - see docstring
+        + links_sql
+        + "), near(id, hops) AS ("
+        + start_sql
+        + " UNION"
+        " SELECT CASE WHEN l.source_id = near.id THEN l.target_id ELSE l.source_id END,"
+        "  near.hops + 1"
+        " FROM near JOIN shown_link l ON l.source_id = near.id OR l.target_id = near.id"
+        " WHERE near.hops < %s"
+        ") SELECT id FROM near"
+    )
+    return sql, [*links_params, *start_params, READER_THREAD_HOPS]
+
+
+def live_thread(article: Article) -> tuple[list[Article], bool]:
+    """The live stories of ``article``'s thread that a reader is shown, in time order and
+    with ``article`` among them: those within READER_THREAD_HOPS links, at most
+    READER_THREAD_MAX (the newest), and whether there were more. One query; nothing when
+    no live story is linked to it."""
+    near = RawSQL(*_live_thread_sql(article.pk))  # noqa: S611 - parameters only
+    found = list(
+        Article.objects.live()
+        .filter(pk__in=near)
+        .select_related("section")
+        .order_by("-published_at", "-pk")[: READER_THREAD_MAX + 1]
+    )
+    if len(found) < 2:
+        return [], False
+    return found[:READER_THREAD_MAX][::-1], len(found) > READER_THREAD_MAX

@@ -4,19 +4,24 @@ Views stay thin: what a page shows comes from the querysets in ``models.py`` (be
 publication gate, ``Article.objects.live()``) and from ``hubs.py`` and ``search.py``.
 """
 
+from datetime import timedelta
 from itertools import groupby
 
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import caching, images, text
+from articles.intelligence import threads
 from articles.models import (
+    TAG_KINDS,
     Article,
     Correction,
     CrossLink,
     attach_notices,
     attach_tags_and_authors,
+    tag_model,
 )
 
 from . import hubs, live, paging, search
@@ -24,11 +29,13 @@ from .hubs import hub_kind
 
 PAGE_SIZE = 20
 SECTION_BLOCK_SIZE = 4
-LATEST_ON_FRONT = 10
-# "More on …" fills the story's related list up to this many items when it has few links.
-RELATED_TARGET = 4
-# … from stories sharing one of its first few tags (people first, then countries, topics).
-MORE_ON_TAGS = 3
+# "Most linked-to" on the front page: the stories most linked to by those of these last days.
+MOST_LINKED_DAYS = 7
+MOST_LINKED_COUNT = 5
+# "More on <first person>" beside a story: that many of the person's newest stories.
+MORE_ON_COUNT = 4
+# How many stories of its thread a story's page lists, around itself in time.
+THREAD_SHOWN = 7
 # Search terms longer than this are cut; nobody types more, and it bounds the work.
 SEARCH_MAX_CHARS = 500
 SEARCH_RESULTS = 20
@@ -40,22 +47,38 @@ class LiveArticlesMixin:
 
 
 class FrontPageView(LiveArticlesMixin, TemplateView):
+    """The newest story with its picture, then each section's newest few, then the stories
+    most linked to lately; none of them twice in a row (the lead is in neither list)."""
+
     template_name = "articles/front.html"
 
     def get_context_data(self, **kwargs):
-        latest = list(self.get_queryset().for_listing()[: LATEST_ON_FRONT + 1])
-        by_section = self.get_queryset().latest_by_section(SECTION_BLOCK_SIZE)
+        live = self.get_queryset()
+        lead = live.for_listing().with_lead_images(images.Crop.WIDE).first()
+        others = live.exclude(pk=lead.pk) if lead else live
+        by_section = others.latest_by_section(SECTION_BLOCK_SIZE)
         sections = [
             (section, list(stories))
             for section, stories in groupby(by_section, key=lambda article: article.section)
         ]
+        since = timezone.now() - timedelta(days=MOST_LINKED_DAYS)
+        most_linked = list(
+            others.most_linked(since, MOST_LINKED_COUNT, excluding=[lead.pk] if lead else [])
+        )
         caching.shows(
-            caching.LATEST, stories=[*latest, *(story for _, block in sections for story in block)]
+            caching.LATEST,
+            caching.LINKED,
+            stories=[
+                *([lead] if lead else []),
+                *(story for _, block in sections for story in block),
+                *most_linked,
+            ],
         )
         return super().get_context_data(
-            lead=latest[0] if latest else None,
-            latest=latest[1:],
+            lead=lead,
             sections=sections,
+            most_linked=most_linked,
+            most_linked_days=MOST_LINKED_DAYS,
             **kwargs,
         )
 
@@ -121,22 +144,33 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
         # Photos in the body as renditions (one query, only when it has any).
         paragraphs = text.with_dateline(article.paragraphs, article.dateline)
         body, related = text.place_links(images.with_pictures(paragraphs), links)
-        attach_tags_and_authors([article])
+        # With "In this story"'s counts: how many live stories each tag's hub lists.
+        attach_tags_and_authors([article], count_live_up_to=hubs.COUNT_CAP + 1)
         attach_notices([article])
-        # "More on …" tops the story's own links up to RELATED_TARGET with stories sharing
-        # one of the tags its heading names.
-        named = article.tagged[:MORE_ON_TAGS]
-        newest = RELATED_TARGET - len(links)
+        targets = [link.target for link in links]
+        # "In this story": its people, countries and topics with their hubs' counts.
+        in_this_story = [
+            (tag_model(kind)._meta.verbose_name_plural.capitalize(), article.tags[kind])
+            for kind in TAG_KINDS
+            if article.tags[kind]
+        ]
+        # "More on <first person>" (else its first country or topic): that hub's newest
+        # stories, less those the page shows already.
+        more_on_tag = article.tagged[:1]
         more_on = list(
             Article.objects.live().sharing_tags(
-                named, newest=newest, excluding=[article.pk, *(link.target_id for link in links)]
+                more_on_tag, newest=MORE_ON_COUNT, excluding=[article.pk, *(t.pk for t in targets)]
             )
         )
-        # "More on" changes with the newest stories of those tags, when there is one.
+        thread, thread_goes_on = threads.live_thread(article)
         caching.shows(
             caching.links_key(article.pk),
-            *(caching.hub_key(kind, tag.pk) for kind, tag in named if newest > 0),
-            stories=[article, *(link.target for link in links), *more_on],
+            # The counts and "More on" change with the stories listed on those hubs.
+            *(caching.hub_key(kind, tag.pk) for kind, tag in article.tagged),
+            # The thread changes with the links of any story in it.
+            *(caching.graph_key(story.pk) for story in [article, *thread]),
+            *([caching.LINKED] if thread_goes_on else []),
+            stories=[article, *targets, *more_on, *thread],
         )
         return super().get_context_data(
             body=body,
@@ -144,14 +178,28 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
                 article, before=self.request.GET.get("before"), after=self.request.GET.get("after")
             ),
             related=related,
+            in_this_story=in_this_story,
+            hub_count_cap=hubs.COUNT_CAP,
             more_on=more_on,
-            more_on_names=[tag.name for _, tag in named],
+            more_on_tag=more_on_tag[0][1] if more_on_tag else None,
+            thread=around(thread, article, THREAD_SHOWN),
+            thread_size=len(thread),
+            thread_goes_on=thread_goes_on,
             # A correction leads the story, a clarification follows it.
             corrections=[n for n in article.notices if n.kind == Correction.Kind.CORRECTION],
             clarifications=[n for n in article.notices if n.kind == Correction.Kind.CLARIFICATION],
             **article.tags,
             **kwargs,
         )
+
+
+def around(stories: list, story, count: int) -> list:
+    """``count`` of ``stories`` (in time order) nearest to ``story`` in that order, itself
+    among them when it is in the list; the newest ``count`` when it is not."""
+    if story not in stories:
+        return stories[-count:]
+    start = max(0, min(stories.index(story) - count // 2, len(stories) - count))
+    return stories[start : start + count]
 
 
 def taken_down_notice(request, story: Article) -> TemplateResponse:
