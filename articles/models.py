@@ -21,14 +21,13 @@ from django.db import connection, models, router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Lower, RowNumber
 from django.db.models.lookups import LessThanOrEqual
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator, capfirst
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
-from . import text
+from . import paths, text
 
 # Why a name is refused when it makes no address (the admin, imports and tests quote it).
 NO_ADDRESS = "has no letter or digit, so it cannot have an address"
@@ -105,7 +104,7 @@ class Section(models.Model):
         TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return paths.slug_path("articles:section", self.slug)
 
     @classmethod
     def normalise_name(cls, name: str) -> str:
@@ -145,7 +144,7 @@ class Author(models.Model):
         TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def get_absolute_url(self):
-        return reverse(self.hub_url_name, kwargs={"slug": self.slug})
+        return paths.slug_path(self.hub_url_name, self.slug)
 
     @classmethod
     def normalise_name(cls, name: str) -> str:
@@ -221,7 +220,7 @@ class NewsTag(TagBase):
         return f"{slug}-{i}" if i is not None else slug
 
     def get_absolute_url(self):
-        return reverse(self.hub_url_name, kwargs={"slug": self.slug})
+        return paths.slug_path(self.hub_url_name, self.slug)
 
 
 validate_wikidata_id = RegexValidator(
@@ -524,7 +523,7 @@ class HubRef:
         return self.name
 
     def get_absolute_url(self):
-        return reverse(self.url_name, kwargs={"slug": self.slug})
+        return paths.slug_path(self.url_name, self.slug)
 
 
 class CappedCount(models.Subquery):
@@ -1317,7 +1316,7 @@ class Article(models.Model):
     @staticmethod
     def url_for(slug: str) -> str:
         """The address of the story with ``slug``, for code holding the slug alone."""
-        return reverse("articles:detail", kwargs={"slug": slug})
+        return paths.slug_path("articles:detail", slug)
 
     def clean(self):
         errors = {}
