@@ -27,7 +27,7 @@ from django.utils.text import Truncator, capfirst
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
-from . import paths, text
+from . import compiled, paths, text
 
 # Why a name is refused when it makes no address (the admin, imports and tests quote it).
 NO_ADDRESS = "has no letter or digit, so it cannot have an address"
@@ -533,26 +533,18 @@ class CappedCount(models.Subquery):
     output_field = models.IntegerField()
 
 
-def _live_on_hub(through, count_up_to: int | None):
+def _live_on_hub(through, count_up_to: int | None, now):
     """How many live stories the hub of each tag row's tag lists, up to ``count_up_to``,
     read from the top of the tag's listing index (``TaggedBase``); or nothing."""
     if count_up_to is None:
         return Value(None, output_field=models.IntegerField())
-    rows = through.objects.filter(tag=OuterRef("tag"), listed_at__lte=timezone.now())
+    rows = through.objects.filter(tag=OuterRef("tag"), listed_at__lte=now)
     return CappedCount(rows.order_by().values("pk")[:count_up_to])
 
 
-def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) -> None:
-    """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
-    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
-    ``tag_names``, their names; and ``bylined``, its authors in byline order.
-
-    One UNION ALL over the three tag tables and the bylines replaces the four prefetch
-    queries the relations would make. Tags and authors carry their name and slug, enough to
-    show and link them; with ``count_live_up_to``, tags carry their hub's number of live
-    stories too (``HubRef.live_count``, counted up to that many), in the same query.
-    """
-    ids = [article.pk for article in articles]
+def _tags_and_authors(ids: list[int], now, *, count_live_up_to: int | None):
+    """The query of ``attach_tags_and_authors()``: one row per tag or author of the stories
+    with ``ids``, live counts (if asked for) as of ``now``."""
     tags = [
         getattr(Article, kind)
         .through.objects.filter(content_object__in=ids)
@@ -563,7 +555,7 @@ def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) ->
             position=Value(0),
             name=F("tag__name"),
             slug=F("tag__slug"),
-            live=_live_on_hub(getattr(Article, kind).through, count_live_up_to),
+            live=_live_on_hub(getattr(Article, kind).through, count_live_up_to, now),
         )
         for rank, kind in enumerate(TAG_KINDS)
     ]
@@ -582,10 +574,31 @@ def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) ->
             live=Value(None, output_field=models.IntegerField()),
         )
     )
+    return tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name")
+
+
+def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) -> None:
+    """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
+    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
+    ``tag_names``, their names; and ``bylined``, its authors in byline order.
+
+    One UNION ALL over the three tag tables and the bylines replaces the four prefetch
+    queries the relations would make. Tags and authors carry their name and slug, enough to
+    show and link them; with ``count_live_up_to``, tags carry their hub's number of live
+    stories too (``HubRef.live_count``, counted up to that many), in the same query.
+    """
+    ids = [article.pk for article in articles]
+    if not ids:
+        return
+    rows = compiled.rows(
+        f"attach_tags_and_authors:{count_live_up_to}",
+        functools.partial(_tags_and_authors, count_live_up_to=count_live_up_to),
+        (ids, timezone.now()),
+        using=router.db_for_read(Byline),
+    )
     url_names = [getattr(Article, kind).through.tag_model().hub_url_name for kind in TAG_KINDS]
     url_names.append(Author.hub_url_name)
     found = defaultdict(lambda: [[] for _ in url_names])
-    rows = tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name")
     for row in rows:
         url_name = url_names[row["kind"]]
         ref = HubRef(row["tag_id"], row["name"], row["slug"], url_name, row["live"])
