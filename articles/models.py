@@ -655,7 +655,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        """What a story card shows (``includes/story_card.html``): with its section, newest
+        """What a story card shows (the ``story_card`` tag): with its section, newest
         first. Cards name no authors, so none are fetched."""
         return self.select_related("section").order_by("-published_at", "-pk")
 
@@ -736,7 +736,9 @@ class ArticleQuerySet(models.QuerySet):
                 .order_by("-published_at", "-pk")[:per_section]
                 for order, section_id in enumerate(section_ids)
             ]
-            newest_first = blocks[0].union(*blocks[1:], all=True) if blocks[1:] else blocks[0]
+            if len(blocks) == 1:
+                return blocks[0]
+            newest_first = blocks[0].union(*blocks[1:], all=True)
             return newest_first.order_by("section_order", "-published_at", "-id")
 
         using = router.db_for_read(Article)

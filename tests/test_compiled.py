@@ -121,3 +121,12 @@ def test_live_by_section_is_latest_by_section_of_the_live_stories_less_those_exc
     # A story published since is on the next call, with the same SQL.
     newest = ArticleFactory(section=sport, published_at=timezone.now() - timedelta(seconds=1))
     assert newest.pk in [s.pk for s in Article.objects.live_by_section(4, excluding=[left_out])]
+
+
+def test_live_by_section_with_a_single_section():
+    world = SectionFactory(name="World")
+    stories = [ArticleFactory(section=world) for _ in range(5)]
+    found = Article.objects.live_by_section(4, excluding=[stories[0].pk])
+    expected = Article.objects.live().exclude(pk=stories[0].pk).latest_by_section(4)
+    assert [s.pk for s in found] == [s.pk for s in expected]
+    assert {s.section.name for s in found} == {"World"}
