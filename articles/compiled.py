@@ -13,7 +13,7 @@ stand-ins: the SQL must come out the same and every parameter must either stay p
 exactly one stand-in; a query that does otherwise (a value written into the SQL text, or
 changing it) is not remembered and is built afresh on every call, as before.
 
-Values are ints, aware datetimes, or lists of ints. The parameters are what Django would
+Values are ints, strings, aware datetimes, or lists of them. The parameters are what Django would
 pass to the database for them (``DatabaseOperations.adapt_datetimefield_value``), so a query
 runs exactly as Django would run it (tests/test_compiled.py).
 """
@@ -35,6 +35,8 @@ def _stand_ins(values: tuple, round_: int) -> tuple:
     def stand_in(slot: int, item: int, like):
         if isinstance(like, datetime):
             return datetime(1900 + round_, 1 + slot % 12, 1, 0, 0, item % 60, 1 + item, tzinfo=UTC)
+        if isinstance(like, str):
+            return f"\x1fstand-in {round_} {slot} {item}"
         return 2_000_000_000 + round_ * 10_000_000 + slot * 100_000 + item
 
     return tuple(
@@ -108,6 +110,15 @@ def sql_with_params(key: str, build, values: tuple, using: str) -> tuple[str, li
         return _sql(build(*values), using)
     sql, places = found
     return sql, _fill(places, _flat(values), connections[using])
+
+
+def tuples(key: str, build, values: tuple, using: str) -> list[tuple]:
+    """The rows of a ``values_list()`` query as ``sql_with_params()`` gives it, as the
+    database returns them: for columns of ints and text, which need no converting back."""
+    sql, params = sql_with_params(key, build, values, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def rows(key: str, build, values: tuple, using: str) -> list[dict]:

@@ -130,3 +130,17 @@ def test_live_by_section_with_a_single_section():
     expected = Article.objects.live().exclude(pk=stories[0].pk).latest_by_section(4)
     assert [s.pk for s in found] == [s.pk for s in expected]
     assert {s.section.name for s in found} == {"World"}
+
+
+def test_hubs_named_reuses_its_sql_and_sees_new_hubs_at_once():
+    from articles.reader.search import hubs_named
+
+    ArticleFactory(people=["Ada Obi"], countries=["France"])
+    assert [hub.name for _, hub in hubs_named("ada obi")] == ["Ada Obi"]
+    assert [hub.name for _, hub in hubs_named("FR")] == ["France"]  # by its code
+    before = compiled.compilations
+    assert hubs_named("Ben Ade") == []
+    ArticleFactory(people=["Ben Ade"])
+    assert [hub.name for _, hub in hubs_named("Ben Ade")] == ["Ben Ade"]
+    assert [hub.name for _, hub in hubs_named("FRA")] == ["France"]
+    assert compiled.compilations == before
