@@ -13,6 +13,7 @@ URL_NAMES = [
     "articles:topic",
     "articles:section",
     "articles:author",
+    "api:story_ninjs",
 ]
 SLUGS = ["ceasefire-talks", "a", "x_y-2", "मराठी-बातमी", "zürich", "with space", "a%2Fb", "100"]
 
