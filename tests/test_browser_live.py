@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from articles.editorial import live
 from articles.models import LiveEntry
@@ -52,9 +53,9 @@ def test_new_entries_appear_at_the_top_without_a_reload(page, live_server, cover
     assert page.evaluate("window.loadedOnce") is True  # the same page, not a reload
     announcer = page.locator(".live-announcer")
     assert announcer.get_attribute("aria-live") == "polite"
-    page.wait_for_function(
-        "document.querySelector('.live-announcer').textContent.includes('Aftershock')"
-    )
+    # Not wait_for_function: its polling evaluates a string in the page, which the page's
+    # CSP (no unsafe-eval) refuses; Playwright's own assertions poll from outside it.
+    expect(announcer).to_contain_text("Aftershock")
 
     live.end_coverage(article=covered, actor="test")
     page.get_by_text("Coverage ended").wait_for(timeout=10_000)

@@ -126,3 +126,41 @@ def test_the_production_server_answers_while_the_database_is_frozen(server, froz
     frozen_database.thaw()
     assert server.get(story.get_absolute_url()) == 200
     assert server.get("/healthz") == 200
+
+
+def test_a_long_job_runs_without_the_limits_and_gets_them_back(transactional_db):
+    """``without_time_limits`` lifts statement_timeout and the client deadline for a one-off
+    job, and the connection has both again after it."""
+    require_postgresql()
+    connection.close()
+    with connection.without_time_limits():
+        assert connection.query_deadline is None
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == ("0",)
+    assert connection.query_deadline == 6.0
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("5s",)
+
+
+def test_generate_corpus_is_not_cut_off_by_the_page_limits(transactional_db, monkeypatch):
+    """At a million stories the corpus is one transaction of minutes, whose COMMIT the
+    page-serving limits would cut off: the command runs without them."""
+    require_postgresql()
+    from django.core.management import call_command
+
+    from articles.management.commands import generate_corpus as command
+
+    seen = {}
+
+    def generate(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen["statement_timeout"] = cursor.fetchone()[0]
+        seen["deadline"] = connection.query_deadline
+
+    monkeypatch.setattr(command, "generate_corpus", generate)
+    call_command("generate_corpus", articles=1, seed=1, verbosity=0)
+    assert seen == {"statement_timeout": "0", "deadline": None}
+    assert connection.query_deadline == 6.0

@@ -56,6 +56,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super().is_usable()  # False, not an error, when the deadline passed
 
     @contextmanager
+    def without_time_limits(self):
+        """For a long one-off job (``generate_corpus`` at a million stories commits one
+        transaction of minutes): no ``statement_timeout`` and no client deadline inside the
+        block, both back as configured after it."""
+        options = self.settings_dict["OPTIONS"]
+        saved = options.pop("query_deadline", None)
+        try:
+            with self.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")
+            yield
+        finally:
+            if saved is not None:
+                options["query_deadline"] = saved
+            if self.connection is not None and not self.connection.closed:
+                with self.cursor() as cursor:
+                    # Back to the connection's own setting (its startup options).
+                    cursor.execute("RESET statement_timeout")
+
+    @contextmanager
     def deadline(self, seconds: float | None):
         """Run the block's round trip for at most ``seconds``, or raise OperationalError."""
         fd = self.socket()

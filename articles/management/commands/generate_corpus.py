@@ -1,6 +1,8 @@
 import time
+from contextlib import nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from articles.models import Article
 from bench.corpus import delete_corpus, generate_corpus
@@ -77,9 +79,13 @@ class Command(BaseCommand):
             delete_corpus()
         started = time.monotonic()
         progress = ProgressBar(self.stderr, "Stories") if verbosity >= 1 else None
-        report = generate_corpus(
-            articles, seed=seed, people=people, batch_size=batch_size, progress=progress
-        )
+        # One transaction of minutes at a million stories: the page-serving time limits
+        # (DATABASE_STATEMENT_TIMEOUT) would cut its COMMIT off.
+        unbounded = getattr(connection, "without_time_limits", nullcontext)
+        with unbounded():
+            report = generate_corpus(
+                articles, seed=seed, people=people, batch_size=batch_size, progress=progress
+            )
         if verbosity >= 1:
             statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(report.statuses.items()))
             self.stdout.write(
