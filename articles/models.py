@@ -1631,11 +1631,12 @@ class Byline(models.Model):
 
 
 class CrossLinkQuerySet(models.QuerySet):
-    def shown(self):
-        """Links a reader may see: both ends live, the target resolved."""
+    def shown(self, at=None):
+        """Links a reader may see (at ``at``, now by default): both ends live, the target
+        resolved."""
         return self.filter(
-            ArticleQuerySet.live_condition("source__"),
-            ArticleQuerySet.live_condition("target__"),
+            ArticleQuerySet.live_condition("source__", at=at),
+            ArticleQuerySet.live_condition("target__", at=at),
         )
 
     def pending(self):

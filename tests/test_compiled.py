@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from articles import compiled
 from articles.models import Article, Person, _tags_and_authors, attach_tags_and_authors
-from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft, scheduled
+from tests.factories import (
+    ArticleFactory,
+    AuthorFactory,
+    CrossLinkFactory,
+    SectionFactory,
+    draft,
+    scheduled,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,4 +150,22 @@ def test_hubs_named_reuses_its_sql_and_sees_new_hubs_at_once():
     ArticleFactory(people=["Ben Ade"])
     assert [hub.name for _, hub in hubs_named("Ben Ade")] == ["Ben Ade"]
     assert [hub.name for _, hub in hubs_named("FRA")] == ["France"]
+    assert compiled.compilations == before
+
+
+def test_live_thread_reuses_its_sql_and_follows_links_and_publication_at_once():
+    from articles.intelligence.threads import live_thread
+
+    now = timezone.now()
+    a, b = (ArticleFactory(published_at=now - timedelta(hours=h)) for h in (3, 2))
+    CrossLinkFactory(source=a, target=b)
+    assert live_thread(a) == ([a, b], False)
+    before = compiled.compilations
+    c = ArticleFactory(published_at=now - timedelta(hours=1))
+    CrossLinkFactory(source=c, target=b)
+    thread, goes_on = live_thread(a)
+    assert [s.pk for s in thread] == [a.pk, b.pk, c.pk] and not goes_on
+    assert [s.headline for s in thread] == [a.headline, b.headline, c.headline]
+    Article.objects.filter(pk=b.pk).update(status=Article.Status.ARCHIVED)
+    assert live_thread(a) == ([], False)  # b was the only way from a to c
     assert compiled.compilations == before
