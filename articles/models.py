@@ -21,14 +21,13 @@ from django.db import connection, models, router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Length, Lower, RowNumber
 from django.db.models.lookups import LessThanOrEqual
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator, capfirst
 from taggit.managers import TaggableManager, _TaggableManager
 from taggit.models import ItemBase, TagBase
 
-from . import text
+from . import compiled, paths, text
 
 # Why a name is refused when it makes no address (the admin, imports and tests quote it).
 NO_ADDRESS = "has no letter or digit, so it cannot have an address"
@@ -105,7 +104,7 @@ class Section(models.Model):
         TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return paths.slug_path("articles:section", self.slug)
 
     @classmethod
     def normalise_name(cls, name: str) -> str:
@@ -145,7 +144,7 @@ class Author(models.Model):
         TagRedirect.objects.filter(kind=self._meta.model_name, old_slug=self.slug).delete()
 
     def get_absolute_url(self):
-        return reverse(self.hub_url_name, kwargs={"slug": self.slug})
+        return paths.slug_path(self.hub_url_name, self.slug)
 
     @classmethod
     def normalise_name(cls, name: str) -> str:
@@ -221,7 +220,7 @@ class NewsTag(TagBase):
         return f"{slug}-{i}" if i is not None else slug
 
     def get_absolute_url(self):
-        return reverse(self.hub_url_name, kwargs={"slug": self.slug})
+        return paths.slug_path(self.hub_url_name, self.slug)
 
 
 validate_wikidata_id = RegexValidator(
@@ -524,7 +523,7 @@ class HubRef:
         return self.name
 
     def get_absolute_url(self):
-        return reverse(self.url_name, kwargs={"slug": self.slug})
+        return paths.slug_path(self.url_name, self.slug)
 
 
 class CappedCount(models.Subquery):
@@ -534,26 +533,18 @@ class CappedCount(models.Subquery):
     output_field = models.IntegerField()
 
 
-def _live_on_hub(through, count_up_to: int | None):
+def _live_on_hub(through, count_up_to: int | None, now):
     """How many live stories the hub of each tag row's tag lists, up to ``count_up_to``,
     read from the top of the tag's listing index (``TaggedBase``); or nothing."""
     if count_up_to is None:
         return Value(None, output_field=models.IntegerField())
-    rows = through.objects.filter(tag=OuterRef("tag"), listed_at__lte=timezone.now())
+    rows = through.objects.filter(tag=OuterRef("tag"), listed_at__lte=now)
     return CappedCount(rows.order_by().values("pk")[:count_up_to])
 
 
-def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) -> None:
-    """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
-    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
-    ``tag_names``, their names; and ``bylined``, its authors in byline order.
-
-    One UNION ALL over the three tag tables and the bylines replaces the four prefetch
-    queries the relations would make. Tags and authors carry their name and slug, enough to
-    show and link them; with ``count_live_up_to``, tags carry their hub's number of live
-    stories too (``HubRef.live_count``, counted up to that many), in the same query.
-    """
-    ids = [article.pk for article in articles]
+def _tags_and_authors(ids: list[int], now, *, count_live_up_to: int | None):
+    """The query of ``attach_tags_and_authors()``: one row per tag or author of the stories
+    with ``ids``, live counts (if asked for) as of ``now``."""
     tags = [
         getattr(Article, kind)
         .through.objects.filter(content_object__in=ids)
@@ -564,7 +555,7 @@ def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) ->
             position=Value(0),
             name=F("tag__name"),
             slug=F("tag__slug"),
-            live=_live_on_hub(getattr(Article, kind).through, count_live_up_to),
+            live=_live_on_hub(getattr(Article, kind).through, count_live_up_to, now),
         )
         for rank, kind in enumerate(TAG_KINDS)
     ]
@@ -583,10 +574,31 @@ def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) ->
             live=Value(None, output_field=models.IntegerField()),
         )
     )
+    return tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name")
+
+
+def attach_tags_and_authors(articles, *, count_live_up_to: int | None = None) -> None:
+    """Set on each article ``tags``: ``{"people": [...], "countries": [...], "topics": [...]}``,
+    each list by name; ``tagged``, all of them in that order as ``(kind, tag)`` pairs;
+    ``tag_names``, their names; and ``bylined``, its authors in byline order.
+
+    One UNION ALL over the three tag tables and the bylines replaces the four prefetch
+    queries the relations would make. Tags and authors carry their name and slug, enough to
+    show and link them; with ``count_live_up_to``, tags carry their hub's number of live
+    stories too (``HubRef.live_count``, counted up to that many), in the same query.
+    """
+    ids = [article.pk for article in articles]
+    if not ids:
+        return
+    rows = compiled.rows(
+        f"attach_tags_and_authors:{count_live_up_to}",
+        functools.partial(_tags_and_authors, count_live_up_to=count_live_up_to),
+        (ids, timezone.now()),
+        using=router.db_for_read(Byline),
+    )
     url_names = [getattr(Article, kind).through.tag_model().hub_url_name for kind in TAG_KINDS]
     url_names.append(Author.hub_url_name)
     found = defaultdict(lambda: [[] for _ in url_names])
-    rows = tags[0].union(*tags[1:], authors, all=True).order_by("kind", "position", "name")
     for row in rows:
         url_name = url_names[row["kind"]]
         ref = HubRef(row["tag_id"], row["name"], row["slug"], url_name, row["live"])
@@ -643,7 +655,7 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        """What a story card shows (``includes/story_card.html``): with its section, newest
+        """What a story card shows (the ``story_card`` tag): with its section, newest
         first. Cards name no authors, so none are fetched."""
         return self.select_related("section").order_by("-published_at", "-pk")
 
@@ -699,6 +711,51 @@ class ArticleQuerySet(models.QuerySet):
             return blocks[0]
         newest_first = blocks[0].union(*blocks[1:], all=True)
         return newest_first.order_by("section_order", "-published_at", "-id")
+
+    def live_by_section(self, per_section: int, *, excluding=()) -> list:
+        """``live().exclude(pk__in=excluding).latest_by_section(per_section)``, as a list, for
+        the front page. On PostgreSQL its UNION of a dozen blocks cost more CPU to build than
+        the database took to answer it, so its SQL is built once (``articles.compiled``) and
+        the stories read with ``raw()``, each given its section from the sections read
+        first (as ``select_related`` would have). Called on ``Article.objects``: the SQL is
+        built from it alone."""
+        excluding = list(excluding)
+        if not connection.features.supports_slicing_ordering_in_compound:
+            return list(
+                Article.objects.live().exclude(pk__in=excluding).latest_by_section(per_section)
+            )
+        sections = {section.pk: section for section in Section.objects.all()}
+        if not sections:
+            return []
+
+        def newest_in_each(now, excluding, section_ids):
+            live = Article.objects.live(at=now).exclude(pk__in=excluding)
+            blocks = [
+                live.filter(section_id=section_id)
+                .annotate(section_order=Value(order))
+                .order_by("-published_at", "-pk")[:per_section]
+                for order, section_id in enumerate(section_ids)
+            ]
+            if len(blocks) == 1:
+                return blocks[0]
+            newest_first = blocks[0].union(*blocks[1:], all=True)
+            return newest_first.order_by("section_order", "-published_at", "-id")
+
+        using = router.db_for_read(Article)
+        sql, params = compiled.sql_with_params(
+            f"live_by_section:{per_section}",
+            newest_in_each,
+            (timezone.now(), excluding, list(sections)),
+            using,
+        )
+        # A union names its columns by position (col1, col2, …): the story's fields in order,
+        # then the annotation.
+        names = [field.attname for field in Article._meta.concrete_fields] + ["section_order"]
+        by_position = {f"col{i}": name for i, name in enumerate(names, start=1)}
+        stories = list(Article.objects.db_manager(using).raw(sql, params, translations=by_position))
+        for story in stories:
+            story.section = sections[story.section_id]
+        return stories
 
     def sharing_tags(self, tagged, newest: int, excluding=()):
         """The ``newest`` stories tagged with any of ``tagged`` (``(kind, tag)`` pairs, as in
@@ -1317,7 +1374,7 @@ class Article(models.Model):
     @staticmethod
     def url_for(slug: str) -> str:
         """The address of the story with ``slug``, for code holding the slug alone."""
-        return reverse("articles:detail", kwargs={"slug": slug})
+        return paths.slug_path("articles:detail", slug)
 
     def clean(self):
         errors = {}
@@ -1574,11 +1631,12 @@ class Byline(models.Model):
 
 
 class CrossLinkQuerySet(models.QuerySet):
-    def shown(self):
-        """Links a reader may see: both ends live, the target resolved."""
+    def shown(self, at=None):
+        """Links a reader may see (at ``at``, now by default): both ends live, the target
+        resolved."""
         return self.filter(
-            ArticleQuerySet.live_condition("source__"),
-            ArticleQuerySet.live_condition("target__"),
+            ArticleQuerySet.live_condition("source__", at=at),
+            ArticleQuerySet.live_condition("target__", at=at),
         )
 
     def pending(self):

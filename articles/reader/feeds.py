@@ -34,7 +34,7 @@ from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from articles import caching, images, text, websub
+from articles import caching, images, paths, text, websub
 from articles.models import (
     Article,
     ArticleQuerySet,
@@ -406,7 +406,7 @@ class ArticleFeed(AdvertisesHub, Feed):
             "summary": article.summary,
             "image": self.item_image(article),
             "related": related,
-            "ninjs": self.absolute(reverse("api:story_ninjs", kwargs={"slug": article.slug})),
+            "ninjs": self.absolute(paths.slug_path("api:story_ninjs", article.slug)),
         }
 
     def item_authors(self, article):

@@ -40,10 +40,11 @@ class HubKind:
         through = getattr(Article, self.lookup).through
         return through._meta.get_field("content_object").related_query_name()
 
-    def articles(self, obj):
-        """The hub's live stories, with ``listed``, the time they are listed by (newest
-        first: ``order_by("-listed", "-pk")``); ``obj`` may be an ``OuterRef``."""
-        now = timezone.now()
+    def articles(self, obj, at=None):
+        """The hub's live stories (at ``at``, now by default), with ``listed``, the time they
+        are listed by (newest first: ``order_by("-listed", "-pk")``); ``obj`` may be an
+        ``OuterRef``."""
+        now = at or timezone.now()
         live = Article.objects.live(at=now)
         if self.tag_rows is None:
             return live.filter(**{self.lookup: obj}).with_listing_time()

@@ -19,12 +19,13 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
-from django.db import connection
+from django.db import connection, router
 from django.db.models import Case, Exists, Expression, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.html import escape
 
-from articles import text
+from articles import compiled, text
 from articles.models import Article, Country, HubRef, find_country
 
 from .hubs import HUB_KINDS
@@ -175,36 +176,56 @@ def hubs_named(raw_query: str) -> list[tuple[str, HubRef]]:
     """The hubs with live stories that the query names: by name (case aside), by another
     name of a person or topic (an alias: ``Bibi Netanyahu`` finds Benjamin Netanyahu), and
     countries by any name or code pycountry knows. ``(label, hub)`` pairs in the order of
-    ``HUB_KINDS``; one query."""
+    ``HUB_KINDS``; one query, a UNION whose SQL is built once (``articles.compiled``)."""
     query = clean_query(raw_query)
     if not text.slugify(query):
         return []
     kinds = list(HUB_KINDS.values())
-    named = []
-    for rank, hub in enumerate(kinds):
-        condition = Q(name_key=Lower(Value(query)))
-        if alias_model := getattr(hub.model, "alias_model", lambda: None)():
-            aliases = alias_model.objects.filter(tag=OuterRef("pk"), key=alias_model.key_for(query))
-            condition |= Exists(aliases)
-        # Codes only as written ("IL"): "is" is a word before it is Iceland.
-        if (
-            hub.model is Country
-            and (len(query) > 3 or query.isupper())
-            and (record := find_country(query))
-        ):
-            condition |= Q(code=record.alpha_2)
-        named.append(
-            hub.model.objects.alias(name_key=Lower("name"))
-            .filter(condition, Exists(hub.articles(OuterRef("pk"))))
-            .annotate(rank=Value(rank))
-            .order_by()
-            .values_list("rank", "pk", "name", "slug")
-        )
-    rows = named[0].union(*named[1:], all=True).order_by("rank", "name")
+    # Codes only as written ("IL"): "is" is a word before it is Iceland.
+    record = (len(query) > 3 or query.isupper()) and find_country(query)
+    code = [record.alpha_2] if record else []
+    alias_keys = [alias_model.key_for(query) for alias_model in _alias_models(kinds)]
+    rows = compiled.tuples(
+        "hubs_named",
+        functools.partial(_hubs_named_query, kinds),
+        (query, timezone.now(), alias_keys, code),
+        using=router.db_for_read(Article),
+    )
     return [
         (kinds[rank].label, HubRef(pk, name, slug, kinds[rank].url_name))
         for rank, pk, name, slug in rows
     ]
+
+
+def _alias_models(kinds) -> list:
+    return [
+        alias_model
+        for hub in kinds
+        if (alias_model := getattr(hub.model, "alias_model", lambda: None)())
+    ]
+
+
+def _hubs_named_query(kinds, query: str, now, alias_keys: list[str], code: list[str]):
+    """The query of ``hubs_named()``: each kind's hubs named ``query`` (or, where the kind
+    has other names, with one whose key is among ``alias_keys``, in kind order; or, for
+    countries, with the ISO code in ``code``), with a live story at ``now``."""
+    alias_keys = iter(alias_keys)
+    named = []
+    for rank, hub in enumerate(kinds):
+        condition = Q(name_key=Lower(Value(query)))
+        if alias_model := getattr(hub.model, "alias_model", lambda: None)():
+            aliases = alias_model.objects.filter(tag=OuterRef("pk"), key=next(alias_keys))
+            condition |= Exists(aliases)
+        if hub.model is Country and code:
+            condition |= Q(code=code[0])
+        named.append(
+            hub.model.objects.alias(name_key=Lower("name"))
+            .filter(condition, Exists(hub.articles(OuterRef("pk"), at=now)))
+            .annotate(rank=Value(rank))
+            .order_by()
+            .values_list("rank", "pk", "name", "slug")
+        )
+    return named[0].union(*named[1:], all=True).order_by("rank", "name")
 
 
 def contains(term: str) -> Q:

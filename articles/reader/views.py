@@ -56,7 +56,9 @@ class FrontPageView(LiveArticlesMixin, TemplateView):
         live = self.get_queryset()
         lead = live.for_listing().with_lead_images(images.Crop.WIDE).first()
         others = live.exclude(pk=lead.pk) if lead else live
-        by_section = others.latest_by_section(SECTION_BLOCK_SIZE)
+        by_section = Article.objects.live_by_section(
+            SECTION_BLOCK_SIZE, excluding=[lead.pk] if lead else []
+        )
         sections = [
             (section, list(stories))
             for section, stories in groupby(by_section, key=lambda article: article.section)

@@ -117,6 +117,51 @@ def story_labels(article, *, hide_section=False, hide_demo=False, then="") -> st
     )
 
 
+# One story in a list (front page, hubs, archive, Related stories, More on). A tag rather
+# than an included template: a page shows up to two dozen, and an include of the card cost
+# more than the rest of a hub page's rendering together. The markup, whitespace included,
+# is what includes/story_card.html gave (tests/test_story_card.py keeps a copy of it).
+STORY_CARD = (
+    '\n<article class="card{featured}">\n'
+    "  {picture_open}\n"
+    "  {labels}\n"
+    '  <{heading} class="card-headline"><a href="{url}">{headline}</a></{heading}>\n'
+    "  {standfirst}\n"
+    '  <p class="meta">{published}</p>\n'
+    "  {picture_close}\n"
+    "</article>\n"
+)
+
+
+@register.simple_tag
+def story_card(
+    article, *, heading="h3", show_standfirst=False, featured=False, picture="", hide_section=False
+) -> str:
+    """A story card: its labels (``story_labels``), its headline as a ``heading`` (h3 unless
+    given) linking to it, with ``show_standfirst`` its standfirst, its publication time;
+    ``picture`` (a ``<picture>``) before the text, ``featured`` for the lead story's card."""
+    return format_html(
+        STORY_CARD,
+        featured=" card-lead" if featured else "",
+        picture_open=(
+            format_html('<div class="card-image">{}</div><div class="card-text">', picture)
+            if picture
+            else ""
+        ),
+        labels=story_labels(article, hide_section=hide_section),
+        heading=heading or "h3",
+        url=article.get_absolute_url(),
+        headline=article.headline,
+        standfirst=(
+            format_html('<p class="card-standfirst">{}</p>', article.standfirst)
+            if show_standfirst and article.standfirst
+            else ""
+        ),
+        published=published(article),
+        picture_close=mark_safe("</div>") if picture else "",  # noqa: S308 - constant
+    )
+
+
 @register.filter
 def iso(moment) -> str:
     """ISO 8601 in the site's time zone, to the second (HTML's datetime allows no more)."""
