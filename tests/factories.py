@@ -80,6 +80,13 @@ def scheduled(**kwargs):
     return ArticleFactory(published_at=timezone.now() + timedelta(days=1), **kwargs)
 
 
+def embargoed(**kwargs):
+    """A story delivered with an embargo, published as it ends (what the check constraint
+    allows): public only from then."""
+    ends = timezone.now() + timedelta(days=1)
+    return ArticleFactory(published_at=ends, embargo_until=ends, **kwargs)
+
+
 def archived(**kwargs):
     return ArticleFactory(status=Article.Status.ARCHIVED, **kwargs)
 

@@ -1,5 +1,5 @@
-"""Unpublished and taken-down stories — and links to them — appear on no public page, hub,
-count or JSON-LD."""
+"""Unpublished, embargoed and taken-down stories — and links to them — appear on no public
+page, hub, count or JSON-LD."""
 
 import pytest
 from django.urls import reverse
@@ -12,6 +12,7 @@ from tests.factories import (
     SectionFactory,
     archived,
     draft,
+    embargoed,
     in_review,
     scheduled,
     taken_down,
@@ -23,6 +24,7 @@ HIDDEN = {
     "draft": draft,
     "in review": in_review,
     "scheduled": scheduled,
+    "embargoed": embargoed,
     "archived": archived,
     "taken down": taken_down,
 }
