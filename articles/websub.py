@@ -202,8 +202,10 @@ def ping_went_live(since: timedelta, now=None) -> set[str]:
     """Ping the hub with the feeds of the stories that went live in the last ``since``;
     the feeds pinged. Nothing while WebSub is off."""
     hub = pinger()
+    if hub is None:
+        return set()
     stories = went_live(since, now)
-    if hub is None or not stories:
+    if not stories:
         return set()
     keys = set()
     for story in stories:
