@@ -26,7 +26,7 @@ from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import HttpError, ValidationError
 from pydantic import field_validator
 
-from articles import caching, images, text
+from articles import caching, images, paths, text
 from articles.models import (
     EARLIEST_STORY_TIME,
     LATEST_STORY_TIME,
@@ -320,7 +320,7 @@ def next_address(request, cursor: str | None, **params) -> str | None:
 
 
 def story_api_url(request, slug: str) -> str:
-    return request.build_absolute_uri(reverse("api:story", kwargs={"slug": slug}))
+    return request.build_absolute_uri(paths.slug_path("api:story", slug))
 
 
 def card(story: Article, request) -> dict:
@@ -343,7 +343,7 @@ def card(story: Article, request) -> dict:
         "demo": story.is_demo,
         "url": absolute(story.get_absolute_url()),
         "api_url": story_api_url(request, story.slug),
-        "ninjs_url": absolute(reverse("api:story_ninjs", kwargs={"slug": story.slug})),
+        "ninjs_url": absolute(paths.slug_path("api:story_ninjs", story.slug)),
     }
 
 
