@@ -8,7 +8,9 @@ included), ``links:12`` (its Also Read boxes and Related list), ``people:7`` /
 lists), ``graph:12`` (the links between live stories touching it: its thread), ``linked``
 (any of those links), ``latest`` (which live stories exist, in which order: front page,
 archive, site feeds), ``corrections`` (a notice added, amended or deleted: the corrections
-page and feeds), or ``*`` (everything: renames, the breaking-news banner, and any write this
+page and feeds), ``stories`` (added to any change of a story or a hub:
+``touches_stories()``), ``people:any`` and the like (added to any change of a hub of the
+kind), or ``*`` (everything: renames, the breaking-news banner, and any write this
 module does not understand). The newest row is the content *generation*.
 
 A page records, when stored, the generation it was rendered under and the keys of what it
@@ -102,6 +104,11 @@ AUTHORS = "authors"
 CORRECTIONS = "corrections"
 # Any link between live stories (the front page's "Most linked-to", a thread cut short).
 LINKED = "linked"
+# Any change to a story, to which stories are live or to a hub (``touches_stories``): what
+# search finds, the sitemap index's latest changes.
+STORIES = "stories"
+# The kinds of hub, as their keys (``hub_key``) name them.
+HUB_KINDS = frozenset([*TAG_KINDS, SECTIONS, AUTHORS])
 # A page showing more than this many things is treated as showing everything: its check
 # stays one short query, and its keys fit a CDN's header (Varnish: 8 KB per header line).
 MAX_KEYS = 500
@@ -121,6 +128,18 @@ def links_key(pk) -> str:
 def graph_key(pk) -> str:
     """The links between live stories that touch the story, either way: its thread."""
     return f"graph:{pk}"
+
+
+def touches_stories(key: str) -> bool:
+    """Whether a change to ``key`` changes a story, which stories are live, or a hub (not
+    only links between stories, nor only notices)."""
+    return key not in (LINKED, CORRECTIONS, STORIES) and not key.startswith(("links:", "graph:"))
+
+
+def any_hub_key(kind: str) -> str:
+    """Added to every change of a hub of ``kind`` (``hub_key``): which hubs of the kind have
+    live stories (the sitemap index counts them)."""
+    return f"{kind}:any"
 
 
 def hub_key(kind: str, pk) -> str:
@@ -151,11 +170,13 @@ class Stamp:
     keys: frozenset[str] | None
 
 
-def _token(change_id: int, at: datetime) -> str:
+def token_of(change_id: int, at: datetime) -> str:
+    """The generation token of the ``ContentChange`` row ``change_id`` made at ``at``."""
     return f"{at.timestamp():.6f}-{change_id}"
 
 
-def _change_id(token: str) -> int:
+def change_id(token: str) -> int:
+    """The id of the ``ContentChange`` row a generation token names."""
     return int(token.rsplit("-", 1)[1])
 
 
@@ -165,10 +186,10 @@ def _read(stamp: Stamp | None) -> tuple[str, bool | None]:
     cached). The row the page was rendered under must still be there, unchanged (not
     pruned, not another database's), and no newer row may name what the page shows."""
     newest = ContentChange.objects.using(DEFAULT_DB_ALIAS).order_by("-pk")
-    seen = _change_id(stamp.token) if stamp else 0
+    seen = change_id(stamp.token) if stamp else 0
     if not seen:
         row = newest.values_list("pk", "at").first()
-        token = _token(*row) if row else NO_CHANGE_YET
+        token = token_of(*row) if row else NO_CHANGE_YET
         # Rendered on an empty table: true while it stays empty.
         return token, None if stamp is None else token == NO_CHANGE_YET
     later = ContentChange.objects.filter(pk__gt=seen)
@@ -185,15 +206,15 @@ def _read(stamp: Stamp | None) -> tuple[str, bool | None]:
     if row is None:
         return NO_CHANGE_YET, False
     pk, at, seen_at, changed = row
-    holds = seen_at is not None and _token(seen, seen_at) == stamp.token and not changed
-    return _token(pk, at), holds
+    holds = seen_at is not None and token_of(seen, seen_at) == stamp.token and not changed
+    return token_of(pk, at), holds
 
 
 def _held_when_last_seen(stamp: Stamp | None) -> bool:
     """While the database does not answer: whether the page was rendered under the last
     generation this process saw, or a later one (so it was true then)."""
     last = _last_seen.token
-    return stamp is not None and last is not None and _change_id(stamp.token) >= _change_id(last)
+    return stamp is not None and last is not None and change_id(stamp.token) >= change_id(last)
 
 
 def _generation(stamp: Stamp | None = None) -> tuple[str | None, bool | None]:
@@ -255,6 +276,9 @@ class Shown:
 
     keys: set[str] = field(default_factory=set)
     declared: bool = False
+    # The request's fragments asked for so far (``articles.fragments``), by name: the kept
+    # one, or None when there was none to use.
+    fragments: dict = field(default_factory=dict)
 
     @property
     def frozen(self) -> frozenset[str] | None:
@@ -270,14 +294,26 @@ _shown = ContextVar("public_page_shows", default=None)
 
 
 @contextmanager
-def collecting_shown():
-    """Collect what the page rendered within the block shows (the page cache's middleware)."""
-    shown = Shown()
+def collecting_shown(into: Shown | None = None, inherit: bool = False):
+    """Collect what the page rendered within the block shows (the page cache's middleware);
+    or, ``into`` a page's, what a part of it shows (``articles.fragments``): the part's
+    keys are the page's too, and with ``inherit`` the page's so far are the part's."""
+    shown = Shown() if into is None else Shown(fragments=into.fragments)
+    if into is not None and inherit:
+        shown.keys, shown.declared = set(into.keys), into.declared
     reset = _shown.set(shown)
     try:
         yield shown
     finally:
         _shown.reset(reset)
+        if into is not None and shown.declared:
+            into.declared = True
+            into.keys |= shown.keys
+
+
+def current_shown() -> Shown | None:
+    """What the public page being rendered has declared so far; None outside one."""
+    return _shown.get()
 
 
 def shows(*keys: str, stories: Iterable = ()) -> None:
@@ -356,6 +392,9 @@ def content_changed(using: str | None = None, keys: Iterable[str] | None = None)
         keys = None
     if keys is not None and not keys:
         return
+    if keys is not None:
+        keys |= {STORIES} if any(touches_stories(key) for key in keys) else set()
+        keys |= {any_hub_key(key.split(":")[0]) for key in keys if key.split(":")[0] in HUB_KINDS}
     _bump(using, keys)
     if connections[using].in_atomic_block:
         # robust: the change itself is committed by then; a failure here is only logged.

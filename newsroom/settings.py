@@ -187,7 +187,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Each worker's own memory: room for the pages and page parts (articles/fragments.py)
+    # of a busy site's most read few thousand addresses, not the 300 entries Django keeps.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("LOCMEM_CACHE_ENTRIES", "5000"))},
+        }
+    }
 
 # The public page cache (newsroom/middleware.py): how long a page may be kept at most (it is
 # dropped at once when content changes), what browsers and CDNs are told, and which paths
@@ -284,6 +291,10 @@ NEWSROOM_SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 # NEWSROOM_PAGE_CACHE=off makes the server skip its public-page cache (the "uncached" runs).
 NEWSROOM_BENCH = env_bool("NEWSROOM_BENCH")
 NEWSROOM_PAGE_CACHE = env_bool("NEWSROOM_PAGE_CACHE", default=True)
+# Parts of public pages kept between requests and pages while what they show holds
+# (articles/fragments.py): a story's body, a hub's list, a feed item; each no longer than
+# PAGE_CACHE_SECONDS. Off with DEBUG, so edited templates show on reload.
+NEWSROOM_FRAGMENT_CACHE = env_bool("NEWSROOM_FRAGMENT_CACHE", default=not DEBUG)
 # Deliveries to POST /api/ingest/ larger than this are refused (413) unread.
 NEWSROOM_INGEST_MAX_BYTES = int(os.environ.get("INGEST_MAX_BYTES", str(1024 * 1024)))
 # Seed files larger than this are refused by the importer.

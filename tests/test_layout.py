@@ -21,6 +21,7 @@ ROOT_MODULES = {
     "paths": "text",
     "models": "models",
     "caching": "core",
+    "fragments": "core",
     "importing": "core",
     "governance": "core",
     "images": "core",

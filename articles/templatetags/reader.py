@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from articles import caching, images, text
+from articles import caching, fragments, images, text
 
 register = template.Library()
 
@@ -376,3 +376,40 @@ def site_json_ld(context) -> str:
 @register.simple_tag
 def site_name() -> str:
     return settings.NEWSROOM_SITE_NAME
+
+
+class FragmentNode(template.Node):
+    def __init__(self, name, keys, nodelist):
+        self.name, self.keys, self.nodelist = name, keys, nodelist
+
+    def render(self, context):
+        name = self.name.resolve(context)
+        if not name:
+            return self.nodelist.render(context)
+        keys = self.keys.resolve(context) if self.keys else ()
+
+        def produce():
+            caching.shows(*keys)
+            return self.nodelist.render(context)
+
+        # Without keys of its own, it shows what the page does (the view declared it).
+        return fragments.render(name, produce, inherit=self.keys is None)
+
+
+@register.tag
+def fragment(parser, token):
+    """``{% fragment name [shows=keys] %}…{% endfragment %}``: the part between, kept and
+    used again by ``name`` (``articles.fragments``; views name parts with
+    ``fragments.name()``) while what it shows holds: the content keys (``articles.caching``)
+    declared while it renders, and ``keys``, or without ``keys`` those the view declared
+    for the page. An empty name renders it every time. The view
+    hands over nothing costly for a part it found kept (``fragments.fetch``)."""
+    bits = token.split_contents()
+    keys = None
+    if len(bits) == 3 and bits[2].startswith("shows="):
+        keys = parser.compile_filter(bits[2].removeprefix("shows="))
+    elif len(bits) != 2:
+        raise template.TemplateSyntaxError("{% fragment name [shows=keys] %}")
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(parser.compile_filter(bits[1]), keys, nodelist)
