@@ -53,7 +53,8 @@ def test_public_pages_name_what_they_show(client, db):
     """A story's page names the story, its links and what it links to, its tags' hubs and
     its thread; the front page the list of latest stories, the links ("Most linked-to") and
     each story on it; a hub its list and stories; pages that
-    declare nothing (search, sitemaps, a 404) change with anything. All carry everything."""
+    declare nothing (sitemaps, a 404) change with anything, search and the sitemap index
+    with any story. All carry everything."""
     story = ArticleFactory(people=["Antony Blinken"])
     target = ArticleFactory()
     CrossLink.objects.create(source=story, target=target, placement=1)
@@ -74,8 +75,10 @@ def test_public_pages_name_what_they_show(client, db):
     assert {"everything", "latest", "linked", f"story:{story.pk}", f"story:{target.pk}"} <= front
     hub = keys_of(client.get(blinken.get_absolute_url()))
     assert hub == {"everything", f"people:{blinken.pk}", f"story:{story.pk}"}
-    for url in ("/search/?q=story", "/sitemap.xml", "/news/no-such-story/"):
-        assert keys_of(client.get(url)) == {"everything", "any-change"}, url
+    # Search and the sitemap index show any story (but not the links between them).
+    assert keys_of(client.get("/search/?q=story")) == {"everything", "stories"}
+    assert {"everything", "stories"} <= keys_of(client.get("/sitemap.xml"))
+    assert keys_of(client.get("/news/no-such-story/")) == {"everything", "any-change"}
 
 
 @pytest.mark.parametrize(
@@ -273,7 +276,7 @@ def test_a_purge_is_sent_again_a_moment_later(transactional_db, purging, setting
     settings.NEWSROOM_CDN_PURGE_AGAIN_SECONDS = 0.3
     caching.content_changed(keys=["story:7"])
     assert purger.queue.flush(5)
-    assert purger.sent == [["any-change", "story:7"]] * 2
+    assert purger.sent == [["any-change", "stories", "story:7"]] * 2
 
 
 def test_a_misconfigured_purger_stops_the_server_from_starting(settings):

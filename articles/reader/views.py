@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import caching, images, text
+from articles import caching, fragments, images, text
 from articles.intelligence import threads
 from articles.models import (
     TAG_KINDS,
@@ -41,12 +41,34 @@ SEARCH_MAX_CHARS = 500
 SEARCH_RESULTS = 20
 
 
+class KeptPartsMixin:
+    """A public page whose ``parts`` (blocks of its template in ``{% fragment %}``) are
+    kept between requests by its address (``articles.fragments``): when every one is kept,
+    the page is made of them without a query. The parts show what the view declares."""
+
+    parts = ("content",)
+
+    def part_names(self) -> dict[str, str]:
+        # The address as the page cache keys it: only the query parameters the view reads.
+        address = self.request.get_full_path()
+        return {part: fragments.name(self.request, "page", part, address) for part in self.parts}
+
+    def get(self, request, *args, **kwargs):
+        names = self.part_names()
+        if len(fragments.fetch(names.values())) == len(names):
+            return TemplateResponse(request, self.template_name, {"fragment": names})
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(fragment=self.part_names(), **kwargs)
+
+
 class LiveArticlesMixin:
     def get_queryset(self):
         return Article.objects.live()
 
 
-class FrontPageView(LiveArticlesMixin, TemplateView):
+class FrontPageView(KeptPartsMixin, LiveArticlesMixin, TemplateView):
     """The newest story with its picture, then each section's newest few, then the stories
     most linked to lately; none of them twice in a row (the lead is in neither list)."""
 
@@ -107,8 +129,9 @@ class NewestFirstListView(ListView):
         return super().get_context_data(object_list=listing.object_list, listing=listing, **kwargs)
 
 
-class ArchiveView(LiveArticlesMixin, NewestFirstListView):
+class ArchiveView(KeptPartsMixin, LiveArticlesMixin, NewestFirstListView):
     template_name = "articles/archive.html"
+    parts = ("title", "meta", "content")
 
     def get_queryset(self):
         return super().get_queryset().for_listing().with_listing_time()
@@ -122,7 +145,12 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     # Pages of a live story's entries (``articles.reader.live``); other stories have none.
     query_params = ("before", "after")
 
+    # The parts of a story's page kept between requests (``articles.fragments``).
+    PARTS = ("title", "meta", "crumbs", "main", "aside")
+
     def get(self, request, *args, **kwargs):
+        if (kept := self.kept_page(kwargs["slug"])) is not None:
+            return kept
         try:
             response = super().get(request, *args, **kwargs)
         except Http404:
@@ -140,8 +168,36 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
     def get_queryset(self):
         return super().get_queryset().for_detail()
 
+    def part_names(self, slug: str) -> dict[str, str]:
+        """The names of the page's parts, by the address's slug: a part holds only while
+        nothing of its story changed (a new slug, a takedown, an edit), so while the story
+        is live at this address."""
+        return {part: fragments.name(self.request, "story", part, slug) for part in self.PARTS}
+
+    def kept_page(self, slug: str) -> TemplateResponse | None:
+        """The page made of parts all kept from earlier requests, without a query for the
+        story (``part_names``); None when one is missing. Never for a page of a story's
+        live coverage, which changes by the minute and is paged by the query string."""
+        if self.request.GET:
+            return None
+        names = self.part_names(slug)
+        if len(fragments.fetch(names.values())) < len(names):
+            return None
+        return TemplateResponse(self.request, self.template_name, {"fragment": names})
+
     def get_context_data(self, **kwargs):
         article = self.object
+        coverage = live.coverage(
+            article, before=self.request.GET.get("before"), after=self.request.GET.get("after")
+        )
+        context = super().get_context_data(live=coverage, **kwargs)
+        # Live coverage changes by the minute and pages by its query: rendered every time.
+        slug = self.kwargs.get("slug")  # none in a preview, which is never kept
+        names = self.part_names(slug) if slug and not coverage and not self.request.GET else {}
+        return context | {"fragment": names} | self.story_context(article)
+
+    def story_context(self, article) -> dict:
+        """What the page shows besides the story's own row, and what each part shows."""
         links = list(CrossLink.objects.shown_from(article))
         # Photos in the body as renditions (one query, only when it has any).
         paragraphs = text.with_dateline(article.paragraphs, article.dateline)
@@ -165,34 +221,42 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
             )
         )
         thread, thread_goes_on = threads.live_thread(article)
-        caching.shows(
-            caching.links_key(article.pk),
-            # The counts and "More on" change with the stories listed on those hubs.
-            *(caching.hub_key(kind, tag.pk) for kind, tag in article.tagged),
-            # The thread changes with the links of any story in it.
-            *(caching.graph_key(story.pk) for story in [article, *thread]),
-            *([caching.LINKED] if thread_goes_on else []),
-            stories=[article, *targets, *more_on, *thread],
-        )
-        return super().get_context_data(
-            body=body,
-            live=live.coverage(
-                article, before=self.request.GET.get("before"), after=self.request.GET.get("after")
-            ),
-            related=related,
-            in_this_story=in_this_story,
-            hub_count_cap=hubs.COUNT_CAP,
-            more_on=more_on,
-            more_on_tag=more_on_tag[0][1] if more_on_tag else None,
-            thread=around(thread, article, THREAD_SHOWN),
-            thread_size=len(thread),
-            thread_goes_on=thread_goes_on,
+        shown = parts_shown(article, targets, more_on, thread, thread_goes_on)
+        caching.shows(*shown["aside"])
+        return {
+            "fragment_keys": shown,
+            "body": body,
+            "related": related,
+            "in_this_story": in_this_story,
+            "hub_count_cap": hubs.COUNT_CAP,
+            "more_on": more_on,
+            "more_on_tag": more_on_tag[0][1] if more_on_tag else None,
+            "thread": around(thread, article, THREAD_SHOWN),
+            "thread_size": len(thread),
+            "thread_goes_on": thread_goes_on,
             # A correction leads the story, a clarification follows it.
-            corrections=[n for n in article.notices if n.kind == Correction.Kind.CORRECTION],
-            clarifications=[n for n in article.notices if n.kind == Correction.Kind.CLARIFICATION],
+            "corrections": [n for n in article.notices if n.kind == Correction.Kind.CORRECTION],
+            "clarifications": [
+                n for n in article.notices if n.kind == Correction.Kind.CLARIFICATION
+            ],
             **article.tags,
-            **kwargs,
-        )
+        }
+
+
+def parts_shown(article, targets, more_on, thread, thread_goes_on) -> dict[str, list[str]]:
+    """What each part of a story's page shows (``articles.caching`` keys), by part."""
+    own = [caching.story_key(article.pk)]
+    boxes = [*own, caching.links_key(article.pk), *(caching.story_key(t.pk) for t in targets)]
+    aside = [
+        *boxes,  # "More on" leaves out what the boxes show
+        # The counts and "More on" change with the stories listed on those hubs.
+        *(caching.hub_key(kind, tag.pk) for kind, tag in article.tagged),
+        # The thread changes with the links of any story in it.
+        *(caching.graph_key(story.pk) for story in [article, *thread]),
+        *([caching.LINKED] if thread_goes_on else []),
+        *(caching.story_key(story.pk) for story in [*more_on, *thread]),
+    ]
+    return {"title": own, "meta": own, "crumbs": own, "main": boxes, "aside": aside}
 
 
 def around(stories: list, story, count: int) -> list:
@@ -217,11 +281,12 @@ def taken_down_notice(request, story: Article) -> TemplateResponse:
     return TemplateResponse(request, "articles/taken_down.html", {"notice": notice}, status=410)
 
 
-class HubView(NewestFirstListView):
+class HubView(KeptPartsMixin, NewestFirstListView):
     """A person, country, topic, section or author page: its live stories, newest first."""
 
     kind = None
     template_name = "articles/hub.html"
+    parts = ("title", "meta", "head", "content")
 
     def get(self, request, *args, **kwargs):
         try:
@@ -252,11 +317,13 @@ class HubView(NewestFirstListView):
         )
 
 
-class SearchView(TemplateView):
+class SearchView(KeptPartsMixin, TemplateView):
     template_name = "articles/search.html"
     query_params = ("q",)
+    parts = ("title", "content")
 
     def get_context_data(self, **kwargs):
+        caching.shows(caching.STORIES)  # what any search finds changes with any story
         query = text.collapse_whitespace(self.request.GET.get("q", ""))[:SEARCH_MAX_CHARS]
         # The best SEARCH_RESULTS matches, in one query: a common word can match a good part
         # of the archive, and neither a page of thousands nor counting them helps anyone.
