@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 from collections import defaultdict
+from io import StringIO
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -32,9 +33,10 @@ from django.utils.formats import date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
+from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
 
-from articles import caching, images, paths, text, websub
+from articles import caching, fragments, images, paths, text, websub
 from articles.models import (
     Article,
     ArticleQuerySet,
@@ -114,6 +116,43 @@ class CleanTextFeed(SyndicationFeed):
         super().add_item(*xml_safe(args), **xml_safe(kwargs))
 
 
+def kept_item(item: dict, produce) -> str:
+    """An item's text, kept between requests (``articles.fragments``) under the name the
+    feed gave it, showing its story and that story's links; or ``produce()``-d now."""
+    name = item.get("fragment")
+    if not name:
+        return produce()
+
+    def declared():
+        caching.shows(*item["keys"])
+        return produce()
+
+    return fragments.render(name, declared, inherit=False)
+
+
+class KeptXmlItems:
+    """RSS or Atom items written from their kept XML when the feed has it (``kept``), and
+    kept as written otherwise: a feed is rendered again whenever any of its fifty stories
+    changes, and the others' items are the same as before."""
+
+    item_element = "item"
+
+    def write_items(self, handler):
+        for item in self.items:
+            xml = item.get("kept") or kept_item(item, lambda item=item: self.item_xml(item))
+            # Written as it is: XML this generator wrote, escaped then (a SAX handler writes
+            # ignorable whitespace as given).
+            handler.ignorableWhitespace(xml)
+
+    def item_xml(self, item) -> str:
+        out = StringIO()
+        handler = SimplerXMLGenerator(out, "utf-8", short_empty_elements=True)
+        handler.startElement(self.item_element, self.item_attributes(item))
+        self.add_item_elements(handler, item)
+        handler.endElement(self.item_element)
+        return out.getvalue()
+
+
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 
 
@@ -130,7 +169,7 @@ def add_media_content(handler, image):
     handler.endElement("media:content")
 
 
-class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
+class NewsRssFeed(KeptXmlItems, CleanTextFeed, Rss201rev2Feed):
     """RSS 2.0, with every ``title`` and ``description`` (channel and item) as HTML.
 
     The spec leaves open whether those hold text or HTML, and readers guess: feedparser takes
@@ -176,7 +215,9 @@ class NewsRssFeed(CleanTextFeed, Rss201rev2Feed):
             )
 
 
-class NewsAtomFeed(CleanTextFeed, Atom1Feed):
+class NewsAtomFeed(KeptXmlItems, CleanTextFeed, Atom1Feed):
+    item_element = "entry"
+
     def root_attributes(self):
         return {**super().root_attributes(), "xmlns:media": MEDIA_NS}
 
@@ -218,9 +259,16 @@ class JsonFeed(CleanTextFeed):
             "description": self.feed["description"],
             "language": self.feed["language"],
             "hubs": [{"type": "WebSub", "url": hub}] if (hub := self.feed.get("hub")) else None,
-            "items": [self.item_dict(item) for item in self.items],
+            "items": [self.kept_item_dict(item) for item in self.items],
         }
         return {key: value for key, value in feed.items() if value is not None}
+
+    def kept_item_dict(self, item) -> dict:
+        if kept := item.get("kept"):
+            return json.loads(kept)
+        entry = self.item_dict(item)
+        kept_item(item, lambda: json.dumps(entry, ensure_ascii=False))
+        return entry
 
     def item_dict(self, item) -> dict:
         entry = {
@@ -280,12 +328,8 @@ class ArticleFeed(AdvertisesHub, Feed):
         self.request = request
         obj = self.get_object(request, *args, **kwargs)
         self.articles = list(
-            self.live_articles(obj)
+            with_item_times(self.live_articles(obj))
             .select_related("section", "lead_image")
-            .annotate(
-                links_live_since=newest_live_target(),
-                latest_notice_at=Correction.objects.latest_at(),
-            )
             .order_by("-listed", "-pk")[:FEED_LENGTH]
         )
         if (listed := self.listed_under(obj)) is not None:
@@ -297,19 +341,6 @@ class ArticleFeed(AdvertisesHub, Feed):
         etag, last_modified = self.validators(obj)
         response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
-            # The images' renditions only for a feed that is sent (a 304 needs none): one
-            # JPEG of the whole photo each (``item_image``).
-            prefetch_related_objects(
-                self.articles,
-                lead_image_renditions(Rendition.Crop.FULL, formats=[Rendition.Format.JPEG]),
-            )
-            attach_related_links(self.articles)
-            attach_tags_and_authors(self.articles)
-            attach_notices(self.articles)  # a query only when an item has notices
-            attach_latest_key_events(self.articles)  # a query only when one is covered live
-            self.body_photos = images.renditions_by_digest(
-                images.body_digests(a.paragraphs for a in self.articles if "<img" in a.body)
-            )
             feed = self.get_feed(obj, request)
             # Written to a string first: the XML writer makes thousands of small writes, and
             # each one into the response would be encoded and stored on its own.
@@ -322,6 +353,51 @@ class ArticleFeed(AdvertisesHub, Feed):
         )
         self.advertise_hub(response, obj)
         return response
+
+    def get_feed(self, obj, request):
+        """The feed, its items kept from earlier requests where they are (``kept``), and
+        made now, with what they show fetched for them alone, where not."""
+        listed = self.articles
+        names = {
+            article.pk: fragments.name(request, "feed-item", self.format, article.pk)
+            for article in listed
+        }
+        kept = fragments.fetch(names.values())
+        self.articles = [article for article in listed if names[article.pk] not in kept]
+        if self.articles:
+            self.prepare_items(self.articles)
+        self.item_names = names
+        try:
+            feed = super().get_feed(obj, request)
+        finally:
+            self.articles = listed
+        made = iter(feed.items)
+        feed.items = [
+            {
+                "kept": kept[names[article.pk]],
+                "pubdate": article.published_at,
+                "updateddate": modified_at(article),
+            }
+            if names[article.pk] in kept
+            else next(made)
+            for article in listed
+        ]
+        return feed
+
+    def prepare_items(self, articles) -> None:
+        """Fetch what the items of ``articles`` show, a query for each kind of thing."""
+        # The images' renditions: one JPEG of the whole photo each (``item_image``).
+        prefetch_related_objects(
+            articles,
+            lead_image_renditions(Rendition.Crop.FULL, formats=[Rendition.Format.JPEG]),
+        )
+        attach_related_links(articles)
+        attach_tags_and_authors(articles)
+        attach_notices(articles)  # a query only when an item has notices
+        attach_latest_key_events(articles)  # a query only when one is covered live
+        self.body_photos = images.renditions_by_digest(
+            images.body_digests(a.paragraphs for a in articles if "<img" in a.body)
+        )
 
     def validators(self, obj):
         """ETag and Last-Modified (a timestamp) of this feed, without rendering it.
@@ -407,6 +483,9 @@ class ArticleFeed(AdvertisesHub, Feed):
             "image": self.item_image(article),
             "related": related,
             "ninjs": self.absolute(paths.slug_path("api:story_ninjs", article.slug)),
+            # Kept under this name (``kept_item``), showing the story and its links.
+            "fragment": self.item_names[article.pk],
+            "keys": [caching.story_key(article.pk), caching.links_key(article.pk)],
         }
 
     def item_authors(self, article):
@@ -552,6 +631,14 @@ class HubFeed(ArticleFeed):
         return reverse(
             "articles:hub_feed", kwargs={"kind": kind, "slug": obj.slug, "format": self.format}
         )
+
+
+def with_item_times(stories):
+    """``stories`` with the times their items change besides their own: when the newest of
+    their live Also Read targets went live and their newest notice."""
+    return stories.annotate(
+        links_live_since=newest_live_target(), latest_notice_at=Correction.objects.latest_at()
+    )
 
 
 def newest_live_target() -> Subquery:
