@@ -53,6 +53,13 @@ class HubKind:
             **{f"{self.tag_rows}__tag": obj, f"{self.tag_rows}__listed_at__lte": now}
         ).annotate(listed=F(f"{self.tag_rows}__listed_at"))
 
+    def listed_anywhere(self) -> Exists:
+        """Whether a story is listed on some hub of this kind (has such a tag, a section,
+        an author), for a filter of stories."""
+        return Exists(
+            Article.objects.filter(pk=OuterRef("pk"), **{f"{self.lookup}__isnull": False})
+        )
+
     def live_count(self, obj) -> tuple[int, bool]:
         """How many live stories the hub has, counted up to ``COUNT_CAP``, and whether it
         has more; counted once per content generation."""

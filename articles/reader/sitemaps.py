@@ -11,14 +11,15 @@ from functools import partial
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
-from django.db.models import Max, OuterRef, Subquery
+from django.core.paginator import Paginator
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_safe
 
-from articles import caching
+from articles import caching, fragments
 from articles.models import Article, last_changed
 
 from .hubs import HUB_KINDS
@@ -109,6 +110,60 @@ class NewsSitemap(ArticleSitemap):
         )
 
 
+class IndexEntry:
+    protocol = None  # the request's, as for the sitemaps themselves
+
+    """What the sitemap index says of one sitemap, worked out without listing it: whether
+    it has URLs, its page count and its latest change. Recomputed after each change to
+    public content and fetched first by crawlers, so it reads no list: the counts are kept
+    while which stories or hubs are live stays the same (``fragments.remembered``), and the
+    latest change is the top of an index."""
+
+    def __init__(self, request, section: str, count, changed: dict, limit: int):
+        name = fragments.name(request, "sitemap-count", section)
+        self.count = fragments.remembered(name, count[1], count[0])
+        self.changed = changed
+        self.limit = limit
+
+    def has_urls(self) -> bool:
+        return self.count > 0
+
+    @cached_property
+    def paginator(self) -> Paginator:
+        return Paginator(range(self.count), self.limit)
+
+    def get_latest_lastmod(self):
+        latest = max(filter(None, self.changed.values()), default=None)
+        return latest and whole_seconds(latest)
+
+
+def index_entries(request) -> dict[str, IndexEntry]:
+    """The sitemap index's entries, stories first, then each kind of hub: one kept count
+    each, and one query for the latest changes of all."""
+    live = Article.objects.live()
+    changes = {"articles": live}
+    counts = {"articles": (live.count, [caching.LATEST])}
+    for kind, hub_kind in HUB_KINDS.items():
+        hubs = hub_kind.model.objects.filter(Exists(hub_kind.articles(OuterRef("pk"))))
+        counts[kind] = (hubs.count, [caching.LATEST, caching.any_hub_key(kind)])
+        # The latest change of a live story the kind's hubs list: at least as late as that
+        # of the newest story of each (what each hub's own lastmod is), never earlier.
+        changes[kind] = live.filter(hub_kind.listed_anywhere())
+    latest = {}
+    for section, stories in changes.items():
+        latest[section] = stories.aggregate(Max("published_at"), Max("updated_at"))
+    return {
+        section: IndexEntry(
+            request,
+            section,
+            counts[section],
+            latest[section],
+            (ArticleSitemap if section == "articles" else HubSitemap).limit,
+        )
+        for section in counts
+    }
+
+
 SITEMAPS = {"articles": ArticleSitemap} | {
     kind: partial(HubSitemap, hub_kind) for kind, hub_kind in HUB_KINDS.items()
 }
@@ -119,8 +174,11 @@ def sitemap_index(request):
     """The index of the sitemaps that have URLs: one EXISTS for the stories, and the hub
     lists the hub sitemaps read anyway (``HubSitemap.hubs``); no count beyond the one that
     numbers the stories' pages. With nothing public at all there is no index: 404."""
-    sitemaps = {section: make() for section, make in SITEMAPS.items()}
-    listed = {section: sitemap for section, sitemap in sitemaps.items() if sitemap.has_urls()}
+    # The latest change of any story or hub; the page counts say which are live.
+    caching.shows(caching.STORIES)
+    listed = {
+        section: entry for section, entry in index_entries(request).items() if entry.has_urls()
+    }
     if not listed:
         raise Http404("Nothing is published yet.")
     return sitemap_views.index(request, listed, sitemap_url_name="sitemap-section")
