@@ -6,6 +6,11 @@ Django's test Client against the corpus in DATABASE_URL with the page cache off,
 is not in it). Process time, not wall time, so a machine busy with other work skews it less.
 ``--profile cumulative`` prints a cProfile (of process time) of each page instead.
 
+Page cache off means every request renders its page, as after a change to what it shows;
+the parts of pages kept between requests (``articles/fragments.py``) are used as a server
+that has served those addresses uses them (each page is requested twice before timing).
+``--cold`` turns those off too: every part of every page rendered every time.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nr_bench .venv/bin/python bench/cpu.py
 """
 
@@ -31,10 +36,16 @@ def main(argv=None) -> int:
         "--pages", default=",".join(PAGES), help="comma-separated, of " + ", ".join(PAGES)
     )
     parser.add_argument("--profile", metavar="SORT", help="print a cProfile sorted by SORT")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="keep no page parts either (NEWSROOM_FRAGMENT_CACHE=off): every part rendered",
+    )
     options = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", "cpu-harness-only")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ["NEWSROOM_PAGE_CACHE"] = "off"
+    os.environ["NEWSROOM_FRAGMENT_CACHE"] = "off" if options.cold else "on"
     os.environ["RATE_LIMIT_UNCACHED"] = "off"
     os.environ["DEBUG"] = "false"
     os.environ["SECURE_SSL_REDIRECT"] = "false"
@@ -51,7 +62,9 @@ def main(argv=None) -> int:
     }
     client = Client()
     for page in options.pages.split(","):
-        for path in paths[page][:10]:  # warm: templates, compiled queries, connections
+        # Warm: templates, compiled queries, connections, and (unless --cold) the parts of
+        # each page kept between requests, as a server that has served them has them.
+        for path in paths[page][: options.requests] * 2:
             client.get(path)
         profile = cProfile.Profile(time.process_time) if options.profile else None
         if profile:
