@@ -40,6 +40,7 @@ MODES = {"uncached": "off", "cached": "on", "at-work": "on"}  # value of NEWSROO
 # The readers' mix in the at-work mode: each page's share of the addresses they rotate through.
 AT_WORK_MIX = {"article": 0.80, "front": 0.08, "hub": 0.08, "feed": 0.04}
 EDIT_INTERVAL = 2.0  # seconds between the at-work editor's saves
+AT_WORK_MAX_WARMUP = 60.0  # seconds of warm-up load at most, until a round meets no miss
 
 
 def log(message: str) -> None:
@@ -438,7 +439,21 @@ def run_at_work(env, paths, options, load, log_path) -> dict:
         for page, path in mix:
             status, _ = fetch(server.port, path)
             first_status[page] = first_status.get(page, 200) if status == 200 else status
-        load(server.port, mix_paths, options.warmup, options.connections, kinds)
+        # Until a round of load meets no miss: one round with Redis, filled by the fetches
+        # above; with local memory each worker renders every page itself first, so the
+        # rounds after the first are long enough for each connection to ask for every address.
+        deadline = time.monotonic() + max(options.warmup, AT_WORK_MAX_WARMUP)
+        seconds, rounds = options.warmup, 0
+        while True:
+            warm = load(server.port, mix_paths, seconds, options.connections, kinds)
+            rounds += 1
+            misses = cache_totals(warm["cache"])[1]
+            left = deadline - time.monotonic()
+            if not misses or left <= 0:
+                break
+            full_pass = len(mix) * options.connections / max(warm["rps"], 1.0)
+            seconds = min(max(options.warmup, full_pass), left)
+        log(f"at-work: warmed in {rounds} round(s), the last of {seconds:.0f} s: {misses} misses")
         results = {}
         for run in ("control", "editor"):
             hello = load(
