@@ -589,7 +589,7 @@ def at_work_report(runs: dict) -> list[str]:
         lines.append(
             f"{run:<9} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
             f"{r['rps'] / (r['hello_rps'] or float('nan')):8.3f} {hits:8d} {misses:7d} "
-            f"{ratio} {edits['saved']:6d}  {', '.join(notes)}"
+            f"{ratio} {edits['saved']:6d}  {', '.join(notes)}".rstrip()
         )
     lines += ["", "misses / answers by page:"]
     for run, r in runs.items():
@@ -686,7 +686,8 @@ def main(argv=None) -> int:
         f"Newsroom bench {stamp}: {options.articles:,} stories (seed {options.seed}) on "
         f"PostgreSQL; gunicorn {server_shape(options)}; cache "
         f"{'Redis' if redis_url else 'local memory per worker'}; {options.tool} "
-        f"{options.connections} connections, {options.duration:g} s per page; "
+        f"{options.connections} connections, {options.duration:g} s per page"
+        f"{' (at-work: per run)' if 'at-work' in modes else ''}; "
         f"{os.cpu_count()} CPUs; hub = {targets['hub']} ({targets['hub_stories']:,} stories)"
     )
     text = report(results, header)
