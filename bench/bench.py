@@ -464,6 +464,8 @@ def run_at_work(env, paths, options, load, log_path) -> dict:
             edits = {"saved": 0, "stale": 0, "failed": 0, "saves": []}
             if editor:
                 out, _ = editor.communicate(timeout=options.duration + 60)
+                if editor.returncode or not out.strip():
+                    sys.exit(f"bench: bench/editor.py failed (exit status {editor.returncode})")
                 edits = json.loads(out.strip().splitlines()[-1])
             result.update(
                 hello_rps=hello["rps"],
