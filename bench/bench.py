@@ -5,12 +5,17 @@ for each mode (uncached, cached) start the production server on loopback, warm i
 each page in turn — hello-world first — with wrk (Debian's package) or, without it, the
 Python load generator below. Every figure is printed as a ratio to hello-world measured in
 the same server, the same mode and the same minute.
+
+The ``at-work`` mode is the newsroom at work: readers at full load over a mix of pages with
+the page cache on, first alone, then while an editor saves a story every two seconds
+(``bench/editor.py``), counting the cache's hits and misses.
 """
 
 import argparse
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -31,7 +36,11 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"  # loopback only: this tool never sends traffic anywhere else
 PAGES = ("hello", "front", "article", "hub", "feed", "search")
-MODES = {"uncached": "off", "cached": "on"}  # value of NEWSROOM_PAGE_CACHE
+MODES = {"uncached": "off", "cached": "on", "at-work": "on"}  # value of NEWSROOM_PAGE_CACHE
+# The readers' mix in the at-work mode: each page's share of the addresses they rotate through.
+AT_WORK_MIX = {"article": 0.80, "front": 0.08, "hub": 0.08, "feed": 0.04}
+EDIT_INTERVAL = 2.0  # seconds between the at-work editor's saves
+AT_WORK_MAX_WARMUP = 60.0  # seconds of warm-up load at most, until a round meets no miss
 
 
 def log(message: str) -> None:
@@ -179,26 +188,35 @@ def percentile_ms(sorted_seconds: list[float], fraction: float) -> float:
     return sorted_seconds[min(len(sorted_seconds) - 1, int(fraction * len(sorted_seconds)))] * 1000
 
 
-def python_load(port: int, paths: list[str], seconds: float, connections: int) -> dict:
-    """Keep-alive clients in threads, bounded by time and by count, against loopback only."""
+def python_load(
+    port: int, paths: list[str], seconds: float, connections: int, kinds: list[str] | None = None
+) -> dict:
+    """Keep-alive clients in threads, bounded by time and by count, against loopback only.
+
+    With ``kinds`` (each path's page, in the same order), also the ``X-Cache`` header of
+    every answer counted by page (``cache``: page → hit, miss or none → responses)."""
     deadline = time.monotonic() + seconds
     max_requests = 200_000
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    cache_states: dict[str, dict[str, int]] = {}
     lock = threading.Lock()
 
     def client(offset: int) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        mine, codes, i = [], {}, offset
+        mine, codes, states, i = [], {}, {}, offset
         while time.monotonic() < deadline and len(mine) < max_requests // connections:
             path = paths[i % len(paths)]
+            kind = kinds[i % len(paths)] if kinds else None
             i += 1
             started = time.perf_counter()
+            state = "none"
             try:
                 conn.request("GET", path)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
+                state = response.getheader("X-Cache") or "none"
                 if response.will_close:
                     conn.close()
             except (OSError, http.client.HTTPException):
@@ -206,11 +224,18 @@ def python_load(port: int, paths: list[str], seconds: float, connections: int) -
                 status = 0
             mine.append(time.perf_counter() - started)
             codes[status] = codes.get(status, 0) + 1
+            if kind:
+                states.setdefault(kind, {}).setdefault(state, 0)
+                states[kind][state] += 1
         conn.close()
         with lock:
             latencies.extend(mine)
             for status, n in codes.items():
                 statuses[status] = statuses.get(status, 0) + n
+            for kind, counts in states.items():
+                for state, n in counts.items():
+                    cache_states.setdefault(kind, {}).setdefault(state, 0)
+                    cache_states[kind][state] += n
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n * 37,)) for n in range(connections)]
@@ -220,7 +245,7 @@ def python_load(port: int, paths: list[str], seconds: float, connections: int) -
         thread.join()
     elapsed = time.monotonic() - started
     latencies.sort()
-    return {
+    figures = {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
         "p50_ms": percentile_ms(latencies, 0.50),
@@ -228,6 +253,9 @@ def python_load(port: int, paths: list[str], seconds: float, connections: int) -
         "errors": sum(n for status, n in statuses.items() if not 200 <= status < 400),
         "statuses": statuses,
     }
+    if kinds:
+        figures["cache"] = cache_states
+    return figures
 
 
 WRK_SCRIPT = """
@@ -243,17 +271,59 @@ function request()
   return wrk.format("GET", paths[((offset or 0) + i) %% #paths + 1])
 end
 """
+# The same with each answer's X-Cache header counted by page. Each wrk thread has one
+# connection, which sends its next request only once the last one is answered, so the page
+# last asked for in a thread is the page being answered. done() prints the threads' counts.
+WRK_MIX_SCRIPT = """
+paths = {%s}
+kinds = {%s}
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("offset", counter * 37)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+local i = 0
+local asked = "?"
+counts = {}
+function request()
+  i = i + 1
+  local n = ((offset or 0) + i) %% #paths + 1
+  asked = kinds[n]
+  return wrk.format("GET", paths[n])
+end
+function response(status, headers, body)
+  local key = asked .. " " .. (headers["X-Cache"] or headers["x-cache"] or "none")
+  counts[key] = (counts[key] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for key, n in pairs(thread:get("counts")) do
+      io.write(string.format("X-Cache %%s %%d\\n", key, n))
+    end
+  end
+end
+"""
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk_load(port: int, paths: list[str], seconds: float, connections: int) -> dict:
+def wrk_load(
+    port: int, paths: list[str], seconds: float, connections: int, kinds: list[str] | None = None
+) -> dict:
+    """wrk's figures for ``paths`` in turn; with ``kinds`` (each path's page), also the
+    ``X-Cache`` header counted by page, as ``python_load`` does."""
+    quoted = ", ".join(json.dumps(p) for p in paths)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+        if kinds:
+            script.write(WRK_MIX_SCRIPT % (quoted, ", ".join(json.dumps(k) for k in kinds)))
+        else:
+            script.write(WRK_SCRIPT % quoted)
     try:
         result = subprocess.run(  # noqa: S603 - wrk from PATH, arguments built here
             [  # noqa: S607
                 "wrk",
-                "-t1",
+                f"-t{connections if kinds else 1}",
                 f"-c{connections}",
                 f"-d{max(1, round(seconds))}s",
                 "--timeout",
@@ -270,7 +340,10 @@ def wrk_load(port: int, paths: list[str], seconds: float, connections: int) -> d
         )
     finally:
         os.unlink(script.name)
-    return parse_wrk(result.stdout)
+    figures = parse_wrk(result.stdout)
+    if kinds:
+        figures["cache"] = parse_cache_counts(result.stdout)
+    return figures
 
 
 def parse_wrk(out: str) -> dict:
@@ -295,6 +368,16 @@ def parse_wrk(out: str) -> dict:
     }
 
 
+def parse_cache_counts(out: str) -> dict[str, dict[str, int]]:
+    """The ``X-Cache <page> <hit|miss|none> <count>`` lines of the mix script's ``done()``,
+    summed over threads: page → state → responses."""
+    counts: dict[str, dict[str, int]] = {}
+    for kind, state, n in re.findall(r"^X-Cache (\S+) (\S+) (\d+)$", out, re.M):
+        counts.setdefault(kind, {}).setdefault(state, 0)
+        counts[kind][state] += int(n)
+    return counts
+
+
 # --- The run --------------------------------------------------------------------------------
 
 
@@ -307,6 +390,106 @@ def page_paths(targets: dict) -> dict[str, list[str]]:
         "feed": [targets["feed"]],
         "search": [targets["search"]],
     }
+
+
+def reader_mix(paths: dict[str, list[str]], seed: int = 1) -> list[tuple[str, str]]:
+    """The at-work readers' addresses as (page, path), shuffled: every article path once,
+    and each other page of ``AT_WORK_MIX`` as often as its share of the whole asks."""
+    total = len(paths["article"]) / AT_WORK_MIX["article"]
+    mix = []
+    for page, share in AT_WORK_MIX.items():
+        count = len(paths[page]) if page == "article" else max(1, round(total * share))
+        mix += [(page, paths[page][n % len(paths[page])]) for n in range(count)]
+    random.Random(seed).shuffle(mix)
+    return mix
+
+
+def start_editor(env: dict, seconds: float, seed: int) -> subprocess.Popen:
+    """``bench/editor.py`` saving for ``seconds``, once it has said it is ready."""
+    editor = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        [
+            PYTHON,
+            str(ROOT / "bench" / "editor.py"),
+            f"--duration={seconds}",
+            f"--interval={EDIT_INTERVAL}",
+            f"--seed={seed}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if editor.stdout.readline().strip() != "ready":
+        editor.kill()
+        sys.exit("bench: bench/editor.py did not start")
+    return editor
+
+
+def run_at_work(env, paths, options, load, log_path) -> dict:
+    """Readers over ``reader_mix`` with the page cache on, alone (control) and then while an
+    editor saves a story every EDIT_INTERVAL seconds; hello-world right before each."""
+    manage(env, "shell", "-c", "from django.core.cache import cache; cache.clear()")
+    mix = reader_mix(paths, options.seed)
+    kinds, mix_paths = [page for page, _ in mix], [path for _, path in mix]
+    server = Server(env, options.workers, options.threads, log_path)
+    try:
+        server.wait_ready()
+        log(f"at-work: server up on {HOST}:{server.port}; warming {len(mix)} addresses")
+        first_status = {}
+        for page, path in mix:
+            status, _ = fetch(server.port, path)
+            first_status[page] = first_status.get(page, 200) if status == 200 else status
+        # Until a round of load meets no miss: one round with Redis, filled by the fetches
+        # above; with local memory each worker renders every page itself first, so the
+        # rounds after the first are long enough for each connection to ask for every address.
+        deadline = time.monotonic() + max(options.warmup, AT_WORK_MAX_WARMUP)
+        seconds, rounds = options.warmup, 0
+        while True:
+            warm = load(server.port, mix_paths, seconds, options.connections, kinds)
+            rounds += 1
+            misses = cache_totals(warm["cache"])[1]
+            left = deadline - time.monotonic()
+            if not misses or left <= 0:
+                break
+            full_pass = len(mix) * options.connections / max(warm["rps"], 1.0)
+            seconds = min(max(options.warmup, full_pass), left)
+        log(f"at-work: warmed in {rounds} round(s), the last of {seconds:.0f} s: {misses} misses")
+        results = {}
+        for run in ("control", "editor"):
+            hello = load(
+                server.port, ["/_bench/hello"], options.duration, options.connections, ["hello"]
+            )
+            editor = start_editor(env, options.duration, options.seed) if run == "editor" else None
+            result = load(server.port, mix_paths, options.duration, options.connections, kinds)
+            edits = {"saved": 0, "stale": 0, "failed": 0, "saves": []}
+            if editor:
+                out, _ = editor.communicate(timeout=options.duration + 60)
+                if editor.returncode or not out.strip():
+                    sys.exit(f"bench: bench/editor.py failed (exit status {editor.returncode})")
+                edits = json.loads(out.strip().splitlines()[-1])
+            result.update(
+                hello_rps=hello["rps"],
+                status=max(first_status.values()),
+                first_status=first_status,
+                editor=edits,
+            )
+            results[run] = result
+            hits, misses = cache_totals(result["cache"])
+            log(
+                f"at-work: {run:<8} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:.1f} ms"
+                f"  {hits} hits, {misses} misses, {edits['saved']} saves"
+                f"  (hello {hello['rps']:.0f} req/s)"
+            )
+        return results
+    finally:
+        server.stop()
+
+
+def cache_totals(counts: dict[str, dict[str, int]]) -> tuple[int, int]:
+    """Hits and misses over every page of a run's X-Cache counts."""
+    hits = sum(states.get("hit", 0) for states in counts.values())
+    misses = sum(states.get("miss", 0) for states in counts.values())
+    return hits, misses
 
 
 def run_mode(mode, env, paths, options, load, log_path) -> dict:
@@ -355,10 +538,13 @@ def server_shape(options) -> str:
 
 def report(results: dict, header: str) -> str:
     lines = [header, ""]
-    lines.append(
-        f"{'mode':<9} {'page':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}  notes"
-    )
-    for mode, pages in results.items():
+    pages_by_mode = {mode: pages for mode, pages in results.items() if mode != "at-work"}
+    if pages_by_mode:
+        lines.append(
+            f"{'mode':<9} {'page':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8}"
+            "  notes"
+        )
+    for mode, pages in pages_by_mode.items():
         for page, r in pages.items():
             hello = r["hello_rps"] or float("nan")
             notes = []
@@ -370,7 +556,57 @@ def report(results: dict, header: str) -> str:
                 f"{mode:<9} {page:<8} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
                 f"{r['rps'] / hello:8.3f}  {', '.join(notes)}"
             )
+    if "at-work" in results:
+        if pages_by_mode:
+            lines.append("")
+        lines += at_work_report(results["at-work"])
     return "\n".join(lines)
+
+
+def at_work_report(runs: dict) -> list[str]:
+    """The at-work table: each run's throughput, latency and page-cache hits, then the
+    misses by page and what each of the editor's saves changed."""
+    shares = ", ".join(f"{page} {share:.0%}" for page, share in AT_WORK_MIX.items())
+    lines = [
+        f"at work: readers over a shuffled mix of addresses ({shares}), page cache on; "
+        f"'editor' = the same while bench/editor.py saves a random live story's standfirst "
+        f"every {EDIT_INTERVAL:g} s",
+        "",
+        f"{'run':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× hello':>8} {'hits':>8} "
+        f"{'misses':>7} {'hit ratio':>9} {'saves':>6}  notes",
+    ]
+    for run, r in runs.items():
+        hits, misses = cache_totals(r["cache"])
+        ratio = f"{hits / (hits + misses):9.2%}" if hits + misses else f"{'-':>9}"
+        edits = r["editor"]
+        notes = []
+        if r["status"] != 200:
+            notes.append(f"HTTP {r['status']} on first answer")
+        if r["errors"]:
+            notes.append(f"{r['errors']} non-2xx/3xx or socket errors")
+        if unmarked := sum(states.get("none", 0) for states in r["cache"].values()):
+            notes.append(f"{unmarked} answers without X-Cache")
+        if edits["stale"] or edits["failed"]:
+            notes.append(f"{edits['stale']} saves refused as stale, {edits['failed']} failed")
+        lines.append(
+            f"{run:<9} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+            f"{r['rps'] / (r['hello_rps'] or float('nan')):8.3f} {hits:8d} {misses:7d} "
+            f"{ratio} {edits['saved']:6d}  {', '.join(notes)}".rstrip()
+        )
+    lines += ["", "misses / answers by page:"]
+    for run, r in runs.items():
+        by_page = []
+        for page in AT_WORK_MIX:
+            states = r["cache"].get(page, {})
+            by_page.append(f"{page} {states.get('miss', 0)} / {sum(states.values())}")
+        lines.append(f"  {run:<9} {', '.join(by_page)}")
+    saves = [save for r in runs.values() for save in r["editor"]["saves"]]
+    if saves:
+        lines.append("saves (at s: story, keys its save changed):")
+        for save in saves:
+            what = save.get("error") or ", ".join(save.get("keys", [])) or save["outcome"]
+            lines.append(f"  {save['at_s']:5.1f}: {save.get('story', '?')}, {what}")
+    return lines
 
 
 def main(argv=None) -> int:
@@ -389,7 +625,11 @@ def main(argv=None) -> int:
         "--threads", type=int, help="threads per server process (default: production's, 1)"
     )
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
-    parser.add_argument("--modes", default="uncached,cached", help="comma-separated")
+    parser.add_argument(
+        "--modes",
+        default="uncached,cached",
+        help="comma-separated: uncached, cached, at-work (readers while an editor saves)",
+    )
     parser.add_argument(
         "--pages", default=",".join(PAGES[1:]), help="comma-separated; hello-world always runs"
     )
@@ -430,27 +670,26 @@ def main(argv=None) -> int:
             text=True,
         ).stdout
     )
-    paths = {page: urls for page, urls in page_paths(targets).items() if page in pages}
+    all_paths = page_paths(targets)
+    paths = {page: urls for page, urls in all_paths.items() if page in pages}
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_path = RESULTS / f"{stamp}-server.log"
 
     results = {}
     for mode in modes:
-        results[mode] = run_mode(
-            mode,
-            server_env(options.database, MODES[mode], redis_url),
-            paths,
-            options,
-            load,
-            log_path,
-        )
+        env = server_env(options.database, MODES[mode], redis_url)
+        if mode == "at-work":  # its own mix of pages, whatever --pages says
+            results[mode] = run_at_work(env, all_paths, options, load, log_path)
+        else:
+            results[mode] = run_mode(mode, env, paths, options, load, log_path)
 
     header = (
         f"Newsroom bench {stamp}: {options.articles:,} stories (seed {options.seed}) on "
         f"PostgreSQL; gunicorn {server_shape(options)}; cache "
         f"{'Redis' if redis_url else 'local memory per worker'}; {options.tool} "
-        f"{options.connections} connections, {options.duration:g} s per page; "
+        f"{options.connections} connections, {options.duration:g} s per page"
+        f"{' (at-work: per run)' if 'at-work' in modes else ''}; "
         f"{os.cpu_count()} CPUs; hub = {targets['hub']} ({targets['hub_stories']:,} stories)"
     )
     text = report(results, header)
