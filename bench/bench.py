@@ -404,8 +404,9 @@ def reader_mix(paths: dict[str, list[str]], seed: int = 1) -> list[tuple[str, st
     return mix
 
 
-def start_editor(env: dict, seconds: float, seed: int) -> subprocess.Popen:
-    """``bench/editor.py`` saving for ``seconds``, once it has said it is ready."""
+def start_editor(env: dict, seconds: float, seed: int, newest: int = 0) -> subprocess.Popen:
+    """``bench/editor.py`` saving for ``seconds`` (among the ``newest`` live stories, or
+    any), once it has said it is ready."""
     editor = subprocess.Popen(  # noqa: S603 - our own interpreter and script
         [
             PYTHON,
@@ -413,6 +414,7 @@ def start_editor(env: dict, seconds: float, seed: int) -> subprocess.Popen:
             f"--duration={seconds}",
             f"--interval={EDIT_INTERVAL}",
             f"--seed={seed}",
+            f"--newest={newest}",
         ],
         cwd=ROOT,
         env=env,
@@ -459,7 +461,11 @@ def run_at_work(env, paths, options, load, log_path) -> dict:
             hello = load(
                 server.port, ["/_bench/hello"], options.duration, options.connections, ["hello"]
             )
-            editor = start_editor(env, options.duration, options.seed) if run == "editor" else None
+            editor = (
+                start_editor(env, options.duration, options.seed, options.edit_newest)
+                if run == "editor"
+                else None
+            )
             result = load(server.port, mix_paths, options.duration, options.connections, kinds)
             edits = {"saved": 0, "stale": 0, "failed": 0, "saves": []}
             if editor:
@@ -563,6 +569,13 @@ def report(results: dict, header: str) -> str:
     return "\n".join(lines)
 
 
+def editing_newest(options, modes) -> str:
+    """What the header says of an at-work editor kept to the newest stories."""
+    if "at-work" not in modes or not options.edit_newest:
+        return ""
+    return f", the editor among the {options.edit_newest} newest stories"
+
+
 def at_work_report(runs: dict) -> list[str]:
     """The at-work table: each run's throughput, latency and page-cache hits, then the
     misses by page and what each of the editor's saves changed."""
@@ -633,6 +646,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--pages", default=",".join(PAGES[1:]), help="comma-separated; hello-world always runs"
     )
+    parser.add_argument(
+        "--edit-newest",
+        type=int,
+        default=0,
+        metavar="N",
+        help="at-work: the editor saves only among the N newest live stories (0: any)",
+    )
     options = parser.parse_args(argv)
     modes = [m for m in options.modes.split(",") if m]
     if unknown := set(modes) - set(MODES):
@@ -689,7 +709,8 @@ def main(argv=None) -> int:
         f"PostgreSQL; gunicorn {server_shape(options)}; cache "
         f"{'Redis' if redis_url else 'local memory per worker'}; {options.tool} "
         f"{options.connections} connections, {options.duration:g} s per page"
-        f"{' (at-work: per run)' if 'at-work' in modes else ''}; "
+        f"{' (at-work: per run)' if 'at-work' in modes else ''}"
+        f"{editing_newest(options, modes)}; "
         f"{os.cpu_count()} CPUs; hub = {targets['hub']} ({targets['hub_stories']:,} stories)"
     )
     text = report(results, header)

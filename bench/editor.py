@@ -66,11 +66,20 @@ def main(argv=None) -> int:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between saves")
     parser.add_argument("--duration", type=float, required=True, help="seconds to keep saving")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--newest",
+        type=int,
+        default=0,
+        help="edit only among the N newest live stories, as newsrooms mostly do (0: any)",
+    )
     options = parser.parse_args(argv)
     setup_django()
     from articles.models import Article
 
-    stories = list(Article.objects.live().values_list("pk", flat=True).order_by("pk"))
+    live = Article.objects.live()
+    if options.newest:
+        live = live.order_by("-published_at", "-pk")[: options.newest]
+    stories = sorted(live.values_list("pk", flat=True))
     pick = random.Random(options.seed)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

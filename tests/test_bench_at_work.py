@@ -112,7 +112,11 @@ def test_editor_saves_through_the_revision_guard_and_says_what_changed(db):
     assert story.standfirst == "Before. (Edited at 00:00:00.0)"
     newest = StoryVersion.objects.filter(article=story).order_by("-revision").first()
     assert newest.revision == story.revision
-    assert set(save["keys"]) == {caching.story_key(story.pk), caching.links_key(linking.pk)}
+    assert set(save["keys"]) == {
+        caching.story_key(story.pk),
+        caching.links_key(linking.pk),
+        caching.STORIES,
+    }
 
 
 @pytest.mark.urls("newsroom.bench")
