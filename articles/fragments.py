@@ -17,6 +17,7 @@ keys again, so the page's own cache entry and its CDN surrogate keys still name 
 on it. ``NEWSROOM_FRAGMENT_CACHE`` (on unless ``DEBUG``) turns it off.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,12 @@ from . import caching
 from .models import ContentChange
 
 PREFIX = "fragment:"
+
+
+def _key(name: str) -> str:
+    """The cache key of a part: its name hashed, as names hold addresses of any length and
+    characters (a 500-character search, a Unicode slug) and caches want short plain keys."""
+    return PREFIX + hashlib.sha256(name.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,11 @@ def fetch(names: Iterable[str]) -> dict[str, SafeString]:
     known = shown.fragments
     wanted = [name for name in names if name not in known]
     if wanted:
-        stored = cache.get_many([PREFIX + name for name in wanted])
+        stored = cache.get_many([_key(name) for name in wanted])
         kept = {
             name: entry
             for name in wanted
-            if isinstance(entry := stored.get(PREFIX + name), Kept) and entry.stamp.keys is not None
+            if isinstance(entry := stored.get(_key(name)), Kept) and entry.stamp.keys is not None
         }
         timed = caching.timed_changes(token).last_change
         kept = {name: entry for name, entry in kept.items() if entry.timed == timed}
@@ -119,7 +126,7 @@ def render(name: str, produce: Callable[[], str], *, inherit: bool = True) -> Sa
     if stamp.keys is not None and seconds >= 1:
         timed = caching.timed_changes(token).last_change
         value = str(html) if isinstance(html, str) else html
-        cache.set(PREFIX + name, Kept(value, stamp, timed), int(seconds))
+        cache.set(_key(name), Kept(value, stamp, timed), int(seconds))
         shown.fragments[name] = None  # this request made it; later asks get it afresh
     return html
 

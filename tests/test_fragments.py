@@ -6,10 +6,13 @@ something stale, or leak a draft — in the pages themselves.
 """
 
 import time
+import warnings
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -178,3 +181,14 @@ def test_search_is_rendered_again_when_any_story_changes(client, story):
     ArticleFactory(headline="Harvest in Geneva")
     html, _ = get(client, url)
     assert "Harvest in Geneva" in html
+
+
+def test_any_address_makes_a_plain_cache_key(client, story):
+    """Parts are kept by address, and addresses hold anything: a 500-character search in
+    any script, a Unicode slug. The cache gets short plain keys all the same."""
+    url = "/search/?q=" + quote("Genève ☃ " * 55)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        get(client, url)
+        _, queries = get(client, url)
+    assert queries == 1
