@@ -6,7 +6,9 @@ the median and the query count of: an article page (a different story each reque
 busiest person's hub at page 1 and page 500, the front page, that hub's feed and a search —
 the views issue 8 names — then the hub and feed of a tag on about 0.25 % of the stories (the
 hardest size to list quickly), the busiest hub right after a content change (when its
-remembered count is worked out again) and the sitemap index; then ``EXPLAIN (ANALYZE,
+remembered count is worked out again), the sitemap index, and the index right after an edit
+of a story (``sitemap edit``); page parts are kept between requests (each article is new,
+each other view repeats) unless ``--cold``; then ``EXPLAIN (ANALYZE,
 BUFFERS)`` of the slowest query of the search (``--explain``).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nr_bench .venv/bin/python bench/latency.py
@@ -113,12 +115,18 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--deep-page", type=int, default=500)
     parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="keep no page parts either (NEWSROOM_FRAGMENT_CACHE=off): every part rendered",
+    )
+    parser.add_argument(
         "--explain",
         default="search",
         help="comma-separated views whose slowest query to EXPLAIN ('' for none)",
     )
     options = parser.parse_args(argv)
 
+    os.environ["NEWSROOM_FRAGMENT_CACHE"] = "off" if options.cold else "on"
     os.environ.setdefault("SECRET_KEY", "latency-harness-only")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ["NEWSROOM_PAGE_CACHE"] = "off"
@@ -148,15 +156,23 @@ def main(argv=None) -> int:
         "tag feed": [reverse("articles:hub_feed", args=[tag_kind, tag.slug, "rss"])],
         "hub p1 new": [chosen["hub"]],  # after a content change, see `before` below
         "sitemap": [reverse("sitemap-index")],
+        "sitemap edit": [reverse("sitemap-index")],  # after an edit, see `before` below
     }
-    befores = {"hub p1 new": caching.content_changed}
+    edited = Article.objects.live().order_by("-published_at").first()
+
+    def an_edit():
+        """What saving an edit of a live story's text records (not relisting it)."""
+        caching.content_changed(keys=caching.changed_story_keys(edited, relisted=False))
+
+    befores = {"hub p1 new": caching.content_changed, "sitemap edit": an_edit}
     client = Client()
     print(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
         f"load {os.getloadavg()[0]:.1f}: "
         f"{Article.objects.count():,} stories on {connection.vendor}; "
         f"hub {chosen['hub']} has {chosen['hub_stories']:,} live stories; "
-        f"page cache {'on' if settings.NEWSROOM_PAGE_CACHE else 'off'}; "
+        f"page cache {'on' if settings.NEWSROOM_PAGE_CACHE else 'off'}, page parts "
+        f"{'on' if settings.NEWSROOM_FRAGMENT_CACHE else 'off'}; "
         f"{options.requests} requests per view; tag hub {tag.get_absolute_url()} has "
         f"{tag_stories:,} live stories"
     )

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import Paginator
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db import connection
+from django.db.models import Exists, Max, OuterRef, Subquery, Value
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -138,20 +139,19 @@ class IndexEntry:
 
 
 def index_entries(request) -> dict[str, IndexEntry]:
-    """The sitemap index's entries, stories first, then each kind of hub: one kept count
-    each, and one query for the latest changes of all."""
+    """The sitemap index's entries, stories first, then each kind of hub: a kept count each
+    (one query checks them all), and one query for the latest changes of all."""
     live = Article.objects.live()
-    changes = {"articles": live}
+    stories = {"articles": live}
     counts = {"articles": (live.count, [caching.LATEST])}
     for kind, hub_kind in HUB_KINDS.items():
         hubs = hub_kind.model.objects.filter(Exists(hub_kind.articles(OuterRef("pk"))))
         counts[kind] = (hubs.count, [caching.LATEST, caching.any_hub_key(kind)])
         # The latest change of a live story the kind's hubs list: at least as late as that
         # of the newest story of each (what each hub's own lastmod is), never earlier.
-        changes[kind] = live.filter(hub_kind.listed_anywhere())
-    latest = {}
-    for section, stories in changes.items():
-        latest[section] = stories.aggregate(Max("published_at"), Max("updated_at"))
+        stories[kind] = live.filter(hub_kind.listed_anywhere())
+    fragments.fetch(fragments.name(request, "sitemap-count", section) for section in counts)
+    latest = latest_changes(stories)
     return {
         section: IndexEntry(
             request,
@@ -162,6 +162,31 @@ def index_entries(request) -> dict[str, IndexEntry]:
         )
         for section in counts
     }
+
+
+def latest_changes(stories: dict) -> dict[str, dict]:
+    """For each set of ``stories``, its latest publication and latest update: the top of
+    the publication and update indexes, walked until a story of the set (``MAX()`` with a
+    subquery in the filter reads every row); one query where the database can."""
+    tops = [
+        (section, field, subset.filter(**{f"{field}__isnull": False}).order_by(f"-{field}"))
+        for section, subset in stories.items()
+        for field in ("published_at", "updated_at")
+    ]
+    latest = {section: {} for section in stories}
+    firsts = [
+        top.annotate(sitemap=Value(section), column=Value(field)).values_list(
+            "sitemap", "column", field
+        )[:1]
+        for section, field, top in tops
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        rows = firsts[0].union(*firsts[1:], all=True).order_by()
+    else:  # SQLite: one query each
+        rows = [row for first in firsts for row in first]
+    for section, field, moment in rows:
+        latest[section][field] = moment
+    return latest
 
 
 SITEMAPS = {"articles": ArticleSitemap} | {
