@@ -26,7 +26,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
 from . import caching
@@ -169,7 +168,11 @@ def _still_true(kept: dict[str, Kept], token: str) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*sorted(seen), min(seen), *keys])
         rows = cursor.fetchall()
-    tokens = {caching.token_of(pk, _aware(at, connection)) for pk, at, key in rows if key is None}
+    tokens = {
+        caching.token_of(pk, caching.db_timestamp(at, connection))
+        for pk, at, key in rows
+        if key is None
+    }
     newest = {key: pk for pk, at, key in rows if key is not None}
     for name, entry in rest.items():
         rendered = caching.change_id(entry.stamp.token)
@@ -179,13 +182,3 @@ def _still_true(kept: dict[str, Kept], token: str) -> set[str]:
         if entry.stamp.token in tokens and not changed:
             holding.add(name)
     return holding
-
-
-def _aware(value, connection) -> datetime:
-    """A timestamp as read by a plain cursor (SQLite: text or naive), made what the ORM
-    would have made of it."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, connection.timezone)
-    return value
