@@ -192,3 +192,16 @@ def test_any_address_makes_a_plain_cache_key(client, story):
         get(client, url)
         _, queries = get(client, url)
     assert queries == 1
+
+
+def test_a_feed_of_kept_items_leaves_out_a_story_taken_off_at_once(client, story):
+    """A feed whose list and items are all kept reads only when each item changed; a story
+    taken off the site is off the feed on the next request all the same."""
+    get(client, "/feed/rss/")
+    html, queries = get(client, "/feed/rss/")
+    assert queries == 2 and "Talks resume in Geneva" in html
+    Article.objects.filter(pk=story.pk).update(status=Article.Status.ARCHIVED)
+    caching.content_changed(keys=caching.changed_story_keys(story, relisted=True))
+    html, _ = get(client, "/feed/rss/")
+    assert "Talks resume in Geneva" not in html
+    assert "Ceasefire holds for a week" in html

@@ -12,10 +12,12 @@ import datetime
 import hashlib
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from io import StringIO
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db import connections, router
 from django.db.models import OuterRef, Subquery, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.http.request import split_domain_port
@@ -36,7 +38,7 @@ from django.utils.safestring import mark_safe
 from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.http import require_safe
 
-from articles import caching, fragments, images, paths, text, websub
+from articles import caching, compiled, fragments, images, paths, text, websub
 from articles.models import (
     Article,
     ArticleQuerySet,
@@ -327,12 +329,9 @@ class ArticleFeed(AdvertisesHub, Feed):
     def __call__(self, request, *args, **kwargs):
         self.request = request
         obj = self.get_object(request, *args, **kwargs)
-        self.articles = list(
-            with_item_times(self.live_articles(obj))
-            .select_related("section", "lead_image")
-            .order_by("-listed", "-pk")[:FEED_LENGTH]
-        )
-        if (listed := self.listed_under(obj)) is not None:
+        listed = self.listed_under(obj)
+        self.articles = self.kept_listing(obj, listed) or self.listing(obj, listed)
+        if listed is not None:
             caching.shows(
                 listed,
                 *(caching.links_key(article.pk) for article in self.articles),  # related links
@@ -354,14 +353,45 @@ class ArticleFeed(AdvertisesHub, Feed):
         self.advertise_hub(response, obj)
         return response
 
+    def item_name(self, pk) -> str:
+        return fragments.name(self.request, "feed-item", self.format, pk)
+
+    def listing(self, obj, listed: str | None) -> list:
+        """The feed's stories, whole, to render their items from; which they are is kept
+        while the list stays the same (``kept_listing``)."""
+        stories = list(
+            with_item_times(self.live_articles(obj))
+            .select_related("section", "lead_image")
+            .order_by("-listed", "-pk")[:FEED_LENGTH]
+        )
+        if listed is not None:
+            pks = [story.pk for story in stories]
+            fragments.remembered(self.list_name(), [listed], lambda: pks)
+        return stories
+
+    def list_name(self) -> str:
+        return fragments.name(self.request, "feed-list", self.request.path)
+
+    def kept_listing(self, obj, listed: str | None) -> list | None:
+        """When the list of the feed's stories and every one of their items are kept: the
+        times that say when each item changed (``validators``), and no more (making fifty
+        stories whole costs more than the rest of such a feed); else None."""
+        if (
+            listed is None
+            or (pks := fragments.fetch([self.list_name()]).get(self.list_name())) is None
+        ):
+            return None
+        if len(fragments.fetch(self.item_name(pk) for pk in pks)) < len(pks):
+            return None
+        # Those still live (a story taken off the feed changes the list: this is a guard).
+        stories = item_times(pks)
+        return stories if len(stories) == len(pks) else None
+
     def get_feed(self, obj, request):
         """The feed, its items kept from earlier requests where they are (``kept``), and
         made now, with what they show fetched for them alone, where not."""
         listed = self.articles
-        names = {
-            article.pk: fragments.name(request, "feed-item", self.format, article.pk)
-            for article in listed
-        }
+        names = {article.pk: self.item_name(article.pk) for article in listed}
         kept = fragments.fetch(names.values())
         self.articles = [article for article in listed if names[article.pk] not in kept]
         if self.articles:
@@ -633,18 +663,60 @@ class HubFeed(ArticleFeed):
         )
 
 
-def with_item_times(stories):
+@dataclass(frozen=True)
+class ListedStory:
+    """A story in a feed whose item is kept: what says when the item changed."""
+
+    pk: int
+    published_at: datetime.datetime
+    updated_at: datetime.datetime | None
+    latest_notice_at: datetime.datetime | None
+    links_live_since: datetime.datetime | None
+
+    @property
+    def modified_at(self):
+        times = (self.published_at, self.updated_at, self.latest_notice_at)
+        return max(filter(None, times), default=None)
+
+
+def with_item_times(stories, at=None):
     """``stories`` with the times their items change besides their own: when the newest of
-    their live Also Read targets went live and their newest notice."""
+    their live Also Read targets went live (at ``at``, now by default) and their newest
+    notice."""
     return stories.annotate(
-        links_live_since=newest_live_target(), latest_notice_at=Correction.objects.latest_at()
+        links_live_since=newest_live_target(at), latest_notice_at=Correction.objects.latest_at()
     )
 
 
-def newest_live_target() -> Subquery:
+def _item_times(pks: list, now):
+    return (
+        with_item_times(Article.objects.live(at=now).filter(pk__in=pks), at=now)
+        .order_by()
+        .values_list("pk", "published_at", "updated_at", "latest_notice_at", "links_live_since")
+    )
+
+
+def item_times(pks: list) -> list["ListedStory"]:
+    """What says when the items of the live stories among ``pks`` changed, in that order;
+    the query's SQL built once per number of stories (``articles.compiled``)."""
+    using = router.db_for_read(Article)
+    rows = compiled.tuples("feed-item-times", _item_times, (list(pks), timezone.now()), using)
+    connection = connections[using]
+    found = {
+        pk: ListedStory(
+            pk, *(moment and caching.db_timestamp(moment, connection) for moment in times)
+        )
+        for pk, *times in rows
+    }
+    return [found[pk] for pk in pks if pk in found]
+
+
+def newest_live_target(at=None) -> Subquery:
     """When the newest live Also Read target of the story went live (None without one)."""
     return Subquery(
-        CrossLink.objects.filter(ArticleQuerySet.live_condition("target__"), source=OuterRef("pk"))
+        CrossLink.objects.filter(
+            ArticleQuerySet.live_condition("target__", at=at), source=OuterRef("pk")
+        )
         .order_by("-target__published_at")
         .values("target__published_at")[:1]
     )
