@@ -181,6 +181,13 @@ def change_id(token: str) -> int:
     return int(token.rsplit("-", 1)[1])
 
 
+# Stamps of stored pages found to hold, with the generation they were found holding under:
+# while that is still the generation, nothing has changed since, and the page's hit skips
+# the check of its keys. Per process.
+_held_under: dict[Stamp, str] = {}
+HELD_REMEMBERED = 10_000
+
+
 def _read(stamp: Stamp | None) -> tuple[str, bool | None]:
     """The current generation and, for a stored page's ``stamp``, whether the page still
     holds: in one query, from the primary (a replica's newest row may lag behind the pages
@@ -198,11 +205,14 @@ def _read(stamp: Stamp | None) -> tuple[str, bool | None]:
     else:
         keys = [] if stamp.keys is None else [EVERYTHING, *sorted(stamp.keys)]
         named = f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys else ""
+        # Unchanged since it was found holding (or rendered): its keys need no looking up.
+        known = change_id(_held_under.get(stamp, stamp.token))
         sql = (
             f"SELECT id, at, (SELECT at FROM {table} WHERE id = %s), "  # noqa: S608
-            f"EXISTS (SELECT 1 FROM {table} WHERE id > %s{named}) {newest}"
+            f"CASE WHEN id = %s THEN FALSE ELSE "
+            f"EXISTS (SELECT 1 FROM {table} WHERE id > %s{named}) END {newest}"
         )
-        params = [seen, seen, *keys]
+        params = [seen, known, seen, *keys]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -215,7 +225,12 @@ def _read(stamp: Stamp | None) -> tuple[str, bool | None]:
     pk, at, seen_at, changed = row
     seen_at = seen_at and db_timestamp(seen_at, connection)
     holds = seen_at is not None and token_of(seen, seen_at) == stamp.token and not changed
-    return token_of(pk, db_timestamp(at, connection)), holds
+    token = token_of(pk, db_timestamp(at, connection))
+    if holds:
+        if len(_held_under) >= HELD_REMEMBERED:
+            _held_under.clear()
+        _held_under[stamp] = token
+    return token, holds
 
 
 def db_timestamp(value, connection) -> datetime:

@@ -205,3 +205,22 @@ def test_a_feed_of_kept_items_leaves_out_a_story_taken_off_at_once(client, story
     html, _ = get(client, "/feed/rss/")
     assert "Talks resume in Geneva" not in html
     assert "Ceasefire holds for a week" in html
+
+
+def test_a_page_found_holding_is_still_checked_after_the_next_change(client, story, settings):
+    """A stored page found to hold under a generation skips the look-up of its keys while
+    that generation lasts (``caching._held_under``); the next change brings it back."""
+    settings.NEWSROOM_PAGE_CACHE = True
+    url = story.get_absolute_url()
+    other = ArticleFactory(headline="Harvest festival opens")
+    assert client.get(url)["X-Cache"] == "miss"
+    other.standfirst = "Unrelated."
+    other.save()
+    assert client.get(url)["X-Cache"] == "hit"  # found holding under this generation
+    assert client.get(url)["X-Cache"] == "hit"  # and not looked up again
+    target = Article.objects.get(headline="Ceasefire holds for a week")
+    target.headline = "Ceasefire collapses after a week"
+    target.save()
+    response = client.get(url)
+    assert response["X-Cache"] == "miss"
+    assert "Ceasefire collapses after a week" in response.content.decode()
