@@ -112,13 +112,13 @@ class NewsSitemap(ArticleSitemap):
 
 
 class IndexEntry:
-    protocol = None  # the request's, as for the sitemaps themselves
-
     """What the sitemap index says of one sitemap, worked out without listing it: whether
     it has URLs, its page count and its latest change. Recomputed after each change to
     public content and fetched first by crawlers, so it reads no list: the counts are kept
     while which stories or hubs are live stays the same (``fragments.remembered``), and the
     latest change is the top of an index."""
+
+    protocol = None  # the request's, as for the sitemaps themselves
 
     def __init__(self, request, section: str, count, changed: dict, limit: int):
         name = fragments.name(request, "sitemap-count", section)
@@ -196,9 +196,8 @@ SITEMAPS = {"articles": ArticleSitemap} | {
 
 @require_safe
 def sitemap_index(request):
-    """The index of the sitemaps that have URLs: one EXISTS for the stories, and the hub
-    lists the hub sitemaps read anyway (``HubSitemap.hubs``); no count beyond the one that
-    numbers the stories' pages. With nothing public at all there is no index: 404."""
+    """The index of the sitemaps that have URLs (``index_entries``: kept counts and the
+    tops of two indexes, no list read). With nothing public at all there is no index: 404."""
     # The latest change of any story or hub; the page counts say which are live.
     caching.shows(caching.STORIES)
     listed = {

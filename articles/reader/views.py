@@ -140,17 +140,16 @@ class ArchiveView(KeptPartsMixin, LiveArticlesMixin, NewestFirstListView):
         return caching.LATEST
 
 
-class ArticleDetailView(LiveArticlesMixin, DetailView):
+class ArticleDetailView(KeptPartsMixin, LiveArticlesMixin, DetailView):
     template_name = "articles/detail.html"
     # Pages of a live story's entries (``articles.reader.live``); other stories have none.
     query_params = ("before", "after")
 
-    # The parts of a story's page kept between requests (``articles.fragments``).
-    PARTS = ("title", "meta", "crumbs", "main", "aside")
+    # The parts of a story's page kept between requests: they hold only while nothing of the
+    # story changed (a new slug, a takedown, an edit), so while it is live at this address.
+    parts = ("title", "meta", "crumbs", "main", "aside")
 
     def get(self, request, *args, **kwargs):
-        if (kept := self.kept_page(kwargs["slug"])) is not None:
-            return kept
         try:
             response = super().get(request, *args, **kwargs)
         except Http404:
@@ -163,27 +162,12 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
                 return taken_down_notice(request, story)
             # An old address of a story whose slug changed: send readers on for good.
             return HttpResponsePermanentRedirect(story.get_absolute_url())
+        if not hasattr(self, "object"):
+            return response  # made of kept parts: never a page of running coverage
         return live.keep_fresh(response, self.object.coverage_state())
 
     def get_queryset(self):
         return super().get_queryset().for_detail()
-
-    def part_names(self, slug: str) -> dict[str, str]:
-        """The names of the page's parts, by the address's slug: a part holds only while
-        nothing of its story changed (a new slug, a takedown, an edit), so while the story
-        is live at this address."""
-        return {part: fragments.name(self.request, "story", part, slug) for part in self.PARTS}
-
-    def kept_page(self, slug: str) -> TemplateResponse | None:
-        """The page made of parts all kept from earlier requests, without a query for the
-        story (``part_names``); None when one is missing. Never for a page of a story's
-        live coverage, which changes by the minute and is paged by the query string."""
-        if self.request.GET:
-            return None
-        names = self.part_names(slug)
-        if len(fragments.fetch(names.values())) < len(names):
-            return None
-        return TemplateResponse(self.request, self.template_name, {"fragment": names})
 
     def get_context_data(self, **kwargs):
         article = self.object
@@ -191,10 +175,9 @@ class ArticleDetailView(LiveArticlesMixin, DetailView):
             article, before=self.request.GET.get("before"), after=self.request.GET.get("after")
         )
         context = super().get_context_data(live=coverage, **kwargs)
-        # Live coverage changes by the minute and pages by its query: rendered every time.
-        slug = self.kwargs.get("slug")  # none in a preview, which is never kept
-        names = self.part_names(slug) if slug and not coverage and not self.request.GET else {}
-        return context | {"fragment": names} | self.story_context(article)
+        if coverage:  # changes by the minute and pages by its query: rendered every time
+            context["fragment"] = {}
+        return context | self.story_context(article)
 
     def story_context(self, article) -> dict:
         """What the page shows besides the story's own row, and what each part shows."""
