@@ -71,6 +71,38 @@ def _fast_password_hasher():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_one_view_at_a_time():
+    """On SQLite the live server runs one request's view at a time. Its threads (one per
+    request) each open a connection to the test's shared-cache, in-memory database, and two
+    at once can fail there: SQLite locks whole tables between such connections, and a page's
+    scripts loading side by side once got "bad parameter or other API misuse" back. The
+    threads still read requests side by side, so a browser's idle, preconnected socket holds
+    nobody up. PostgreSQL serves them in parallel, as production does."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import connection
+    from django.test import testcases
+
+    class OneViewAtATime(ThreadedWSGIServer):
+        def set_app(self, application):
+            one_at_a_time = threading.Lock()
+
+            def serialised(environ, start_response):
+                with one_at_a_time:
+                    return application(environ, start_response)
+
+            super().set_app(serialised)
+
+    class LiveServerThread(testcases.LiveServerThread):
+        server_class = OneViewAtATime if connection.vendor == "sqlite" else ThreadedWSGIServer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(testcases, "LiveServerThread", LiveServerThread)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the database rolls back between tests without
