@@ -36,7 +36,9 @@ def test_requests_side_by_side_never_query_sqlite_at_once(live_server, settings)
             with guard:
                 querying.discard(threading.get_ident())
 
-    def watch(sender, connection, **kwargs):  # each request's thread opens its own
+    # Whether the server's threads share the test's connection depends on whether the test
+    # database existed when the (session-wide) live server started: watch both ways.
+    def watch(sender, connection, **kwargs):  # a request's thread opening its own
         connection.execute_wrappers.append(watched)
 
     def status(address: str) -> int:
@@ -46,7 +48,7 @@ def test_requests_side_by_side_never_query_sqlite_at_once(live_server, settings)
 
     connection_created.connect(watch)
     try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with connection.execute_wrapper(watched), ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(status, addresses))
     finally:
         connection_created.disconnect(watch)
