@@ -5,6 +5,7 @@ page's scripts and styles) must not use the shared-cache, in-memory test databas
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from urllib.request import urlopen
 
 import pytest
@@ -36,10 +37,12 @@ def test_requests_side_by_side_never_query_sqlite_at_once(live_server, settings)
             with guard:
                 querying.discard(threading.get_ident())
 
-    # Whether the server's threads share the test's connection depends on whether the test
-    # database existed when the (session-wide) live server started: watch both ways.
-    def watch(sender, connection, **kwargs):  # a request's thread opening its own
+    # The server's threads share the connection the test had when the (session-wide) live
+    # server started if its database existed by then; otherwise each opens its own.
+    def watch(sender, connection, **kwargs):
         connection.execute_wrappers.append(watched)
+
+    shared = {id(c): c for c in [connection, *live_server.thread.connections_override.values()]}
 
     def status(address: str) -> int:
         with urlopen(address, timeout=30) as response:  # noqa: S310 (the test's own server)
@@ -48,7 +51,9 @@ def test_requests_side_by_side_never_query_sqlite_at_once(live_server, settings)
 
     connection_created.connect(watch)
     try:
-        with connection.execute_wrapper(watched), ThreadPoolExecutor(max_workers=8) as pool:
+        with ExitStack() as watching, ThreadPoolExecutor(max_workers=8) as pool:
+            for each in shared.values():
+                watching.enter_context(each.execute_wrapper(watched))
             answers = list(pool.map(status, addresses))
     finally:
         connection_created.disconnect(watch)
