@@ -8,6 +8,7 @@ import pytest
 from articles import caching
 from articles.models import Article, StoryVersion
 from tests import factories
+from tests.conftest import require
 from tests.test_bench import load_script
 
 WRK_MIX_OUTPUT = """Running 5s test @ http://127.0.0.1:40000/
@@ -123,8 +124,8 @@ def test_editor_saves_through_the_revision_guard_and_says_what_changed(db):
 @pytest.mark.parametrize("tool", ["python", "wrk"])
 def test_mix_load_counts_x_cache_by_page(live_server, settings, tool):
     """Both load generators read each answer's X-Cache header and count it by page."""
-    if tool == "wrk" and not shutil.which("wrk"):
-        pytest.skip("wrk is not installed")
+    if tool == "wrk":
+        require(shutil.which("wrk") is not None, "wrk (Debian package wrk)")
     settings.ALLOWED_HOSTS = ["127.0.0.1"]
     settings.NEWSROOM_PAGE_CACHE = True
     bench = load_script("bench")
