@@ -104,6 +104,16 @@ def fetch(names: Iterable[str]) -> dict[str, SafeString]:
     return found
 
 
+def peek(name: str):
+    """What is kept under ``name``, unchecked and undeclared: only to choose what else to
+    ``fetch()`` with it in the same query (a feed's items with the list naming them). None
+    when nothing is kept or outside a public request."""
+    if _request_state() is None:
+        return None
+    entry = cache.get(_key(name))
+    return entry.html if isinstance(entry, Kept) else None
+
+
 def render(name: str, produce: Callable[[], str], *, inherit: bool = True) -> SafeString:
     """The fragment ``name``: kept, or ``produce()``-d now and kept, with the keys declared
     while producing it and, if ``inherit``, those the page declared before (what the view

@@ -207,6 +207,20 @@ def test_a_feed_of_kept_items_leaves_out_a_story_taken_off_at_once(client, story
     assert "Ceasefire holds for a week" in html
 
 
+def test_a_feed_checks_its_kept_list_and_items_in_one_query(client, story):
+    """After an edit to one of its stories a hub feed checks its list and every item at once,
+    then makes that one item again: the generation, the hub, that check, and the story with
+    its links and tags."""
+    url = f"{story.people.first().get_absolute_url()}feed/rss/"
+    get(client, url)
+    story.standfirst = "Negotiators return to the table."
+    story.save()
+    html, queries = get(client, url)
+    assert "Negotiators return to the table." in html
+    assert "Ceasefire holds for a week" in html
+    assert queries == 6
+
+
 def test_a_page_found_holding_is_still_checked_after_the_next_change(client, story, settings):
     """A stored page found to hold under a generation skips the look-up of its keys while
     that generation lasts (``caching._held_under``); the next change brings it back."""

@@ -376,12 +376,15 @@ class ArticleFeed(AdvertisesHub, Feed):
         """When the list of the feed's stories and every one of their items are kept: the
         times that say when each item changed (``validators``), and no more (making fifty
         stories whole costs more than the rest of such a feed); else None."""
-        if (
-            listed is None
-            or (pks := fragments.fetch([self.list_name()]).get(self.list_name())) is None
-        ):
+        if listed is None:
             return None
-        if len(fragments.fetch(self.item_name(pk) for pk in pks)) < len(pks):
+        # The list and the items it named when it was kept, checked in one query (should the
+        # list no longer hold, its items' keys are declared all the same: a needless
+        # re-render of the feed at worst, never a stale one).
+        named = fragments.peek(self.list_name()) or []
+        found = fragments.fetch([self.list_name(), *(self.item_name(pk) for pk in named)])
+        pks = found.get(self.list_name())
+        if pks is None or any(self.item_name(pk) not in found for pk in pks):
             return None
         # Those still live (a story taken off the feed changes the list: this is a guard).
         stories = item_times(pks)
