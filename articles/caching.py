@@ -784,6 +784,16 @@ def last_modified(token: str, timetable: Timetable | None = None) -> datetime:
     return max(filter(None, (changed_at(token), changed, LOADED_AT)))
 
 
+def settled(changed, started) -> bool:
+    """Whether a page rendered from what was there at ``started`` may say it was last
+    modified at ``changed``: only in an earlier second. Last-Modified counts whole seconds,
+    so a copy made in the very second of its last change could be followed by another
+    change in that second with the same Last-Modified, and a client revalidating it with
+    If-Modified-Since alone would be told its copy is current (304) for as long as nothing
+    changes in a later second (RFC 9110, 8.8.2.2). Such a copy has its ETag only."""
+    return int(changed.timestamp()) < int(started.timestamp())
+
+
 def expiry(token: str | None, longest: int, timetable: Timetable | None = None) -> datetime:
     """Until when a page rendered now may be served: ``longest`` seconds at most, and never
     past the next timed change (a scheduled publication, the end of live coverage, a

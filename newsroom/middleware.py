@@ -185,7 +185,7 @@ class PublicCacheMiddleware:
         answer = get_conditional_response(
             request,
             etag=response.get("ETag"),  # none for an empty body, e.g. a redirect
-            last_modified=parse_http_date_safe(response["Last-Modified"]),
+            last_modified=parse_http_date_safe(response.get("Last-Modified")),
             response=response,
         )
         keys = settings.NEWSROOM_SURROGATE_KEY_HEADER
@@ -196,6 +196,7 @@ class PublicCacheMiddleware:
     def render_and_store(self, request, token, key):
         """The view's response, and its cache entry (``stored``), kept under ``key`` if it
         may be; no entry for a response to send as it is."""
+        started = timezone.now()
         try:
             # Read before rendering: a page rendered across a timed change (a scheduled
             # story going live meanwhile) shows what was live before it (``caching.expiry``).
@@ -223,8 +224,9 @@ class PublicCacheMiddleware:
         changed = caching.last_modified(token, timetable) if token else timezone.now()
         if not response.has_header("ETag"):
             set_response_etag(response)
-        if not response.has_header("Last-Modified"):
-            # The same in every worker (not the time of rendering), like the ETag.
+        if not response.has_header("Last-Modified") and caching.settled(changed, started):
+            # The same in every worker (not the time of rendering), like the ETag. Not for
+            # a page rendered in the second of its last change (``caching.settled``).
             response["Last-Modified"] = http_date(changed.timestamp())
         stamp = shown.stamp(token or caching.NO_CHANGE_YET)
         # "Not found" changes with anything (a story taking the address), whatever the view
