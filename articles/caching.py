@@ -158,6 +158,9 @@ class _LastSeen:
 _last_seen = _LastSeen()
 # The generation a request read at its start (``pinned_generation``), for the rest of it.
 _pinned = ContextVar("public_content_generation", default=None)
+# The timetable a request read first under its pinned generation, for the rest of it
+# (``timed_changes``): (token, Timetable), or None.
+_pinned_timetable = ContextVar("public_content_timetable", default=None)
 # Whether reading the generation just failed, in this request (``pinned_generation``).
 _unreadable = ContextVar("public_content_generation_unreadable", default=False)
 
@@ -294,9 +297,11 @@ def pinned_generation(stamp: Stamp | None = None):
     _unreadable.set(False)
     token, holds = _generation(stamp)
     reset = _pinned.set(token)
+    reset_timetable = _pinned_timetable.set(None)
     try:
         yield token, holds
     finally:
+        _pinned_timetable.reset(reset_timetable)
         _pinned.reset(reset)
 
 
@@ -735,18 +740,26 @@ def _timetable(now: datetime) -> Timetable:
 
 def timed_changes(token: str | None) -> Timetable:
     """The ``Timetable`` of now, remembered for the generation ``token`` until its next
-    change: once per generation, not per page."""
+    change: once per generation, not per page.
+
+    Within a request (``pinned_generation``), the one it read first, whatever the clock
+    says later: what it renders was read from the database as live then, so whatever it
+    keeps (pages, parts, figures) must end at *that* timetable's next change, even when
+    the change passes while it renders (``expiry``)."""
+    pinned = _pinned_timetable.get()
+    if pinned is not None and token is not None and pinned[0] == token:
+        return pinned[1]
     now = timezone.now()
     key = f"public-content:timetable:{token}"
-    if token is not None:
-        remembered = cache.get(key)
-        if isinstance(remembered, Timetable) and (
-            remembered.next_change is None or remembered.next_change > now
-        ):
-            return remembered
-    timetable = _timetable(now)
-    if token is not None:
-        cache.set(key, timetable, GENERATION_SECONDS)
+    timetable = cache.get(key) if token is not None else None
+    if not isinstance(timetable, Timetable) or (
+        timetable.next_change is not None and timetable.next_change <= now
+    ):
+        timetable = _timetable(now)
+        if token is not None:
+            cache.set(key, timetable, GENERATION_SECONDS)
+    if token is not None and token == _pinned.get():
+        _pinned_timetable.set((token, timetable))
     return timetable
 
 
@@ -761,21 +774,37 @@ def breaking_news(token: str | None = None) -> dict | None:
     return timed_changes(token).banner
 
 
-def last_modified(token: str) -> datetime:
+def last_modified(token: str, timetable: Timetable | None = None) -> datetime:
     """When the pages rendered under ``token`` last changed: the generation's time, or a
     timed change since (a scheduled story going live, coverage ending, a banner expiring),
     or this code being loaded. The same in every worker, so a conditional request is
-    answered alike whichever worker it reaches."""
-    changed = timed_changes(token).last_change
+    answered alike whichever worker it reaches. ``timetable``: the one the page was
+    rendered under (``expiry``)."""
+    changed = (timetable or timed_changes(token)).last_change
     return max(filter(None, (changed_at(token), changed, LOADED_AT)))
 
 
-def expiry(token: str | None, longest: int) -> datetime:
+def settled(changed, started) -> bool:
+    """Whether a page rendered from what was there at ``started`` may say it was last
+    modified at ``changed``: only in an earlier second. Last-Modified counts whole seconds,
+    so a copy made in the very second of its last change could be followed by another
+    change in that second with the same Last-Modified, and a client revalidating it with
+    If-Modified-Since alone would be told its copy is current (304) for as long as nothing
+    changes in a later second (RFC 9110, 8.8.2.2). Such a copy has its ETag only."""
+    return int(changed.timestamp()) < int(started.timestamp())
+
+
+def expiry(token: str | None, longest: int, timetable: Timetable | None = None) -> datetime:
     """Until when a page rendered now may be served: ``longest`` seconds at most, and never
     past the next timed change (a scheduled publication, the end of live coverage, a
-    banner's expiry)."""
+    banner's expiry).
+
+    ``timetable``: the one read *before* rendering (``timed_changes``). A timed change
+    passing while the page renders ends it, as it was rendered from what was live before:
+    the timetable read afterwards would only name the timed change after that one, and
+    the page would miss the story gone live until then."""
     until = timezone.now() + timedelta(seconds=longest)
-    at = next_timed_change(token)
+    at = (timetable or timed_changes(token)).next_change
     return min(until, at) if at else until
 
 
@@ -794,7 +823,9 @@ def remembered(key: str, compute, longest: int = GENERATION_SECONDS):
     cache_key = f"public-content:{token}:{key}"
     value = cache.get(cache_key)
     if value is None:
+        timetable = timed_changes(token)  # before computing: see ``expiry``
         value = compute()
-        seconds = (expiry(token, longest) - timezone.now()).total_seconds()
-        cache.set(cache_key, value, max(1, int(seconds)))
+        seconds = int((expiry(token, longest, timetable) - timezone.now()).total_seconds())
+        if seconds >= 1:  # not past a timed change it may not have seen
+            cache.set(cache_key, value, seconds)
     return value

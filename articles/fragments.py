@@ -125,17 +125,19 @@ def render(name: str, produce: Callable[[], str], *, inherit: bool = True) -> Sa
     found = fetch([name]).get(name)
     if found is not None:
         return found
+    # Read before producing it: a part produced across a timed change (a scheduled story
+    # going live meanwhile) was made from what was live before it (``caching.expiry``).
+    timetable = caching.timed_changes(token)
     with caching.collecting_shown(into=shown, inherit=inherit) as inner:
         html = produce()
     stamp = inner.stamp(token)
     # Kept no longer than a page would be (``caching.expiry``); never one showing everything.
     seconds = (
-        caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS) - timezone.now()
+        caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS, timetable) - timezone.now()
     ).total_seconds()
     if stamp.keys is not None and seconds >= 1:
-        timed = caching.timed_changes(token).last_change
         value = str(html) if isinstance(html, str) else html
-        cache.set(_key(name), Kept(value, stamp, timed), int(seconds))
+        cache.set(_key(name), Kept(value, stamp, timetable.last_change), int(seconds))
         shown.fragments[name] = None  # this request made it; later asks get it afresh
     return html
 

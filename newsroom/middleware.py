@@ -185,7 +185,7 @@ class PublicCacheMiddleware:
         answer = get_conditional_response(
             request,
             etag=response.get("ETag"),  # none for an empty body, e.g. a redirect
-            last_modified=parse_http_date_safe(response["Last-Modified"]),
+            last_modified=parse_http_date_safe(response.get("Last-Modified")),
             response=response,
         )
         keys = settings.NEWSROOM_SURROGATE_KEY_HEADER
@@ -196,29 +196,37 @@ class PublicCacheMiddleware:
     def render_and_store(self, request, token, key):
         """The view's response, and its cache entry (``stored``), kept under ``key`` if it
         may be; no entry for a response to send as it is."""
+        started = timezone.now()
+        try:
+            # Read before rendering: a page rendered across a timed change (a scheduled
+            # story going live meanwhile) shows what was live before it (``caching.expiry``).
+            timetable = caching.timed_changes(token)
+        except DatabaseError:
+            timetable = None
         with caching.collecting_shown() as shown:
             response = self.get_response(request)
         if response.status_code == 304 and not opts_out(response):
             # The view answered a conditional request itself (feeds do): nothing to store,
             # but the copy it confirms is shared no longer than the page would be.
             with contextlib.suppress(DatabaseError):
-                self.share(response, caching.next_timed_change(token))
+                timetable = timetable or caching.timed_changes(token)
+                self.share(response, timetable.next_change)
                 cdn.set_surrogate_keys(response, shown.frozen)
             return response, None
         if not shareable(response):
             if response.cookies or response.status_code >= 500:
                 keep_private(response)
             return response, None
-        try:
-            expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS)
-            until = caching.next_timed_change(token)
-            changed = caching.last_modified(token) if token else timezone.now()
-        except DatabaseError:
-            return response, None  # rendered just before the database went away: serve, once
+        if timetable is None:
+            return response, None  # rendered without knowing until when: serve, once
+        expires = caching.expiry(token, settings.NEWSROOM_PAGE_CACHE_SECONDS, timetable)
+        until = timetable.next_change
+        changed = caching.last_modified(token, timetable) if token else timezone.now()
         if not response.has_header("ETag"):
             set_response_etag(response)
-        if not response.has_header("Last-Modified"):
-            # The same in every worker (not the time of rendering), like the ETag.
+        if not response.has_header("Last-Modified") and caching.settled(changed, started):
+            # The same in every worker (not the time of rendering), like the ETag. Not for
+            # a page rendered in the second of its last change (``caching.settled``).
             response["Last-Modified"] = http_date(changed.timestamp())
         stamp = shown.stamp(token or caching.NO_CHANGE_YET)
         # "Not found" changes with anything (a story taking the address), whatever the view

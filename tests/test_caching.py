@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from articles import caching
+from articles.editorial.editing import archive
 from articles.models import Article, ContentChange, CrossLink
 from tests import outages
 from tests.factories import ArticleFactory, AuthorFactory, SectionFactory, draft
@@ -70,6 +71,12 @@ def cached(client, url):
     expected = "miss" if response.status_code == 404 else "hit"
     assert response["X-Cache"] == expected, f"{url}: {response.status_code} {response['X-Cache']}"
     return response
+
+
+def settle():
+    """Wait for the next whole second: a page rendered in the second its content last
+    changed carries no Last-Modified (``caching.settled``), only its ETag."""
+    time.sleep(1.01 - time.time() % 1)
 
 
 def relink(link, target):
@@ -230,6 +237,7 @@ def test_staff_do_not_fill_the_public_cache(client, backend, admin_user):
 def test_public_pages_tell_cdns_how_long_to_keep_them(client, db, hit):
     """Anonymous pages carry validators and a public Cache-Control a CDN can act on."""
     story = ArticleFactory()
+    settle()
     for url in ("/", story.get_absolute_url()):
         response = cached(client, url) if hit else client.get(url)
         directives = {d.strip() for d in response["Cache-Control"].split(",")}
@@ -243,6 +251,7 @@ def test_public_pages_tell_cdns_how_long_to_keep_them(client, db, hit):
 def test_conditional_get_answers_not_modified(client, db, hit):
     """A reader or CDN holding the current page gets a 304 with no body."""
     story = ArticleFactory()
+    settle()
     url = story.get_absolute_url()
     page = client.get(url)
     if hit:
@@ -389,6 +398,7 @@ def test_a_story_going_live_moves_last_modified(client, db):
     (If-Modified-Since, no ETag) gets the new page, not a 304."""
     at = timezone.now() + timedelta(seconds=30)
     ArticleFactory(headline="Embargoed budget statement", published_at=at)
+    settle()
     page = client.get("/")
     with mock.patch("django.utils.timezone.now", return_value=at + timedelta(seconds=5)):
         response = client.get("/", headers={"if-modified-since": page["Last-Modified"]})
@@ -429,3 +439,20 @@ def test_a_hung_database_is_waited_for_once_not_on_every_request(client, databas
     for _ in range(5):
         assert client.get("/")["X-Cache"] == "hit"
     assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("url", ["/", "/archive/", "/feed/rss/", "/feed/json/"])
+def test_a_copy_from_the_second_of_a_change_is_not_confirmed_by_date(client, db, url):
+    """Two changes in one second: a reader holding the page from between them and asking
+    with If-Modified-Since alone (a feed reader, a browser, a CDN without the ETag) must get
+    the new page, not a 304 keeping the story since taken off the site. Last-Modified
+    counts whole seconds, so a page rendered in the second of its last change has none."""
+    ArticleFactory(headline="Stays on the site")
+    leaving = ArticleFactory(headline="Leaves the site")
+    settle()  # all that follows within the next second
+    caching.content_changed(keys=[caching.LATEST])
+    copy = client.get(url)
+    assert "Leaves the site" in copy.text
+    archive(article=leaving)
+    since = {"if-modified-since": copy.get("Last-Modified", "")}
+    assert client.get(url, headers=since).status_code == 200

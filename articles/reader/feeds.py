@@ -328,6 +328,7 @@ class ArticleFeed(AdvertisesHub, Feed):
 
     def __call__(self, request, *args, **kwargs):
         self.request = request
+        self.started = timezone.now()
         obj = self.get_object(request, *args, **kwargs)
         listed = self.listed_under(obj)
         self.articles = self.kept_listing(obj, listed) or self.listing(obj, listed)
@@ -453,6 +454,8 @@ class ArticleFeed(AdvertisesHub, Feed):
         if times and token:
             times.append(caching.changed_at(token))
         last_modified = max(times, default=None)
+        if last_modified is not None and not caching.settled(last_modified, self.started):
+            last_modified = None  # in the second the feed was read: the ETag alone
         return f'W/"{digest}"', last_modified and int(last_modified.timestamp())
 
     def live_articles(self, obj):
