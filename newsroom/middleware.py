@@ -158,6 +158,7 @@ class PublicCacheMiddleware:
             if holds and entry["expires"] > timezone.now():
                 response = entry["response"]
                 response["X-Cache"] = "hit"
+                self.date_once_settled(response, entry.get("undated"))
             elif caching.database_unavailable():
                 return unavailable_response()  # rendering would wait on it again, in vain
             else:
@@ -224,20 +225,38 @@ class PublicCacheMiddleware:
         changed = caching.last_modified(token, timetable) if token else timezone.now()
         if not response.has_header("ETag"):
             set_response_etag(response)
-        if not response.has_header("Last-Modified") and caching.settled(changed, started):
-            # The same in every worker (not the time of rendering), like the ETag. Not for
-            # a page rendered in the second of its last change (``caching.settled``).
-            response["Last-Modified"] = http_date(changed.timestamp())
+        undated = None
+        if not response.has_header("Last-Modified"):
+            if caching.settled(changed, started):
+                # The same in every worker (not the time of rendering), like the ETag.
+                response["Last-Modified"] = http_date(changed.timestamp())
+            else:
+                undated = changed  # dated once that second has passed: date_once_settled
         stamp = shown.stamp(token or caching.NO_CHANGE_YET)
         # "Not found" changes with anything (a story taking the address), whatever the view
         # declared before it gave up.
         cdn.set_surrogate_keys(response, None if response.status_code == 404 else stamp.keys)
-        entry = {"response": response, "expires": expires, "until": until, "stamp": stamp}
+        entry = {
+            "response": response,
+            "expires": expires,
+            "until": until,
+            "stamp": stamp,
+            "undated": undated,
+        }
         seconds = (expires - timezone.now()).total_seconds()
         if key and seconds > 0 and response.status_code in STORED_STATUSES:
             cache.set(key, entry, int(seconds) + 1)
         response["X-Cache"] = "miss"
         return response, entry
+
+    @staticmethod
+    def date_once_settled(response, changed) -> None:
+        """Date a stored page rendered in the second of its last change (``changed``; it
+        has its ETag only: ``caching.settled``) once that second is over. A page still
+        served then saw no change of what it shows later in that second (such a change
+        would have ended it), so a later one is dated in a later second."""
+        if changed is not None and caching.settled(changed, timezone.now()):
+            response["Last-Modified"] = http_date(changed.timestamp())
 
     @staticmethod
     def share(response, until) -> None:

@@ -17,6 +17,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
+from django.utils.http import parse_http_date
 from django.views.decorators.cache import never_cache
 
 from articles import caching
@@ -456,3 +457,22 @@ def test_a_copy_from_the_second_of_a_change_is_not_confirmed_by_date(client, db,
     archive(article=leaving)
     since = {"if-modified-since": copy.get("Last-Modified", "")}
     assert client.get(url, headers=since).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/", "/feed/rss/"])
+def test_a_page_from_the_second_of_a_change_is_dated_once_that_second_is_over(client, db, url):
+    """The copy kept from the second of its last change has its ETag only while that second
+    lasts; served from the cache after it, it carries the date, which then confirms it."""
+    ArticleFactory(headline="Harbour reopens")
+    settle()
+    caching.content_changed(keys=[caching.LATEST])
+    first = client.get(url)
+    assert first["X-Cache"] == "miss" and not first.has_header("Last-Modified")
+    later = timezone.now() + timedelta(seconds=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        hit = client.get(url)
+        assert hit["X-Cache"] == "hit"
+        dated = hit["Last-Modified"]
+        since = {"if-modified-since": dated}
+        assert client.get(url, headers=since).status_code == 304
+    assert parse_http_date(dated) == int(caching.changed_at(caching.generation()).timestamp())
