@@ -763,11 +763,6 @@ def timed_changes(token: str | None) -> Timetable:
     return timetable
 
 
-def next_timed_change(token: str | None = None) -> datetime | None:
-    """When time alone next changes public content (``timed_changes``)."""
-    return timed_changes(token).next_change
-
-
 def breaking_news(token: str | None = None) -> dict | None:
     """The breaking-news banner every public page shows now (``text``, ``link``), or None;
     from the timetable, so a page costs no query for it."""

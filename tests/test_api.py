@@ -406,7 +406,7 @@ def test_query_counts_do_not_grow_with_the_content(client, no_rate_limits):
     for small_url, big_url, budget in zip(small, big, BUDGETS, strict=True):
         counts = []
         for url in (small_url, big_url):
-            caching.next_timed_change(caching.generation())  # once per generation, not per page
+            caching.timed_changes(caching.generation())  # once per generation, not per page
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(url)
             assert response.status_code == 200, url

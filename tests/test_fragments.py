@@ -40,7 +40,7 @@ def story():
 
 def get(client, url):
     # The timetable of timed changes is worked out once per generation, not per page.
-    caching.next_timed_change(caching.generation())
+    caching.timed_changes(caching.generation())
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, url

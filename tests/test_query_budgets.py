@@ -53,7 +53,7 @@ def known_schedule():
     """The page cache looks up the next timed change (a scheduled publication, the end of
     live coverage, the banner's expiry) and the breaking-news banner once per content
     generation, not per page; do that first so the counts below are the pages' own."""
-    caching.next_timed_change(caching.generation())
+    caching.timed_changes(caching.generation())
 
 
 def queries_for(client, url, status: int = 200) -> int:

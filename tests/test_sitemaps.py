@@ -206,7 +206,7 @@ def test_index_counts_each_sitemap_once_while_the_same_stories_are_live(client):
     story = ArticleFactory(headline="Live one", people=["Joe Biden"])
 
     def counts():
-        caching.next_timed_change(caching.generation())  # once per content generation
+        caching.timed_changes(caching.generation())  # once per content generation
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/sitemap.xml").status_code == 200
         return [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
@@ -225,7 +225,7 @@ def test_sitemap_query_count_does_not_grow_with_stories(
 ):
     for n in range(count):
         ArticleFactory(headline=f"Story {n}", people=["Joe Biden", f"Person {n}"])
-    caching.next_timed_change(caching.generation())  # once per content generation, see caching
+    caching.timed_changes(caching.generation())  # once per content generation, see caching
     # Each request also reads the content generation (one small query, articles.caching).
     with django_assert_max_num_queries(1 + 2):
         client.get("/sitemap-articles.xml")
