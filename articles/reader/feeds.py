@@ -382,9 +382,10 @@ class ArticleFeed(AdvertisesHub, Feed):
         # The list and the items it named when it was kept, checked in one query (should the
         # list no longer hold, its items' keys are declared all the same: a needless
         # re-render of the feed at worst, never a stale one).
-        named = fragments.peek(self.list_name()) or []
-        found = fragments.fetch([self.list_name(), *(self.item_name(pk) for pk in named)])
-        pks = found.get(self.list_name())
+        list_name = self.list_name()
+        named = fragments.peek(list_name) or []
+        found = fragments.fetch([list_name, *(self.item_name(pk) for pk in named)])
+        pks = found.get(list_name)
         if pks is None or any(self.item_name(pk) not in found for pk in pks):
             return None
         # Those still live (a story taken off the feed changes the list: this is a guard).
